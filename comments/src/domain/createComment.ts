@@ -1,0 +1,26 @@
+import { randomUUID } from 'node:crypto';
+import { AppError, type BusClient } from '@blog/common';
+import type { Comment, CommentStore } from '../store/commentStore';
+
+export interface CreateCommentDeps {
+  bus: BusClient;
+  store: CommentStore;
+  /** Reads the log up to now: a post created a moment ago may not have been delivered here yet. */
+  catchUp: () => Promise<void>;
+  newId?: () => string;
+}
+
+async function ensurePostExists(postId: string, { store, catchUp }: CreateCommentDeps): Promise<void> {
+  if (store.hasPost(postId)) return;
+  await catchUp();
+  if (!store.hasPost(postId)) throw new AppError(404, `post ${postId} not found`);
+}
+
+/** The comment exists only once its event is stored: if publishing fails, nothing is kept. */
+export async function createComment(postId: string, content: string, deps: CreateCommentDeps): Promise<Comment> {
+  await ensurePostExists(postId, deps);
+  const comment: Comment = { id: (deps.newId ?? randomUUID)(), content, status: 'pending' };
+  await deps.bus.publish({ type: 'CommentCreated', data: { ...comment, postId, status: 'pending' } });
+  deps.store.addComment(postId, comment);
+  return comment;
+}

@@ -1,0 +1,25 @@
+import { Lifecycle, LogFollower, createBusClient, createLogger, startService } from '@blog/common';
+import { createApp } from './app';
+import { loadConfig } from './config';
+import { applyEvent } from './domain/handleEvent';
+import { CommentStore } from './store/commentStore';
+
+const config = loadConfig();
+const logger = createLogger('comments', config.LOG_LEVEL);
+const bus = createBusClient({
+  baseUrl: config.EVENT_BUS_URL,
+  source: '/comments',
+  retries: config.PUBLISH_RETRIES,
+  timeoutMs: config.BUS_TIMEOUT_MS,
+});
+const store = new CommentStore();
+const lifecycle = new Lifecycle();
+const follower = new LogFollower(bus, (event) => applyEvent(store, event));
+const app = createApp({ bus, store, lifecycle, logger, follower });
+
+startService({ name: 'comments', app, port: config.PORT, host: config.HOST, lifecycle, logger, follower }).catch(
+  (error: unknown) => {
+    logger.fatal({ err: error }, 'comments failed to start');
+    process.exit(1);
+  },
+);

@@ -1,0 +1,39 @@
+import { API_BODY_LIMIT, MAX_COMMENT_LENGTH, MAX_ID_LENGTH, AppError, jsonBody, parseOrThrow } from '@blog/common';
+import { Router } from 'express';
+import { z } from 'zod';
+import { createComment, type CreateCommentDeps } from '../domain/createComment';
+
+const createCommentBody = z.object({
+  content: z.string().trim().min(1, 'content must not be empty').max(MAX_COMMENT_LENGTH),
+});
+
+const postIdParam = z.string().min(1).max(MAX_ID_LENGTH);
+
+function postIdOf(raw: unknown): string {
+  const parsed = postIdParam.safeParse(raw);
+  if (!parsed.success) throw new AppError(404, 'post not found');
+  return parsed.data;
+}
+
+export function commentsRoutes(deps: CreateCommentDeps): Router {
+  const router = Router();
+
+  router.post('/posts/:id/comments', ...jsonBody(API_BODY_LIMIT), async (req, res) => {
+    const postId = postIdOf(req.params.id);
+    const { content } = parseOrThrow(createCommentBody, req.body, 'comment');
+    const comment = await createComment(postId, content, deps);
+    res.status(201).json(comment);
+  });
+
+  router.get('/posts/:id/comments', async (req, res) => {
+    const postId = postIdOf(req.params.id);
+    let comments = deps.store.commentsOf(postId);
+    if (!comments) {
+      await deps.catchUp();
+      comments = deps.store.commentsOf(postId);
+    }
+    if (!comments) throw new AppError(404, `post ${postId} not found`);
+    res.json(comments);
+  });
+  return router;
+}

@@ -1,0 +1,21 @@
+import express, { type Express, type Router } from 'express';
+import { errorHandler, notFoundHandler } from './errors';
+import { healthRoutes, type Lifecycle } from './health';
+import type { Logger } from './logger';
+
+export interface ServiceAppOptions {
+  lifecycle: Lifecycle;
+  logger: Logger;
+  routers: Router[];
+}
+
+/** The frame every service shares: health endpoints, its own routes, then JSON 404s and errors. */
+export function createServiceApp({ lifecycle, logger, routers }: ServiceAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(healthRoutes(lifecycle));
+  for (const router of routers) app.use(router);
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+/** A TCP port from the environment; 0 lets the OS choose (tests use it). */
+export function portVar(defaultPort: number) {
+  return z.coerce.number().int().min(0).max(65535).default(defaultPort);
+}
+
+export function urlVar(defaultUrl: string) {
+  return z.url({ protocol: /^https?$/ }).default(defaultUrl);
+}
+
+export function intVar(defaultValue: number, min: number, max: number) {
+  return z.coerce.number().int().min(min).max(max).default(defaultValue);
+}
+
+export const logLevelVar = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
+
+/** Shared by every service: where it listens and how loudly it logs. */
+export const baseConfigShape = {
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: logLevelVar,
+};
+
+/** Shared by every service that talks to the bus. */
+export const busConfigShape = {
+  EVENT_BUS_URL: urlVar('http://localhost:4005'),
+  PUBLISH_RETRIES: intVar(3, 0, 10),
+  BUS_TIMEOUT_MS: intVar(2000, 100, 60000),
+};
+
+/**
+ * Reads configuration once at start and fails fast, naming each variable that is wrong, instead of
+ * letting a typo surface later as a confusing runtime error.
+ */
+export function readConfig<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = schema.safeParse(present);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  return result.data;
+}

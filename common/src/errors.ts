@@ -1,0 +1,83 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+
+export interface ErrorDetail {
+  path?: string;
+  message: string;
+}
+
+/** A failure with a known HTTP status; anything else that reaches the error handler is a bug (500). */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export function detailsFromZod(error: z.ZodError): ErrorDetail[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.') || '(body)',
+    message: issue.message,
+  }));
+}
+
+/** Parses untrusted input with a schema; failure becomes a 400 that lists every problem. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    throw new AppError(400, `invalid ${what}`, detailsFromZod(result.error));
+  }
+  return result.data;
+}
+
+export const notFoundHandler: RequestHandler = (req, res) => {
+  res.status(404).json({ error: `no route for ${req.method} ${req.path}`, details: [] });
+};
+
+interface BodyParserError {
+  type: string;
+  status?: number;
+}
+
+function isBodyParserError(err: unknown): err is BodyParserError {
+  return typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string';
+}
+
+// body-parser's error types, answered with a message of ours so nothing internal leaks.
+const BODY_PARSER_ERRORS: Record<string, { status: number; error: string }> = {
+  'entity.parse.failed': { status: 400, error: 'malformed JSON body' },
+  'entity.too.large': { status: 413, error: 'request body too large' },
+  'entity.verify.failed': { status: 400, error: 'request body rejected' },
+  'request.aborted': { status: 400, error: 'request aborted' },
+  'request.size.invalid': { status: 400, error: 'request size did not match Content-Length' },
+  'encoding.unsupported': { status: 415, error: 'unsupported content encoding' },
+  'charset.unsupported': { status: 415, error: 'unsupported charset' },
+  'stream.encoding.set': { status: 500, error: 'internal error' },
+};
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    if (err instanceof AppError) {
+      res.status(err.status).json({ error: err.message, details: err.details });
+      return;
+    }
+    if (err instanceof z.ZodError) {
+      res.status(400).json({ error: 'invalid request', details: detailsFromZod(err) });
+      return;
+    }
+    if (isBodyParserError(err) && BODY_PARSER_ERRORS[err.type]) {
+      const known = BODY_PARSER_ERRORS[err.type]!;
+      res.status(known.status).json({ error: known.error, details: [] });
+      return;
+    }
+    logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
+    if (!res.headersSent) {
+      res.status(500).json({ error: 'internal error', details: [] });
+    }
+  };
+}

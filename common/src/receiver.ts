@@ -1,0 +1,83 @@
+import { Router } from 'express';
+import { receivedEventSchema, type ReceivedEvent } from './envelope';
+import { AppError, detailsFromZod, type ErrorDetail } from './errors';
+import { isKnownEventType, knownEventSchema, type KnownEvent } from './events';
+import type { Lifecycle } from './health';
+import { EVENTS_BODY_LIMIT, jsonBody } from './http';
+import type { Logger } from './logger';
+
+export interface EventContext {
+  id?: string;
+  seq?: number;
+  /** true when delivered now by the bus; false when replayed from the log at start. */
+  live: boolean;
+}
+
+export type EventHandler = (event: KnownEvent, context: EventContext) => void | Promise<void>;
+
+interface ParsedItem {
+  event: KnownEvent | null;
+  received: ReceivedEvent;
+}
+
+/** Validates a whole delivery before handling any of it, so a bad batch changes nothing. */
+function parseDelivery(body: unknown): ParsedItem[] {
+  const items: unknown[] = Array.isArray(body) ? body : [body];
+  if (items.length === 0) throw new AppError(400, 'invalid event delivery', [{ message: 'empty batch' }]);
+  const details: ErrorDetail[] = [];
+  const parsed: ParsedItem[] = [];
+  items.forEach((item, index) => {
+    const prefix = Array.isArray(body) ? `${index}.` : '';
+    const envelope = receivedEventSchema.safeParse(item);
+    if (!envelope.success) {
+      details.push(...detailsFromZod(envelope.error).map((d) => ({ ...d, path: prefix + d.path })));
+      return;
+    }
+    if (!isKnownEventType(envelope.data.type)) {
+      parsed.push({ event: null, received: envelope.data });
+      return;
+    }
+    const known = knownEventSchema.safeParse({ type: envelope.data.type, data: envelope.data.data });
+    if (!known.success) {
+      details.push(...detailsFromZod(known.error).map((d) => ({ ...d, path: prefix + d.path })));
+      return;
+    }
+    parsed.push({ event: known.data, received: envelope.data });
+  });
+  if (details.length > 0) throw new AppError(400, 'invalid event', details);
+  return parsed;
+}
+
+export interface EventsRouteOptions {
+  lifecycle: Lifecycle;
+  handle: EventHandler;
+  logger: Logger;
+  /** Told about each delivered position, so later catch-ups start after it. */
+  onDelivered?: (seq: number) => void;
+}
+
+/**
+ * `POST /events`: one event or an ordered batch. Answers 503 until the service has replayed the log,
+ * so the bus keeps the delivery and retries rather than having it applied ahead of older events.
+ */
+export function eventsRoute({ lifecycle, handle, logger, onDelivered }: EventsRouteOptions): Router {
+  const router = Router();
+  router.post('/events', ...jsonBody(EVENTS_BODY_LIMIT), async (req, res) => {
+    if (!lifecycle.isReady) {
+      throw new AppError(503, 'not ready: still replaying the event log or shutting down');
+    }
+    const items = parseDelivery(req.body);
+    let handled = 0;
+    for (const { event, received } of items) {
+      if (event) {
+        await handle(event, { id: received.id, seq: received.seq, live: true });
+        handled += 1;
+      } else {
+        logger.debug({ type: received.type, seq: received.seq }, 'ignored unknown event type');
+      }
+      if (received.seq !== undefined) onDelivered?.(received.seq);
+    }
+    res.json({ received: items.length, handled, ignored: items.length - handled });
+  });
+  return router;
+}

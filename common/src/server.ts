@@ -1,0 +1,81 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import type { LogFollower } from './follower';
+import type { Lifecycle } from './health';
+import type { Logger } from './logger';
+
+export interface StartOptions {
+  name: string;
+  app: Express;
+  port: number;
+  host: string;
+  lifecycle: Lifecycle;
+  logger: Logger;
+  /** When given, the service replays the log through it before it reports ready. */
+  follower?: LogFollower;
+  /** Runs after the server stopped accepting and finished its in-flight requests. */
+  onShutdown?: () => Promise<void> | void;
+  /** Longest a clean shutdown may take before the process exits anyway (keep under the pod's grace period). */
+  shutdownTimeoutMs?: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function replayUntilCaughtUp(follower: LogFollower, lifecycle: Lifecycle, logger: Logger): Promise<void> {
+  let delayMs = 200;
+  while (!lifecycle.isDraining) {
+    try {
+      await follower.catchUp();
+      return;
+    } catch (error) {
+      logger.warn({ err: error, retryInMs: delayMs }, 'cannot read the event log yet; retrying');
+      await sleep(delayMs);
+      delayMs = Math.min(delayMs * 2, 5000);
+    }
+  }
+}
+
+function listen(app: Express, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(server)));
+  });
+}
+
+/** Listens, replays the log, reports ready, and shuts down cleanly on SIGTERM or SIGINT. */
+export async function startService(options: StartOptions): Promise<Server> {
+  const { name, app, lifecycle, logger } = options;
+  const server = await listen(app, options.port, options.host);
+  const { port } = server.address() as AddressInfo;
+  logger.info({ port }, `${name} listening`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    lifecycle.markDraining();
+    logger.info({ signal }, `${name} shutting down`);
+    const forceExit = setTimeout(() => {
+      logger.error(`${name} did not stop in time; exiting`);
+      process.exit(1);
+    }, options.shutdownTimeoutMs ?? 10_000);
+    forceExit.unref();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+    await options.onShutdown?.();
+    logger.info(`${name} stopped`);
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+
+  if (options.follower) {
+    await replayUntilCaughtUp(options.follower, lifecycle, logger);
+    logger.info({ position: options.follower.position }, `${name} replayed the event log`);
+  }
+  lifecycle.markReady();
+  logger.info({ url: `http://localhost:${port}` }, `${name} ready`);
+  return server;
+}

@@ -1,0 +1,44 @@
+import { Lifecycle, type Logger } from '@blog/common';
+import type { Express } from 'express';
+import { createApp } from './app';
+import type { Config } from './config';
+import { DeliveryHub } from './delivery/deliveryHub';
+import { SqliteEventLog } from './store/sqliteEventLog';
+
+export interface Bus {
+  app: Express;
+  lifecycle: Lifecycle;
+  hub: DeliveryHub;
+  log: SqliteEventLog;
+  /** Stops delivering, commits what is queued and closes the log. */
+  close(): Promise<void>;
+}
+
+/** Opens the log and wires the app and the deliveries; used by index.ts and by the tests. */
+export function createBus(config: Config, logger: Logger): Bus {
+  const log = new SqliteEventLog(config.DATA_DIR);
+  const hub = new DeliveryHub(
+    config.SUBSCRIBERS,
+    log,
+    {
+      batchSize: config.DELIVERY_BATCH_SIZE,
+      timeoutMs: config.DELIVERY_TIMEOUT_MS,
+      retryBaseMs: config.RETRY_BASE_MS,
+      retryMaxMs: config.RETRY_MAX_MS,
+    },
+    logger,
+  );
+  const lifecycle = new Lifecycle();
+  const app = createApp({ log, hub, lifecycle, logger });
+  return {
+    app,
+    lifecycle,
+    hub,
+    log,
+    async close() {
+      lifecycle.markDraining();
+      await hub.stop();
+      log.close();
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { baseConfigShape, intVar, portVar, readConfig } from '@blog/common';
+import { z } from 'zod';
+
+const LOCAL_SUBSCRIBERS = [
+  'http://localhost:4000/events',
+  'http://localhost:4001/events',
+  'http://localhost:4002/events',
+  'http://localhost:4003/events',
+].join(',');
+
+/** Comma-separated subscriber URLs; `none` for a bus that only stores. */
+const subscribersVar = z
+  .string()
+  .default(LOCAL_SUBSCRIBERS)
+  .transform((raw) => (raw.trim() === 'none' ? [] : raw.split(',').map((url) => url.trim()).filter(Boolean)))
+  .pipe(z.array(z.url({ protocol: /^https?$/ })));
+
+export const configSchema = z.object({
+  PORT: portVar(4005),
+  ...baseConfigShape,
+  DATA_DIR: z.string().min(1).default('./data'),
+  SUBSCRIBERS: subscribersVar,
+  DELIVERY_BATCH_SIZE: intVar(100, 1, 1000),
+  DELIVERY_TIMEOUT_MS: intVar(10_000, 100, 600_000),
+  RETRY_BASE_MS: intVar(100, 1, 60_000),
+  RETRY_MAX_MS: intVar(5_000, 1, 600_000),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => readConfig(configSchema, env);

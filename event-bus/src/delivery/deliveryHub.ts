@@ -1,0 +1,66 @@
+import { createHttpClient, type Logger } from '@blog/common';
+import type { EventLog } from '../store/eventLog';
+import { SubscriberDelivery, type DeliveryOptions, type SubscriberStatus } from './subscriberDelivery';
+
+/** How often delivered positions are written down. Losing the last interval only means redelivery. */
+const POSITION_FLUSH_MS = 200;
+
+/** Runs one delivery loop per subscriber and keeps their positions on disk. */
+export class DeliveryHub {
+  private readonly deliveries: SubscriberDelivery[];
+  private readonly dirty = new Map<string, number>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    subscribers: string[],
+    private readonly log: EventLog,
+    options: DeliveryOptions,
+    private readonly logger: Logger,
+  ) {
+    const positions = log.loadPositions();
+    const http = createHttpClient('', options.timeoutMs);
+    this.deliveries = subscribers.map(
+      (url) =>
+        new SubscriberDelivery(url, positions.get(url) ?? 0, log, http, options, (u, p) => this.remember(u, p), logger),
+    );
+  }
+
+  start(): void {
+    this.unsubscribe = this.log.onAppend(() => {
+      for (const delivery of this.deliveries) delivery.notify();
+    });
+    for (const delivery of this.deliveries) delivery.start();
+    this.logger.info({ subscribers: this.deliveries.map((d) => d.url) }, 'delivering events');
+  }
+
+  status(): SubscriberStatus[] {
+    return this.deliveries.map((delivery) => delivery.status());
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    await Promise.all(this.deliveries.map((delivery) => delivery.stop()));
+    this.flushPositions();
+  }
+
+  private remember(url: string, position: number): void {
+    this.dirty.set(url, position);
+    this.flushTimer ??= setTimeout(() => this.flushPositions(), POSITION_FLUSH_MS);
+  }
+
+  private flushPositions(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (this.dirty.size === 0) return;
+    const positions = new Map(this.dirty);
+    this.dirty.clear();
+    try {
+      this.log.savePositions(positions);
+    } catch (error) {
+      // Not fatal: an unsaved position only means those events are delivered again after a restart.
+      this.logger.error({ err: error }, 'could not save subscriber positions');
+      for (const [url, seq] of positions) if (!this.dirty.has(url)) this.dirty.set(url, seq);
+    }
+  }
+}

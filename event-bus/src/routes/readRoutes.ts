@@ -1,0 +1,51 @@
+import { parseOrThrow } from '@blog/common';
+import { Router, type Response } from 'express';
+import { z } from 'zod';
+import type { DeliveryHub } from '../delivery/deliveryHub';
+import type { EventLog } from '../store/eventLog';
+
+export const DEFAULT_PAGE = 1000;
+export const MAX_PAGE = 10_000;
+
+const pageQuery = z
+  .object({
+    after: z.coerce.number().int().min(0).default(0),
+    limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(DEFAULT_PAGE),
+  })
+  .strict();
+
+/** The whole log, page by page, so even a long log never sits in memory at once. */
+async function streamWholeLog(log: EventLog, res: Response): Promise<void> {
+  res.type('application/json');
+  res.write('[');
+  let after = 0;
+  let first = true;
+  for (;;) {
+    const rows = log.readAfter(after, MAX_PAGE);
+    if (rows.length === 0) break;
+    const chunk = rows.map((row) => row.body).join(',');
+    const writable = res.write(first ? chunk : `,${chunk}`);
+    first = false;
+    after = rows[rows.length - 1]!.seq;
+    if (!writable) await new Promise((resolve) => res.once('drain', resolve));
+  }
+  res.end(']');
+}
+
+export function readRoutes(deps: { log: EventLog; hub: DeliveryHub }): Router {
+  const router = Router();
+  router.get('/events', async (req, res) => {
+    // No query: the whole log as one array, as the course's bus answers.
+    if (Object.keys(req.query).length === 0) {
+      await streamWholeLog(deps.log, res);
+      return;
+    }
+    const { after, limit } = parseOrThrow(pageQuery, req.query, 'query');
+    const rows = deps.log.readAfter(after, limit);
+    res.type('application/json').send(`[${rows.map((row) => row.body).join(',')}]`);
+  });
+  router.get('/subscribers', (_req, res) => {
+    res.json(deps.hub.status());
+  });
+  return router;
+}

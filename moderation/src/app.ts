@@ -1,0 +1,23 @@
+import { createServiceApp, eventsRoute, type BusClient, type Lifecycle, type Logger } from '@blog/common';
+import type { Express } from 'express';
+import { handleEvent } from './domain/handleEvent';
+
+export interface ModerationDeps {
+  bus: BusClient;
+  lifecycle: Lifecycle;
+  logger: Logger;
+}
+
+export function createApp(deps: ModerationDeps): Express {
+  return createServiceApp({
+    lifecycle: deps.lifecycle,
+    logger: deps.logger,
+    routers: [
+      eventsRoute({
+        lifecycle: deps.lifecycle,
+        logger: deps.logger,
+        handle: (event) => handleEvent(deps.bus, event),
+      }),
+    ],
+  });
+}

@@ -1,0 +1,29 @@
+import { createServiceApp, eventsRoute, type BusClient, type Lifecycle, type LogFollower, type Logger } from '@blog/common';
+import type { Express } from 'express';
+import { applyEvent } from './domain/applyEvent';
+import { postsRoutes } from './routes/postsRoutes';
+import type { PostStore } from './store/postStore';
+
+export interface PostsDeps {
+  bus: BusClient;
+  store: PostStore;
+  lifecycle: Lifecycle;
+  logger: Logger;
+  follower?: LogFollower;
+}
+
+export function createApp(deps: PostsDeps): Express {
+  return createServiceApp({
+    lifecycle: deps.lifecycle,
+    logger: deps.logger,
+    routers: [
+      postsRoutes(deps),
+      eventsRoute({
+        lifecycle: deps.lifecycle,
+        logger: deps.logger,
+        handle: (event) => applyEvent(deps.store, event),
+        onDelivered: (seq) => deps.follower?.noteDelivered(seq),
+      }),
+    ],
+  });
+}

@@ -1,0 +1,25 @@
+export interface Post {
+  id: string;
+  title: string;
+}
+
+/** Posts by id, in creation order. */
+export class PostStore {
+  private readonly posts = new Map<string, Post>();
+
+  /** Adds the post unless its id is known; answers whether it was new. */
+  add(post: Post): boolean {
+    if (this.posts.has(post.id)) return false;
+    this.posts.set(post.id, { id: post.id, title: post.title });
+    return true;
+  }
+
+  get size(): number {
+    return this.posts.size;
+  }
+
+  /** The course's shape: an object keyed by post id. */
+  toRecord(): Record<string, Post> {
+    return Object.fromEntries(this.posts);
+  }
+}

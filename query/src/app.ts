@@ -1,0 +1,28 @@
+import { createServiceApp, eventsRoute, type Lifecycle, type LogFollower, type Logger } from '@blog/common';
+import type { Express } from 'express';
+import { applyEvent } from './domain/applyEvent';
+import { queryRoutes } from './routes/queryRoutes';
+import type { QueryStore } from './store/queryStore';
+
+export interface QueryDeps {
+  store: QueryStore;
+  lifecycle: Lifecycle;
+  logger: Logger;
+  follower?: LogFollower;
+}
+
+export function createApp(deps: QueryDeps): Express {
+  return createServiceApp({
+    lifecycle: deps.lifecycle,
+    logger: deps.logger,
+    routers: [
+      queryRoutes(deps.store),
+      eventsRoute({
+        lifecycle: deps.lifecycle,
+        logger: deps.logger,
+        handle: (event) => applyEvent(deps.store, event, deps.logger),
+        onDelivered: (seq) => deps.follower?.noteDelivered(seq),
+      }),
+    ],
+  });
+}
