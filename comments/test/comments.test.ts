@@ -1,0 +1,168 @@
+import request from 'supertest';
+import { Lifecycle, LogFollower, MAX_COMMENT_LENGTH, derivedEventId } from '@blog/common';
+import { createApp } from '../src/app';
+import { applyEvent } from '../src/domain/handleEvent';
+import { CommentStore } from '../src/store/commentStore';
+import { MemoryBus } from '../../test/support/memoryBus';
+import { aComment, commentCreated, commentVerdict, delivered, postCreated } from '../../test/support/factories';
+import { badJsonBodies, send } from '../../test/support/badInput';
+import { silentLogger } from '../../test/support/silentLogger';
+
+async function setUp() {
+  const bus = new MemoryBus();
+  const store = new CommentStore();
+  const lifecycle = new Lifecycle();
+  const follower = new LogFollower(bus, (event) => applyEvent(store, event));
+  const app = createApp({ bus, store, lifecycle, logger: silentLogger, follower });
+  const post = postCreated();
+  await bus.publish(post);
+  await follower.catchUp();
+  lifecycle.markReady();
+  return { app, bus, store, follower, postId: post.data.id };
+}
+
+describe('POST /posts/:id/comments', () => {
+  it('when a comment is sent for a known post, then it answers 201 with the pending comment', async () => {
+    const { app, postId } = await setUp();
+    const content = aComment();
+
+    const response = await request(app).post(`/posts/${postId}/comments`).send({ content });
+
+    expect(response.status).toBe(201);
+    expect(response.body).toEqual({ id: expect.any(String), content, status: 'pending' });
+  });
+
+  it('when a comment is created, then a CommentCreated event is stored and the list shows it', async () => {
+    const { app, bus, postId } = await setUp();
+    const created = await request(app).post(`/posts/${postId}/comments`).send({ content: aComment() });
+
+    const list = await request(app).get(`/posts/${postId}/comments`);
+
+    expect(list.body).toEqual([created.body]);
+    expect(bus.ofType('CommentCreated')).toMatchObject([{ data: { ...created.body, postId } }]);
+  });
+
+  it('when the post was just created and not yet delivered here, then the comment is still accepted', async () => {
+    const { app, bus } = await setUp();
+    const fresh = postCreated();
+    await bus.publish(fresh);
+
+    const response = await request(app).post(`/posts/${fresh.data.id}/comments`).send({ content: aComment() });
+
+    expect(response.status).toBe(201);
+  });
+
+  it('when the post does not exist, then it answers 404 and stores nothing', async () => {
+    const { app, bus } = await setUp();
+    const before = bus.events.length;
+
+    const response = await request(app).post('/posts/no-such-post/comments').send({ content: aComment() });
+
+    expect(response.status).toBe(404);
+    expect(response.body).toEqual({ error: 'post no-such-post not found', details: [] });
+    expect(bus.events).toHaveLength(before);
+  });
+
+  it('when the post id is too long, then it answers 404', async () => {
+    const { app } = await setUp();
+    const response = await request(app).post(`/posts/${'p'.repeat(500)}/comments`).send({ content: 'hi' });
+    expect(response.status).toBe(404);
+  });
+
+  describe.each(badJsonBodies('content', MAX_COMMENT_LENGTH))('when the body is $name', (testCase) => {
+    it(`then it answers ${testCase.status} with a JSON error and stores nothing`, async () => {
+      const { app, bus, postId } = await setUp();
+      const before = bus.events.length;
+
+      const response = await send(app, `/posts/${postId}/comments`, testCase);
+
+      expect(response.status).toBe(testCase.status);
+      expect(response.body).toEqual({ error: expect.any(String), details: expect.any(Array) });
+      expect(bus.events).toHaveLength(before);
+      expect((await request(app).get(`/posts/${postId}/comments`)).body).toEqual([]);
+    });
+  });
+
+  it('when the bus is unreachable, then it answers 503 and keeps nothing', async () => {
+    const { app, bus, postId } = await setUp();
+    bus.reachable = false;
+
+    const response = await request(app).post(`/posts/${postId}/comments`).send({ content: aComment() });
+
+    expect(response.status).toBe(503);
+    bus.reachable = true;
+    expect((await request(app).get(`/posts/${postId}/comments`)).body).toEqual([]);
+  });
+});
+
+describe('GET /posts/:id/comments', () => {
+  it('when the post has no comments, then it answers an empty list', async () => {
+    const { app, postId } = await setUp();
+    await request(app).get(`/posts/${postId}/comments`).expect(200, []);
+  });
+
+  it('when the post is unknown, then it answers 404', async () => {
+    const { app } = await setUp();
+    const response = await request(app).get('/posts/missing/comments');
+    expect(response.status).toBe(404);
+    expect(response.body.error).toMatch(/not found/);
+  });
+});
+
+describe('moderation verdicts', () => {
+  it('when CommentModerated is delivered, then the status changes and CommentUpdated is published once, even if delivered twice', async () => {
+    const { app, bus, postId } = await setUp();
+    const created = await request(app).post(`/posts/${postId}/comments`).send({ content: aComment() });
+    const verdict = commentVerdict('CommentModerated', { ...created.body, postId }, 'approved');
+    const [envelope] = delivered([verdict], 10);
+
+    await request(app).post('/events').send(envelope).expect(200);
+    await request(app).post('/events').send(envelope).expect(200);
+
+    expect((await request(app).get(`/posts/${postId}/comments`)).body).toEqual([{ ...created.body, status: 'approved' }]);
+    expect(bus.ofType('CommentUpdated')).toMatchObject([
+      { id: derivedEventId('CommentUpdated', created.body.id), data: { ...created.body, postId, status: 'approved' } },
+    ]);
+  });
+
+  it('when a verdict is final, then a later different verdict does not change it', async () => {
+    const { app, postId } = await setUp();
+    const comment = commentCreated(postId);
+    const data = comment.data as { id: string; postId: string; content: string };
+    await request(app)
+      .post('/events')
+      .send(delivered([comment, commentVerdict('CommentModerated', data, 'rejected'), commentVerdict('CommentModerated', data, 'approved')]))
+      .expect(200);
+
+    expect((await request(app).get(`/posts/${postId}/comments`)).body).toMatchObject([{ id: data.id, status: 'rejected' }]);
+  });
+
+  it('when verdicts are replayed from the log at start, then the state has them but nothing is published', async () => {
+    const bus = new MemoryBus();
+    const post = postCreated();
+    const comment = commentCreated(post.data.id);
+    await bus.publish(post);
+    await bus.publish(comment);
+    await bus.publish(commentVerdict('CommentModerated', comment.data as never, 'approved'));
+    const store = new CommentStore();
+    const follower = new LogFollower(bus, (event) => applyEvent(store, event));
+
+    await follower.catchUp();
+
+    expect(store.commentsOf(post.data.id)).toMatchObject([{ id: comment.data.id, status: 'approved' }]);
+    expect(bus.ofType('CommentUpdated')).toHaveLength(0);
+  });
+
+  it('when publishing CommentUpdated fails, then the delivery fails so the bus retries it', async () => {
+    const { app, bus, postId } = await setUp();
+    const comment = commentCreated(postId);
+    await request(app).post('/events').send(delivered([comment])).expect(200);
+    bus.reachable = false;
+
+    const response = await request(app)
+      .post('/events')
+      .send(delivered([commentVerdict('CommentModerated', comment.data as never, 'approved')], 5));
+
+    expect(response.status).toBe(503);
+  });
+});

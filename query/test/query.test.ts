@@ -1,0 +1,106 @@
+import request from 'supertest';
+import { Lifecycle, LogFollower } from '@blog/common';
+import { createApp } from '../src/app';
+import { applyEvent } from '../src/domain/applyEvent';
+import { QueryStore } from '../src/store/queryStore';
+import { MemoryBus } from '../../test/support/memoryBus';
+import { anOrangeComment, commentCreated, commentVerdict, delivered, postCreated } from '../../test/support/factories';
+import { silentLogger } from '../../test/support/silentLogger';
+
+function setUp() {
+  const store = new QueryStore();
+  const lifecycle = new Lifecycle();
+  lifecycle.markReady();
+  return { store, app: createApp({ store, lifecycle, logger: silentLogger }) };
+}
+
+/** A post with an approved and a rejected comment, as the bus would deliver them. */
+function story() {
+  const post = postCreated();
+  const kind = commentCreated(post.data.id);
+  const sour = commentCreated(post.data.id, { content: anOrangeComment() });
+  const events = [
+    post,
+    kind,
+    sour,
+    commentVerdict('CommentModerated', kind.data as never, 'approved'),
+    commentVerdict('CommentUpdated', kind.data as never, 'approved'),
+    commentVerdict('CommentModerated', sour.data as never, 'rejected'),
+    commentVerdict('CommentUpdated', sour.data as never, 'rejected'),
+  ];
+  const expected = {
+    [post.data.id]: {
+      id: post.data.id,
+      title: post.data.title,
+      comments: [
+        { id: kind.data.id, content: kind.data.content, status: 'approved' },
+        { id: sour.data.id, content: sour.data.content, status: 'rejected' },
+      ],
+    },
+  };
+  return { events, expected };
+}
+
+describe('GET /posts', () => {
+  it('when nothing happened yet, then it answers an empty object', async () => {
+    const { app } = setUp();
+    await request(app).get('/posts').expect(200, {});
+  });
+
+  it('when a post and its moderated comments are delivered, then the view shows each final status', async () => {
+    const { app } = setUp();
+    const { events, expected } = story();
+
+    await request(app).post('/events').send(delivered(events)).expect(200);
+
+    expect((await request(app).get('/posts')).body).toEqual(expected);
+  });
+
+  it('when a comment is created but not yet moderated, then it shows as pending', async () => {
+    const { app } = setUp();
+    const post = postCreated();
+    const comment = commentCreated(post.data.id);
+    await request(app).post('/events').send(delivered([post, comment])).expect(200);
+    expect((await request(app).get('/posts')).body[post.data.id].comments).toEqual([
+      { id: comment.data.id, content: comment.data.content, status: 'pending' },
+    ]);
+  });
+
+  it('when every event is delivered twice, one at a time, then the view is the same as delivered once', async () => {
+    const { app } = setUp();
+    const { events, expected } = story();
+
+    for (const envelope of delivered(events)) {
+      await request(app).post('/events').send(envelope).expect(200);
+      await request(app).post('/events').send(envelope).expect(200);
+    }
+    await request(app).post('/events').send(delivered(events)).expect(200);
+
+    expect((await request(app).get('/posts')).body).toEqual(expected);
+  });
+
+  it('when a verdict is replayed after a newer one, then the status never goes back', async () => {
+    const { app } = setUp();
+    const post = postCreated();
+    const comment = commentCreated(post.data.id);
+    const pendingAgain = commentVerdict('CommentUpdated', comment.data as never, 'pending');
+    await request(app)
+      .post('/events')
+      .send(delivered([post, comment, commentVerdict('CommentUpdated', comment.data as never, 'approved'), pendingAgain]))
+      .expect(200);
+    expect((await request(app).get('/posts')).body[post.data.id].comments[0].status).toBe('approved');
+  });
+
+  it('when query restarts, then replaying the log rebuilds the same view', async () => {
+    const bus = new MemoryBus();
+    const { events, expected } = story();
+    for (const event of events) await bus.publish(event);
+    const store = new QueryStore();
+    const follower = new LogFollower(bus, (event) => applyEvent(store, event), 2);
+
+    await follower.catchUp();
+
+    expect(JSON.parse(JSON.stringify(store.toRecord()))).toEqual(expected);
+    expect(follower.position).toBe(events.length);
+  });
+});

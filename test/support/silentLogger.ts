@@ -1,0 +1,3 @@
+import { createLogger } from '@blog/common';
+
+export const silentLogger = createLogger('test', 'silent');
