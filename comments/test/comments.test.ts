@@ -128,7 +128,7 @@ describe('moderation verdicts', () => {
   it('when a verdict is final, then a later different verdict does not change it', async () => {
     const { app, postId } = await setUp();
     const comment = commentCreated(postId);
-    const data = comment.data as { id: string; postId: string; content: string };
+    const data = comment.data;
     await request(app)
       .post('/events')
       .send(delivered([comment, commentVerdict('CommentModerated', data, 'rejected'), commentVerdict('CommentModerated', data, 'approved')]))
@@ -143,7 +143,7 @@ describe('moderation verdicts', () => {
     const comment = commentCreated(post.data.id);
     await bus.publish(post);
     await bus.publish(comment);
-    await bus.publish(commentVerdict('CommentModerated', comment.data as never, 'approved'));
+    await bus.publish(commentVerdict('CommentModerated', comment.data, 'approved'));
     const store = new CommentStore();
     const follower = new LogFollower(bus, (event) => applyEvent(store, event));
 
@@ -161,7 +161,7 @@ describe('moderation verdicts', () => {
 
     const response = await request(app)
       .post('/events')
-      .send(delivered([commentVerdict('CommentModerated', comment.data as never, 'approved')], 5));
+      .send(delivered([commentVerdict('CommentModerated', comment.data, 'approved')], 5));
 
     expect(response.status).toBe(503);
   });

@@ -31,17 +31,20 @@ export interface BusClientOptions {
 }
 
 export class BusUnavailableError extends AppError {
-  constructor(reason: string) {
-    super(503, 'the event bus cannot take the event right now; nothing was stored, try again', [
-      { message: reason },
-    ]);
+  constructor(
+    readonly reason: string,
+    message = 'the event bus cannot take the event right now; nothing was stored, try again',
+  ) {
+    super(503, message, [{ message: reason }]);
   }
 }
 
 const receiptSchema = z.object({ id: z.string(), seq: z.number().int().positive() });
 const eventPageSchema = z.array(storedEventSchema);
 
-function describeFailure(error: unknown): string {
+/** A one-line reason for a failed call to the bus, without axios's whole request object. */
+export function describeBusFailure(error: unknown): string {
+  if (error instanceof BusUnavailableError) return error.reason;
   if (isAxiosError(error)) {
     return error.response ? `bus answered ${error.response.status}` : `bus unreachable (${error.code ?? error.message})`;
   }
@@ -94,19 +97,24 @@ class HttpBusClient implements BusClient {
           // The bus refused the event itself: a contract bug on our side, not an outage.
           throw new Error(`bus rejected ${event.type}: ${response.status} ${JSON.stringify(response.data)}`);
         }
-        lastFailure = describeFailure(error);
+        lastFailure = describeBusFailure(error);
       } catch (error) {
         if (!isRetryable(error)) throw error;
-        lastFailure = describeFailure(error);
+        lastFailure = describeBusFailure(error);
       }
     }
     throw new BusUnavailableError(lastFailure);
   }
 
   async readEvents(after: number, limit: number): Promise<StoredEvent[]> {
-    const response = await this.http.get('/events', { params: { after, limit } });
+    let response;
+    try {
+      response = await this.http.get('/events', { params: { after, limit } });
+    } catch (error) {
+      throw new BusUnavailableError(describeBusFailure(error), 'cannot read the event log');
+    }
     if (response.status !== 200) {
-      throw new BusUnavailableError(`reading events: bus answered ${response.status}`);
+      throw new BusUnavailableError(`bus answered ${response.status}`, 'cannot read the event log');
     }
     return eventPageSchema.parse(response.data);
   }

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
+import { describeBusFailure } from './busClient';
 import type { LogFollower } from './follower';
 import type { Lifecycle } from './health';
 import type { Logger } from './logger';
@@ -29,7 +30,7 @@ async function replayUntilCaughtUp(follower: LogFollower, lifecycle: Lifecycle, 
       await follower.catchUp();
       return;
     } catch (error) {
-      logger.warn({ err: error, retryInMs: delayMs }, 'cannot read the event log yet; retrying');
+      logger.warn({ reason: describeBusFailure(error), retryInMs: delayMs }, 'cannot read the event log yet; retrying');
       await sleep(delayMs);
       delayMs = Math.min(delayMs * 2, 5000);
     }

@@ -23,10 +23,10 @@ function story() {
     post,
     kind,
     sour,
-    commentVerdict('CommentModerated', kind.data as never, 'approved'),
-    commentVerdict('CommentUpdated', kind.data as never, 'approved'),
-    commentVerdict('CommentModerated', sour.data as never, 'rejected'),
-    commentVerdict('CommentUpdated', sour.data as never, 'rejected'),
+    commentVerdict('CommentModerated', kind.data, 'approved'),
+    commentVerdict('CommentUpdated', kind.data, 'approved'),
+    commentVerdict('CommentModerated', sour.data, 'rejected'),
+    commentVerdict('CommentUpdated', sour.data, 'rejected'),
   ];
   const expected = {
     [post.data.id]: {
@@ -83,10 +83,10 @@ describe('GET /posts', () => {
     const { app } = setUp();
     const post = postCreated();
     const comment = commentCreated(post.data.id);
-    const pendingAgain = commentVerdict('CommentUpdated', comment.data as never, 'pending');
+    const pendingAgain = commentVerdict('CommentUpdated', comment.data, 'pending');
     await request(app)
       .post('/events')
-      .send(delivered([post, comment, commentVerdict('CommentUpdated', comment.data as never, 'approved'), pendingAgain]))
+      .send(delivered([post, comment, commentVerdict('CommentUpdated', comment.data, 'approved'), pendingAgain]))
       .expect(200);
     expect((await request(app).get('/posts')).body[post.data.id].comments[0].status).toBe('approved');
   });

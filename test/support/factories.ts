@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CommentStatus, KnownEvent } from '@blog/common';
+import type { CommentCreated, CommentStatus, KnownEvent, PostCreated } from '@blog/common';
 
 const unique = () => randomUUID().slice(0, 8);
 
@@ -7,11 +7,11 @@ export const aTitle = () => `A post ${unique()}`;
 export const aComment = () => `A kind comment ${unique()}`;
 export const anOrangeComment = () => `I prefer Orange juice ${unique()}`;
 
-export function postCreated(overrides: Partial<{ id: string; title: string }> = {}): KnownEvent {
+export function postCreated(overrides: Partial<{ id: string; title: string }> = {}): PostCreated {
   return { type: 'PostCreated', data: { id: randomUUID(), title: aTitle(), ...overrides } };
 }
 
-export function commentCreated(postId: string, overrides: Partial<{ id: string; content: string }> = {}): KnownEvent {
+export function commentCreated(postId: string, overrides: Partial<{ id: string; content: string }> = {}): CommentCreated {
   return {
     type: 'CommentCreated',
     data: { id: randomUUID(), postId, content: aComment(), status: 'pending', ...overrides },
