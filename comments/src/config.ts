@@ -1,12 +1,5 @@
-import { baseConfigShape, busConfigShape, portVar, readConfig } from '@blog/common';
-import { z } from 'zod';
+import { busServiceConfigSchema, readConfig, type BusServiceConfig } from '@blog/common';
 
-export const configSchema = z.object({
-  PORT: portVar(4001),
-  ...baseConfigShape,
-  ...busConfigShape,
-});
+export const configSchema = busServiceConfigSchema(4001);
 
-export type Config = z.infer<typeof configSchema>;
-
-export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => readConfig(configSchema, env);
+export const loadConfig = (env: NodeJS.ProcessEnv = process.env): BusServiceConfig => readConfig(configSchema, env);

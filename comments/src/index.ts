@@ -1,4 +1,4 @@
-import { Lifecycle, LogFollower, createBusClient, createLogger, startService } from '@blog/common';
+import { Lifecycle, LogFollower, busClientFor, createLogger, runService } from '@blog/common';
 import { createApp } from './app';
 import { loadConfig } from './config';
 import { applyEvent } from './domain/handleEvent';
@@ -6,20 +6,10 @@ import { CommentStore } from './store/commentStore';
 
 const config = loadConfig();
 const logger = createLogger('comments', config.LOG_LEVEL);
-const bus = createBusClient({
-  baseUrl: config.EVENT_BUS_URL,
-  source: '/comments',
-  retries: config.PUBLISH_RETRIES,
-  timeoutMs: config.BUS_TIMEOUT_MS,
-});
+const bus = busClientFor(config, '/comments');
 const store = new CommentStore();
 const lifecycle = new Lifecycle();
 const follower = new LogFollower(bus, (event) => applyEvent(store, event));
 const app = createApp({ bus, store, lifecycle, logger, follower });
 
-startService({ name: 'comments', app, port: config.PORT, host: config.HOST, lifecycle, logger, follower }).catch(
-  (error: unknown) => {
-    logger.fatal({ err: error }, 'comments failed to start');
-    process.exit(1);
-  },
-);
+runService({ name: 'comments', app, port: config.PORT, host: config.HOST, lifecycle, logger, follower });

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import axios, { isAxiosError, type AxiosInstance } from 'axios';
 import { z } from 'zod';
 import { buildEnvelope, storedEventSchema, type StoredEvent } from './envelope';
+import type { BusServiceConfig } from './config';
 import { AppError } from './errors';
 import type { KnownEvent } from './events';
 
@@ -122,4 +123,14 @@ class HttpBusClient implements BusClient {
 
 export function createBusClient(options: BusClientOptions): BusClient {
   return new HttpBusClient(options);
+}
+
+/** The bus client a service builds from its configuration; `source` names it in every event it publishes. */
+export function busClientFor(config: BusServiceConfig, source: string): BusClient {
+  return createBusClient({
+    baseUrl: config.EVENT_BUS_URL,
+    source,
+    retries: config.PUBLISH_RETRIES,
+    timeoutMs: config.BUS_TIMEOUT_MS,
+  });
 }

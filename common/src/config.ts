@@ -41,3 +41,10 @@ export function readConfig<S extends z.ZodObject>(schema: S, env: NodeJS.Process
   }
   return result.data;
 }
+
+/** The settings of a service that talks to the bus: posts, comments, moderation and query. */
+export function busServiceConfigSchema(defaultPort: number) {
+  return z.object({ PORT: portVar(defaultPort), ...baseConfigShape, ...busConfigShape });
+}
+
+export type BusServiceConfig = z.infer<ReturnType<typeof busServiceConfigSchema>>;

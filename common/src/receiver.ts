@@ -13,6 +13,10 @@ export interface EventContext {
   live: boolean;
 }
 
+/**
+ * Applies one event. It must change state before it returns (synchronously, in delivery order); it may
+ * return a promise for what it publishes in reaction, which the delivery waits for before its 2xx.
+ */
 export type EventHandler = (event: KnownEvent, context: EventContext) => void | Promise<void>;
 
 interface ParsedItem {
@@ -67,16 +71,23 @@ export function eventsRoute({ lifecycle, handle, logger, onDelivered }: EventsRo
       throw new AppError(503, 'not ready: still replaying the event log or shutting down');
     }
     const items = parseDelivery(req.body);
+    // Handlers change state synchronously, in order; what they then publish is awaited together, so a
+    // batch of comments is moderated with one round of publishes, not one after another.
+    const followUps: Promise<void>[] = [];
     let handled = 0;
     for (const { event, received } of items) {
       if (event) {
-        await handle(event, { id: received.id, seq: received.seq, live: true });
+        const followUp = handle(event, { id: received.id, seq: received.seq, live: true });
+        if (followUp) followUps.push(followUp);
         handled += 1;
       } else {
         logger.debug({ type: received.type, seq: received.seq }, 'ignored unknown event type');
       }
-      if (received.seq !== undefined) onDelivered?.(received.seq);
     }
+    // Acknowledged only when every follow-up is stored; if one fails, the bus redelivers the batch.
+    await Promise.all(followUps);
+    const lastSeq = items[items.length - 1]?.received.seq;
+    if (lastSeq !== undefined) onDelivered?.(lastSeq);
     res.json({ received: items.length, handled, ignored: items.length - handled });
   });
   return router;

@@ -80,3 +80,11 @@ export async function startService(options: StartOptions): Promise<Server> {
   logger.info({ url: `http://localhost:${port}` }, `${name} ready`);
   return server;
 }
+
+/** Starts the service from a process's entry point: a failure to start is logged and ends the process. */
+export function runService(options: StartOptions): void {
+  startService(options).catch((error: unknown) => {
+    options.logger.fatal({ err: error }, `${options.name} failed to start`);
+    process.exit(1);
+  });
+}

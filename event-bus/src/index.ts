@@ -1,4 +1,4 @@
-import { createLogger, startService } from '@blog/common';
+import { createLogger, runService } from '@blog/common';
 import { createBus } from './bus';
 import { loadConfig } from './config';
 
@@ -8,7 +8,7 @@ const bus = createBus(config, logger);
 logger.info({ dataDir: config.DATA_DIR, lastSeq: bus.log.lastSeq }, 'event log opened');
 bus.hub.start();
 
-startService({
+runService({
   name: 'event-bus',
   app: bus.app,
   port: config.PORT,
@@ -16,7 +16,4 @@ startService({
   lifecycle: bus.lifecycle,
   logger,
   onShutdown: () => bus.close(),
-}).catch((error: unknown) => {
-  logger.fatal({ err: error }, 'event-bus failed to start');
-  process.exit(1);
 });

@@ -1,4 +1,4 @@
-import { Lifecycle, LogFollower, createBusClient, createLogger, startService } from '@blog/common';
+import { Lifecycle, LogFollower, busClientFor, createLogger, runService } from '@blog/common';
 import { createApp } from './app';
 import { loadConfig } from './config';
 import { applyEvent } from './domain/applyEvent';
@@ -6,20 +6,10 @@ import { PostStore } from './store/postStore';
 
 const config = loadConfig();
 const logger = createLogger('posts', config.LOG_LEVEL);
-const bus = createBusClient({
-  baseUrl: config.EVENT_BUS_URL,
-  source: '/posts',
-  retries: config.PUBLISH_RETRIES,
-  timeoutMs: config.BUS_TIMEOUT_MS,
-});
+const bus = busClientFor(config, '/posts');
 const store = new PostStore();
 const lifecycle = new Lifecycle();
 const follower = new LogFollower(bus, (event) => applyEvent(store, event));
 const app = createApp({ bus, store, lifecycle, logger, follower });
 
-startService({ name: 'posts', app, port: config.PORT, host: config.HOST, lifecycle, logger, follower }).catch(
-  (error: unknown) => {
-    logger.fatal({ err: error }, 'posts failed to start');
-    process.exit(1);
-  },
-);
+runService({ name: 'posts', app, port: config.PORT, host: config.HOST, lifecycle, logger, follower });
