@@ -1,0 +1,194 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+import {
+  ROOT,
+  envOf,
+  resolveTargetPort,
+  selects,
+  serviceOfImage,
+  type ManifestDocument,
+  type Manifests,
+  type Workload,
+} from './manifests';
+
+/** Longest a service takes to shut down (common/src/server.ts), plus a margin for the probe to see it. */
+const SHUTDOWN_SECONDS = 10 + 2;
+const VERSION: string = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
+
+function selectorProblems({ services, workloads }: Manifests): string[] {
+  return services.flatMap((service) => {
+    const matched = workloads.filter((workload) => selects(service, workload));
+    return matched.length === 1
+      ? []
+      : [`Service ${service.metadata.name}: selector matches ${matched.length} workloads (${matched.map((w) => w.name).join(', ') || 'none'}), not exactly one`];
+  });
+}
+
+function portProblems({ services, workloads }: Manifests): string[] {
+  const problems: string[] = [];
+  for (const service of services) {
+    const workload = workloads.find((w) => selects(service, w));
+    if (!workload) continue;
+    for (const port of service.spec?.ports ?? []) {
+      const containerPort = resolveTargetPort(workload.container, port.targetPort ?? port.port);
+      if (containerPort === undefined) {
+        problems.push(`Service ${service.metadata.name}: targetPort ${port.targetPort} is not a port of ${workload.name}`);
+      }
+    }
+  }
+  for (const workload of workloads) {
+    const declared = (workload.container.ports ?? []).map((p) => p.containerPort);
+    const listensOn = Number(envOf(workload.container).PORT);
+    if (!declared.includes(listensOn)) {
+      problems.push(`${workload.name}: PORT env (${envOf(workload.container).PORT}) is not a declared containerPort (${declared.join(', ')})`);
+    }
+  }
+  return problems;
+}
+
+function servicePorts(manifests: Manifests, name: string): number[] | undefined {
+  const service = manifests.services.find((s) => s.metadata.name === name);
+  return service ? (service.spec?.ports ?? []).map((p) => p.port) : undefined;
+}
+
+function urlProblems(manifests: Manifests): string[] {
+  const problems: string[] = [];
+  for (const workload of manifests.workloads) {
+    for (const [name, value] of Object.entries(envOf(workload.container))) {
+      for (const candidate of value.split(',')) {
+        if (!/^https?:\/\//.test(candidate)) continue;
+        const url = new URL(candidate);
+        const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+        const ports = servicePorts(manifests, url.hostname);
+        if (!ports) problems.push(`${workload.name}: ${name} points at ${url.hostname}, which is not a Service`);
+        else if (!ports.includes(port)) problems.push(`${workload.name}: ${name} uses port ${port}, not a port of Service ${url.hostname} (${ports.join(', ')})`);
+      }
+    }
+  }
+  return problems;
+}
+
+function nodePortProblems({ services }: Manifests): string[] {
+  const problems: string[] = [];
+  const seen = new Map<number, string>();
+  for (const service of services.filter((s) => s.spec?.type === 'NodePort')) {
+    for (const port of service.spec?.ports ?? []) {
+      const nodePort = port.nodePort;
+      if (nodePort === undefined || nodePort < 30000 || nodePort > 32767) {
+        problems.push(`Service ${service.metadata.name}: nodePort ${nodePort} is not in 30000-32767`);
+      } else if (seen.has(nodePort)) {
+        problems.push(`Service ${service.metadata.name}: nodePort ${nodePort} is also used by ${seen.get(nodePort)}`);
+      } else {
+        seen.set(nodePort, service.metadata.name);
+      }
+    }
+  }
+  return problems;
+}
+
+function probeProblems(workload: Workload): string[] {
+  const { container, name } = workload;
+  const problems: string[] = [];
+  const expected = { readinessProbe: '/readyz', livenessProbe: '/healthz' } as const;
+  for (const [probe, pathExpected] of Object.entries(expected) as [keyof typeof expected, string][]) {
+    const httpGet = container[probe]?.httpGet;
+    if (!httpGet) problems.push(`${name}: no ${probe} with httpGet`);
+    else {
+      if (httpGet.path !== pathExpected) problems.push(`${name}: ${probe} path is ${httpGet.path}, expected ${pathExpected}`);
+      if (resolveTargetPort(container, httpGet.port) === undefined) problems.push(`${name}: ${probe} port ${httpGet.port} is not a container port`);
+    }
+  }
+  return problems;
+}
+
+function securityProblems(workload: Workload): string[] {
+  const { name, container, template } = workload;
+  const pod = template.spec!;
+  const problems: string[] = [];
+  const podSecurity = pod.securityContext ?? {};
+  const security = container.securityContext ?? {};
+  const check = (ok: boolean, what: string) => {
+    if (!ok) problems.push(`${name}: ${what}`);
+  };
+  check(pod.automountServiceAccountToken === false, 'automountServiceAccountToken must be false');
+  check(podSecurity.runAsNonRoot === true, 'pod securityContext.runAsNonRoot must be true');
+  check((podSecurity.runAsUser ?? 0) > 10000 && (podSecurity.runAsGroup ?? 0) > 10000, 'pod must run as uid and gid above 10000');
+  check(podSecurity.seccompProfile?.type === 'RuntimeDefault', 'pod seccompProfile must be RuntimeDefault');
+  check(security.allowPrivilegeEscalation === false, 'allowPrivilegeEscalation must be false');
+  check(security.readOnlyRootFilesystem === true, 'readOnlyRootFilesystem must be true');
+  check(JSON.stringify(security.capabilities?.drop) === '["ALL"]' && !security.capabilities?.add, 'capabilities must drop ALL and add none');
+  check(security.privileged !== true, 'must not be privileged');
+  const resources = container.resources ?? {};
+  for (const kind of ['requests', 'limits'] as const) {
+    check(Boolean(resources[kind]?.cpu && resources[kind]?.memory), `resources.${kind} must set cpu and memory`);
+  }
+  check((pod.terminationGracePeriodSeconds ?? 30) >= SHUTDOWN_SECONDS, `terminationGracePeriodSeconds must be at least ${SHUTDOWN_SECONDS}`);
+  return problems;
+}
+
+function volumeProblems(workload: Workload): string[] {
+  const mounts = (workload.container.volumeMounts ?? []).map((m) => m.mountPath);
+  const volumes = new Set([
+    ...(workload.template.spec!.volumes ?? []).map((v) => v.name),
+    ...((workload.document.spec.volumeClaimTemplates ?? []) as ManifestDocument[]).map((c) => c.metadata.name),
+  ]);
+  const problems = (workload.container.volumeMounts ?? [])
+    .filter((m) => !volumes.has(m.name))
+    .map((m) => `${workload.name}: volumeMount ${m.name} has no volume`);
+  const dataDir = envOf(workload.container).DATA_DIR;
+  if (dataDir && !mounts.some((mount) => dataDir === mount || dataDir.startsWith(`${mount}/`))) {
+    problems.push(`${workload.name}: DATA_DIR ${dataDir} is not on a mounted volume (the root filesystem is read-only)`);
+  }
+  return problems;
+}
+
+function imageProblems(workload: Workload): string[] {
+  const { name, container } = workload;
+  const image = serviceOfImage(container.image ?? '');
+  if (!image) return [`${name}: image ${container.image} is not blog/<service>:<tag>`];
+  const problems: string[] = [];
+  if (!fs.existsSync(path.join(ROOT, image.folder, 'Dockerfile'))) problems.push(`${name}: no ${image.folder}/Dockerfile for ${container.image}`);
+  if (image.tag !== VERSION) problems.push(`${name}: image tag ${image.tag} is not the project version ${VERSION}`);
+  if (container.imagePullPolicy !== 'IfNotPresent') problems.push(`${name}: imagePullPolicy must be IfNotPresent (locally built images)`);
+  return problems;
+}
+
+/** Every way the manifests are wired wrong; an empty list means the checks found nothing. */
+export function findWiringProblems(manifests: Manifests): string[] {
+  return [
+    ...selectorProblems(manifests),
+    ...portProblems(manifests),
+    ...urlProblems(manifests),
+    ...nodePortProblems(manifests),
+    ...manifests.workloads.flatMap((workload) => [
+      ...probeProblems(workload),
+      ...securityProblems(workload),
+      ...volumeProblems(workload),
+      ...imageProblems(workload),
+    ]),
+  ];
+}
+
+/** Backends of the optional Ingress and HTTPRoute must be Services and ports that exist. */
+export function findRouteProblems(routes: ManifestDocument[], manifests: Manifests): string[] {
+  const backends: { from: string; name: string; port: number }[] = [];
+  for (const route of routes) {
+    if (route.kind === 'Ingress') {
+      for (const rule of route.spec.rules ?? []) {
+        for (const p of rule.http?.paths ?? []) backends.push({ from: `Ingress ${p.path}`, name: p.backend.service.name, port: p.backend.service.port.number });
+      }
+    }
+    if (route.kind === 'HTTPRoute') {
+      for (const rule of route.spec.rules ?? []) {
+        for (const ref of rule.backendRefs ?? []) backends.push({ from: 'HTTPRoute', name: ref.name, port: ref.port });
+      }
+    }
+  }
+  return backends.flatMap(({ from, name, port }) => {
+    const ports = servicePorts(manifests, name);
+    if (!ports) return [`${from}: backend ${name} is not a Service`];
+    return ports.includes(port) ? [] : [`${from}: backend ${name} has no port ${port}`];
+  });
+}
+
