@@ -1,0 +1,63 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { dockerfilePath, readDockerfile } from '../support/dockerfiles';
+import { ROOT } from '../support/manifests';
+
+const SERVICES = ['event-bus', 'posts', 'comments', 'moderation', 'query'];
+const LINTER = path.join(ROOT, 'node_modules/.bin/dockerfilelint');
+
+interface LintReport {
+  totalIssues: number;
+  files: { file: string; issues: { line: string; title: string }[] }[];
+}
+
+function lint(...files: string[]): LintReport {
+  if (!fs.existsSync(LINTER)) throw new Error('dockerfilelint is not installed: run npm ci');
+  const result = spawnSync(LINTER, ['-j', ...files], { cwd: ROOT, encoding: 'utf8' });
+  return JSON.parse(result.stdout) as LintReport;
+}
+
+describe('Dockerfile lint (dockerfilelint)', () => {
+  it('when every Dockerfile is linted, then there are no issues', () => {
+    const report = lint(...SERVICES.map((s) => `${s}/Dockerfile`));
+    expect(report.files.flatMap((f) => f.issues.map((i) => `${f.file}:${i.line} ${i.title}`))).toEqual([]);
+    expect(report.files).toHaveLength(SERVICES.length);
+  });
+
+  it('when a Dockerfile uses a latest base and a blocking apt-get, then the linter reports both', () => {
+    const bad = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lint-')), 'Dockerfile');
+    fs.writeFileSync(bad, 'FROM node:latest\nRUN apt-get install curl\n');
+    const titles = lint(bad).files[0]!.issues.map((i) => i.title);
+    expect(titles).toEqual(expect.arrayContaining(['Base Image Latest Tag', 'Missing parameter for `apt-get`']));
+  });
+});
+
+describe.each(SERVICES)('%s/Dockerfile', (service) => {
+  const facts = readDockerfile(service);
+
+  it('builds in stages from the official Node 20 slim image', () => {
+    expect(facts.bases.length).toBeGreaterThanOrEqual(2);
+    for (const base of facts.bases) expect(base).toBe('node:20-bookworm-slim');
+  });
+
+  it('runs as the node user in production mode', () => {
+    expect(facts.runtime.user).toBe('node');
+    expect(facts.runtime.env.NODE_ENV).toBe('production');
+  });
+
+  it('starts node directly on the built entry point, so SIGTERM reaches it', () => {
+    expect(facts.runtime.cmd).toEqual(['node', `${service}/dist/index.js`]);
+    expect(facts.runtime.workdir).toBe('/app');
+    const dockerfile = fs.readFileSync(dockerfilePath(service), 'utf8');
+    expect(dockerfile).toContain(`--omit=dev --workspace @blog/${service}`);
+  });
+});
+
+describe('.dockerignore', () => {
+  it('keeps dependencies, build output, data and tests out of the build context', () => {
+    const ignored = fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n');
+    expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', '**/dist', '**/data', '**/test', '.git']));
+  });
+});
