@@ -31,7 +31,7 @@ describe('the workloads, run as the manifests and Dockerfiles say', () => {
     const postsUrl = runner.serviceUrl('posts-srv');
     const post = await createPost(postsUrl, 'Created through the posts NodePort');
     expect(post.status).toBe(201);
-    const comments = [];
+    const comments: { id: string; content: string }[] = [];
     for (const content of ['Kubernetes-ready', 'An orange pod']) {
       const created = await createComment(runner.serviceUrl('comments-srv'), post.body.id, content);
       expect(created.status).toBe(201);
