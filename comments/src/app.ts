@@ -1,6 +1,6 @@
 import { createServiceApp, eventsRoute, type BusClient, type Lifecycle, type LogFollower, type Logger } from '@blog/common';
 import type { Express } from 'express';
-import { handleEvent } from './domain/handleEvent';
+import { HANDLED_TYPES, handleEvent } from './domain/handleEvent';
 import { commentsRoutes } from './routes/commentsRoutes';
 import type { CommentStore } from './store/commentStore';
 
@@ -21,6 +21,7 @@ export function createApp(deps: CommentsDeps): Express {
       eventsRoute({
         lifecycle: deps.lifecycle,
         logger: deps.logger,
+        types: HANDLED_TYPES,
         handle: (event, context) => handleEvent(deps, event, context),
         onDelivered: (seq) => deps.follower.noteDelivered(seq),
       }),

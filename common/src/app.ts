@@ -13,6 +13,8 @@ export interface ServiceAppOptions {
 export function createServiceApp({ lifecycle, logger, routers }: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Express would hash every response body for an ETag; API answers are not cached, so skip the work.
+  app.set('etag', false);
   app.use(healthRoutes(lifecycle));
   for (const router of routers) app.use(router);
   app.use(notFoundHandler);

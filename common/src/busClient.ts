@@ -1,11 +1,9 @@
-import http from 'node:http';
-import https from 'node:https';
 import { randomUUID } from 'node:crypto';
-import axios, { isAxiosError, type AxiosInstance } from 'axios';
 import { z } from 'zod';
-import { buildEnvelope, storedEventSchema, type StoredEvent } from './envelope';
+import { buildEnvelope, storedEventSchema, type Envelope, type StoredEvent } from './envelope';
 import type { BusServiceConfig } from './config';
 import { AppError } from './errors';
+import { HttpTransport, describeHttpFailure, isRetryableStatus } from './httpTransport';
 import type { KnownEvent } from './events';
 
 export interface PublishReceipt {
@@ -43,81 +41,101 @@ export class BusUnavailableError extends AppError {
 const receiptSchema = z.object({ id: z.string(), seq: z.number().int().positive() });
 const eventPageSchema = z.array(storedEventSchema);
 
-/** A one-line reason for a failed call to the bus, without axios's whole request object. */
+/** A one-line reason for a failed call to the bus. */
 export function describeBusFailure(error: unknown): string {
   if (error instanceof BusUnavailableError) return error.reason;
-  if (isAxiosError(error)) {
-    return error.response ? `bus answered ${error.response.status}` : `bus unreachable (${error.code ?? error.message})`;
-  }
-  return error instanceof Error ? error.message : String(error);
-}
-
-function isRetryable(error: unknown): boolean {
-  if (!isAxiosError(error)) return false;
-  const status = error.response?.status;
-  return status === undefined || status >= 500 || status === 408 || status === 429;
+  return `bus unreachable (${describeHttpFailure(error)})`;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export function createHttpClient(baseURL: string, timeoutMs: number): AxiosInstance {
-  // Keep-alive pools: every event costs one request, so reconnecting each time would dominate.
-  return axios.create({
-    baseURL,
-    timeout: timeoutMs,
-    httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64 }),
-    httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64 }),
-    headers: { 'content-type': 'application/json' },
-    // We decide what a status means; axios should not throw on 4xx/5xx by itself.
-    validateStatus: () => true,
-  });
+interface QueuedPublish {
+  envelope: Envelope;
+  resolve: (receipt: PublishReceipt) => void;
+  reject: (error: unknown) => void;
 }
 
+/** Most events sent to the bus in one request; the bus takes up to 1,000. */
+const MAX_PUBLISH_BATCH = 500;
+
 class HttpBusClient implements BusClient {
-  private readonly http: AxiosInstance;
+  private readonly http: HttpTransport;
   private readonly retryDelayMs: number;
+  private queue: QueuedPublish[] = [];
+  private sendScheduled = false;
 
   constructor(private readonly options: BusClientOptions) {
-    this.http = createHttpClient(options.baseUrl, options.timeoutMs);
+    this.http = new HttpTransport(options.timeoutMs);
     this.retryDelayMs = options.retryDelayMs ?? 100;
   }
 
-  async publish(event: KnownEvent, id: string = randomUUID()): Promise<PublishReceipt> {
+  /**
+   * Publishes made in the same event-loop turn travel to the bus in one request (an array, stored all or
+   * none), so a burst of comments or a batch of verdicts costs one round trip, not one each.
+   */
+  publish(event: KnownEvent, id: string = randomUUID()): Promise<PublishReceipt> {
     // The id is fixed before the first attempt, so a retry of a publish that did land is deduplicated.
     const envelope = buildEnvelope(event, this.options.source, id);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ envelope, resolve, reject });
+      if (!this.sendScheduled) {
+        this.sendScheduled = true;
+        setImmediate(() => this.sendQueued());
+      }
+    });
+  }
+
+  private sendQueued(): void {
+    this.sendScheduled = false;
+    while (this.queue.length > 0) void this.sendBatch(this.queue.splice(0, MAX_PUBLISH_BATCH));
+  }
+
+  private async sendBatch(batch: QueuedPublish[]): Promise<void> {
+    try {
+      const receipts = await this.postWithRetries(batch.map((queued) => queued.envelope));
+      batch.forEach((queued, index) => queued.resolve(receipts[index]!));
+    } catch (error) {
+      for (const queued of batch) queued.reject(error);
+    }
+  }
+
+  private async postWithRetries(envelopes: Envelope[]): Promise<PublishReceipt[]> {
+    const single = envelopes.length === 1;
+    const body = JSON.stringify(single ? envelopes[0] : envelopes);
     let lastFailure = 'no attempt made';
     for (let attempt = 0; attempt <= this.options.retries; attempt += 1) {
       if (attempt > 0) await sleep(this.retryDelayMs * 2 ** (attempt - 1));
+      let answer;
       try {
-        const response = await this.http.post('/events', envelope);
-        if (response.status === 200 || response.status === 201) {
-          return receiptSchema.parse(response.data);
-        }
-        const error = new axios.AxiosError(`bus answered ${response.status}`, undefined, undefined, undefined, response);
-        if (!isRetryable(error)) {
-          // The bus refused the event itself: a contract bug on our side, not an outage.
-          throw new Error(`bus rejected ${event.type}: ${response.status} ${JSON.stringify(response.data)}`);
-        }
-        lastFailure = describeBusFailure(error);
+        answer = await this.http.send('POST', `${this.options.baseUrl}/events`, body);
       } catch (error) {
-        if (!isRetryable(error)) throw error;
         lastFailure = describeBusFailure(error);
+        continue;
       }
+      if (answer.status === 200 || answer.status === 201) {
+        const parsed: unknown = JSON.parse(answer.text);
+        return single ? [receiptSchema.parse(parsed)] : z.array(receiptSchema).length(envelopes.length).parse(parsed);
+      }
+      if (!isRetryableStatus(answer.status)) {
+        // The bus refused the events themselves: a contract bug on our side, not an outage.
+        throw new Error(`bus rejected ${envelopes.map((e) => e.type).join(', ')}: ${answer.status} ${answer.text}`);
+      }
+      lastFailure = `bus answered ${answer.status}`;
     }
     throw new BusUnavailableError(lastFailure);
   }
 
   async readEvents(after: number, limit: number): Promise<StoredEvent[]> {
-    let response;
+    let answer;
     try {
-      response = await this.http.get('/events', { params: { after, limit } });
+      answer = await this.http.send('GET', `${this.options.baseUrl}/events?after=${after}&limit=${limit}`);
     } catch (error) {
       throw new BusUnavailableError(describeBusFailure(error), 'cannot read the event log');
     }
-    if (response.status !== 200) {
-      throw new BusUnavailableError(`bus answered ${response.status}`, 'cannot read the event log');
+    if (answer.status !== 200) {
+      throw new BusUnavailableError(`bus answered ${answer.status}`, 'cannot read the event log');
     }
-    return eventPageSchema.parse(response.data);
+    return eventPageSchema.parse(JSON.parse(answer.text));
   }
 }
 

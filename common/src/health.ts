@@ -7,13 +7,22 @@ import { Router } from 'express';
 export class Lifecycle {
   private caughtUp = false;
   private draining = false;
+  private readonly drainListeners = new Set<() => void>();
 
   markReady(): void {
     this.caughtUp = true;
   }
 
   markDraining(): void {
+    if (this.draining) return;
     this.draining = true;
+    for (const listener of this.drainListeners) listener();
+  }
+
+  /** Long-lived responses (event streams) end themselves here, so a shutdown is not held open by them. */
+  onDrain(listener: () => void): () => void {
+    this.drainListeners.add(listener);
+    return () => this.drainListeners.delete(listener);
   }
 
   get isReady(): boolean {

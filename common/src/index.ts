@@ -10,3 +10,4 @@ export * from './receiver';
 export * from './follower';
 export * from './server';
 export * from './app';
+export * from './httpTransport';

@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import { receivedEventSchema, type ReceivedEvent } from './envelope';
+import { z } from 'zod';
 import { AppError, detailsFromZod, type ErrorDetail } from './errors';
-import { isKnownEventType, knownEventSchema, type KnownEvent } from './events';
+import { isKnownEventType, knownEventSchema, type EventType, type KnownEvent } from './events';
 import type { Lifecycle } from './health';
 import { EVENTS_BODY_LIMIT, jsonBody } from './http';
 import type { Logger } from './logger';
@@ -19,6 +20,12 @@ export interface EventContext {
  */
 export type EventHandler = (event: KnownEvent, context: EventContext) => void | Promise<void>;
 
+/** A delivered known event: its contract plus the envelope fields a handler may use. */
+const knownDeliverySchema = z.intersection(
+  knownEventSchema,
+  z.object({ id: z.string().optional(), seq: z.number().int().positive().optional() }),
+);
+
 interface ParsedItem {
   event: KnownEvent | null;
   received: ReceivedEvent;
@@ -32,21 +39,15 @@ function parseDelivery(body: unknown): ParsedItem[] {
   const parsed: ParsedItem[] = [];
   items.forEach((item, index) => {
     const prefix = Array.isArray(body) ? `${index}.` : '';
-    const envelope = receivedEventSchema.safeParse(item);
-    if (!envelope.success) {
-      details.push(...detailsFromZod(envelope.error).map((d) => ({ ...d, path: prefix + d.path })));
+    const type = (item as { type?: unknown } | null)?.type;
+    // Known types are parsed once, envelope and data together; anything else only needs a valid envelope.
+    const result = typeof type === 'string' && isKnownEventType(type) ? knownDeliverySchema.safeParse(item) : receivedEventSchema.safeParse(item);
+    if (!result.success) {
+      details.push(...detailsFromZod(result.error).map((d) => ({ ...d, path: prefix + d.path })));
       return;
     }
-    if (!isKnownEventType(envelope.data.type)) {
-      parsed.push({ event: null, received: envelope.data });
-      return;
-    }
-    const known = knownEventSchema.safeParse({ type: envelope.data.type, data: envelope.data.data });
-    if (!known.success) {
-      details.push(...detailsFromZod(known.error).map((d) => ({ ...d, path: prefix + d.path })));
-      return;
-    }
-    parsed.push({ event: known.data, received: envelope.data });
+    const received = result.data as ReceivedEvent;
+    parsed.push({ event: isKnownEventType(received.type) ? (result.data as KnownEvent) : null, received });
   });
   if (details.length > 0) throw new AppError(400, 'invalid event', details);
   return parsed;
@@ -55,6 +56,8 @@ function parseDelivery(body: unknown): ParsedItem[] {
 export interface EventsRouteOptions {
   lifecycle: Lifecycle;
   handle: EventHandler;
+  /** The event types `handle` acts on; the bus sends only these (others would be ignored anyway). */
+  types: readonly EventType[];
   logger: Logger;
   /** Told about each delivered position, so later catch-ups start after it. */
   onDelivered?: (seq: number) => void;
@@ -64,8 +67,12 @@ export interface EventsRouteOptions {
  * `POST /events`: one event or an ordered batch. Answers 503 until the service has replayed the log,
  * so the bus keeps the delivery and retries rather than having it applied ahead of older events.
  */
-export function eventsRoute({ lifecycle, handle, logger, onDelivered }: EventsRouteOptions): Router {
+export function eventsRoute({ lifecycle, handle, types, logger, onDelivered }: EventsRouteOptions): Router {
   const router = Router();
+  // The bus asks this before delivering, so it can skip the events this service would ignore.
+  router.get('/events', (_req, res) => {
+    res.json({ types });
+  });
   router.post('/events', ...jsonBody(EVENTS_BODY_LIMIT), async (req, res) => {
     if (!lifecycle.isReady) {
       throw new AppError(503, 'not ready: still replaying the event log or shutting down');

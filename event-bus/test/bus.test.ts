@@ -121,7 +121,6 @@ describe('POST /events (publish)', () => {
     ['a known type with a wrong status', { type: 'CommentCreated', data: { id: 'c', postId: 'p', content: 'x', status: 'approved' } }, 'data.status'],
     ['a wrong specversion', { ...cloudEvent(), specversion: '0.3' }, 'specversion'],
     ['a time that is not ISO 8601', { ...cloudEvent(), time: 'yesterday' }, 'time'],
-    ['an array', [cloudEvent()], '(body)'],
   ])('when the event has %s, then it answers 400 naming the problem and stores nothing', async (_name, body, field) => {
     const { app, log } = openBus();
 
@@ -138,10 +137,58 @@ describe('POST /events (publish)', () => {
     await request(app).post('/events').set('Content-Type', 'application/json').send('{"type":').expect(400);
     await request(app)
       .post('/events')
-      .send({ type: 'Big', data: 'x'.repeat(300 * 1024) })
+      .send({ type: 'Big', data: 'x'.repeat(1100 * 1024) })
       .expect(413);
     await request(app).post('/events').set('Content-Type', 'text/plain').send('type=PostCreated').expect(415);
     expect(log.lastSeq).toBe(0);
+  });
+
+  it('when a batch is published, then its events are stored together, in order, and each gets a receipt', async () => {
+    const { app } = openBus();
+    const [first, last] = [cloudEvent(), cloudEvent()];
+    const batch = [first, { type: 'PostCreated', data: postCreated().data }, last];
+
+    const response = await request(app).post('/events').send(batch);
+
+    expect(response.status).toBe(201);
+    expect(response.body).toEqual([
+      { id: first.id, seq: 1 },
+      { id: expect.any(String), seq: 2 },
+      { id: last.id, seq: 3 },
+    ]);
+    expect((await request(app).get('/events')).body.map((e: { seq: number }) => e.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('when a batch repeats stored ids, then those get their stored seq and only new ones are added', async () => {
+    const { app, log } = openBus();
+    const first = cloudEvent();
+    await request(app).post('/events').send(first);
+
+    const again = await request(app).post('/events').send([first, first]);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual([{ id: first.id, seq: 1 }, { id: first.id, seq: 1 }]);
+
+    const mixed = await request(app).post('/events').send([first, cloudEvent()]);
+    expect(mixed.status).toBe(201);
+    expect(mixed.body.map((r: { seq: number }) => r.seq)).toEqual([1, 2]);
+    expect(log.lastSeq).toBe(2);
+  });
+
+  it('when one event of a batch is invalid, then the 400 names it by index and nothing of the batch is stored', async () => {
+    const { app, log } = openBus();
+
+    const response = await request(app).post('/events').send([cloudEvent(), { data: {} }, cloudEvent({ specversion: '2' })]);
+
+    expect(response.status).toBe(400);
+    expect(response.body.details.map((d: { path: string }) => d.path)).toEqual(['1.type', '2.specversion']);
+    expect(log.lastSeq).toBe(0);
+  });
+
+  it('when a batch is empty, then it answers 400', async () => {
+    const { app } = openBus();
+    const response = await request(app).post('/events').send([]);
+    expect(response.status).toBe(400);
+    expect(response.body.details[0].message).toMatch(/1 to 1000 events/);
   });
 
   it('when the log cannot store, then it answers 503 and says nothing was stored', async () => {

@@ -1,6 +1,6 @@
 import { createServiceApp, eventsRoute, type BusClient, type Lifecycle, type Logger } from '@blog/common';
 import type { Express } from 'express';
-import { handleEvent } from './domain/handleEvent';
+import { HANDLED_TYPES, handleEvent } from './domain/handleEvent';
 
 export interface ModerationDeps {
   bus: BusClient;
@@ -16,6 +16,7 @@ export function createApp(deps: ModerationDeps): Express {
       eventsRoute({
         lifecycle: deps.lifecycle,
         logger: deps.logger,
+        types: HANDLED_TYPES,
         handle: (event) => handleEvent(deps.bus, event),
       }),
     ],

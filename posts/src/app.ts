@@ -1,6 +1,6 @@
 import { createServiceApp, eventsRoute, type BusClient, type Lifecycle, type LogFollower, type Logger } from '@blog/common';
 import type { Express } from 'express';
-import { applyEvent } from './domain/applyEvent';
+import { HANDLED_TYPES, applyEvent } from './domain/applyEvent';
 import { postsRoutes } from './routes/postsRoutes';
 import type { PostStore } from './store/postStore';
 
@@ -21,6 +21,7 @@ export function createApp(deps: PostsDeps): Express {
       eventsRoute({
         lifecycle: deps.lifecycle,
         logger: deps.logger,
+        types: HANDLED_TYPES,
         handle: (event) => applyEvent(deps.store, event),
         onDelivered: (seq) => deps.follower?.noteDelivered(seq),
       }),

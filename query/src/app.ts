@@ -1,6 +1,6 @@
 import { createServiceApp, eventsRoute, type Lifecycle, type LogFollower, type Logger } from '@blog/common';
 import type { Express } from 'express';
-import { applyEvent } from './domain/applyEvent';
+import { HANDLED_TYPES, applyEvent } from './domain/applyEvent';
 import { queryRoutes } from './routes/queryRoutes';
 import type { QueryStore } from './store/queryStore';
 
@@ -16,10 +16,11 @@ export function createApp(deps: QueryDeps): Express {
     lifecycle: deps.lifecycle,
     logger: deps.logger,
     routers: [
-      queryRoutes(deps.store),
+      queryRoutes(deps.store, deps.lifecycle),
       eventsRoute({
         lifecycle: deps.lifecycle,
         logger: deps.logger,
+        types: HANDLED_TYPES,
         handle: (event) => applyEvent(deps.store, event, deps.logger),
         onDelivered: (seq) => deps.follower?.noteDelivered(seq),
       }),

@@ -1,5 +1,8 @@
-import { assertNever, derivedEventId, type BusClient, type EventContext, type KnownEvent } from '@blog/common';
+import { assertNever, derivedEventId, type BusClient, type EventContext, type EventType, type KnownEvent } from '@blog/common';
 import type { CommentStore } from '../store/commentStore';
+
+/** The events comments acts on; the rest are ignored below. */
+export const HANDLED_TYPES: readonly EventType[] = ['PostCreated', 'CommentCreated', 'CommentModerated'];
 
 /** Applies an event to the comments' state; safe to call any number of times for the same event. */
 export function applyEvent(store: CommentStore, event: KnownEvent): void {

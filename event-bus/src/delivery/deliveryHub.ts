@@ -1,4 +1,4 @@
-import { createHttpClient, type Logger } from '@blog/common';
+import { HttpTransport, type Logger } from '@blog/common';
 import type { EventLog } from '../store/eventLog';
 import { SubscriberDelivery, type DeliveryOptions, type SubscriberStatus } from './subscriberDelivery';
 
@@ -8,6 +8,7 @@ const POSITION_FLUSH_MS = 200;
 /** Runs one delivery loop per subscriber and keeps their positions on disk. */
 export class DeliveryHub {
   private readonly deliveries: SubscriberDelivery[];
+  private readonly http: HttpTransport;
   private readonly dirty = new Map<string, number>();
   private flushTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -19,10 +20,10 @@ export class DeliveryHub {
     private readonly logger: Logger,
   ) {
     const positions = log.loadPositions();
-    const http = createHttpClient('', options.timeoutMs);
+    this.http = new HttpTransport(options.timeoutMs);
     this.deliveries = subscribers.map(
       (url) =>
-        new SubscriberDelivery(url, positions.get(url) ?? 0, log, http, options, (u, p) => this.remember(u, p), logger),
+        new SubscriberDelivery(url, positions.get(url) ?? 0, log, this.http, options, (u, p) => this.remember(u, p), logger),
     );
   }
 
@@ -42,6 +43,7 @@ export class DeliveryHub {
     this.unsubscribe?.();
     await Promise.all(this.deliveries.map((delivery) => delivery.stop()));
     this.flushPositions();
+    await this.http.close();
   }
 
   private remember(url: string, position: number): void {

@@ -1,7 +1,17 @@
-import type { AxiosInstance } from 'axios';
-import type { Logger } from '@blog/common';
+import { describeHttpFailure, isSuccess, type HttpTransport, type Logger } from '@blog/common';
+import { z } from 'zod';
 import type { EventLog, LogRow } from '../store/eventLog';
 import { backoffDelay } from './backoff';
+
+const interestsSchema = z.object({ types: z.array(z.string()) });
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
 
 export interface DeliveryOptions {
   batchSize: number;
@@ -15,8 +25,14 @@ export interface SubscriberStatus {
   position: number;
   lag: number;
   consecutiveFailures: number;
+  /** Successful delivery requests, and the events they carried. */
+  deliveries: number;
+  eventsDelivered: number;
+  failures: number;
   lastError: string | null;
   lastSuccessAt: string | null;
+  /** Event types delivered to it, or null for all. */
+  types: string[] | null;
 }
 
 /**
@@ -29,14 +45,20 @@ export class SubscriberDelivery {
   private inFlight: AbortController | null = null;
   private loop: Promise<void> | null = null;
   private failures = 0;
+  private deliveries = 0;
+  private eventsDelivered = 0;
+  private totalFailures = 0;
   private lastError: string | null = null;
+  /** The event types the subscriber said it handles; null: it did not say, so it gets every event. */
+  private wanted: ReadonlySet<string> | null = null;
+  private needsInterests = true;
   private lastSuccessAt: Date | null = null;
 
   constructor(
     readonly url: string,
     private currentPosition: number,
     private readonly log: EventLog,
-    private readonly http: AxiosInstance,
+    private readonly http: HttpTransport,
     private readonly options: DeliveryOptions,
     private readonly onDelivered: (url: string, position: number) => void,
     private readonly logger: Logger,
@@ -71,8 +93,12 @@ export class SubscriberDelivery {
       position: this.currentPosition,
       lag: Math.max(0, this.log.lastSeq - this.currentPosition),
       consecutiveFailures: this.failures,
+      deliveries: this.deliveries,
+      eventsDelivered: this.eventsDelivered,
+      failures: this.totalFailures,
       lastError: this.lastError,
       lastSuccessAt: this.lastSuccessAt?.toISOString() ?? null,
+      types: this.wanted ? [...this.wanted] : null,
     };
   }
 
@@ -83,15 +109,49 @@ export class SubscriberDelivery {
         await new Promise<void>((resolve) => (this.wake = resolve));
         continue;
       }
-      if (await this.deliver(rows)) {
-        this.currentPosition = rows[rows.length - 1]!.seq;
-        this.failures = 0;
-        this.lastSuccessAt = new Date();
-        this.onDelivered(this.url, this.currentPosition);
+      // Asked just before delivering, not at start: a subscriber that is not up yet cannot answer.
+      const reachable = !this.needsInterests || (await this.askInterests());
+      const wanted = this.wanted;
+      const batch = wanted ? rows.filter((row) => wanted.has(row.type)) : rows;
+      if (reachable && (batch.length === 0 || (await this.deliver(batch)))) {
+        this.advance(rows[rows.length - 1]!.seq, batch.length);
       } else {
         this.failures += 1;
+        this.totalFailures += 1;
+        // The subscriber may come back as a new version that handles other types: ask again.
+        this.needsInterests = true;
         await this.pause(backoffDelay(this.failures, this.options.retryBaseMs, this.options.retryMaxMs));
       }
+    }
+  }
+
+  /** Everything up to `seq` is delivered (or of no interest to this subscriber). */
+  private advance(seq: number, delivered: number): void {
+    this.currentPosition = seq;
+    this.failures = 0;
+    if (delivered > 0) {
+      this.deliveries += 1;
+      this.eventsDelivered += delivered;
+      this.lastSuccessAt = new Date();
+    }
+    this.onDelivered(this.url, this.currentPosition);
+  }
+
+  /**
+   * A subscriber may answer `GET <its events URL>` with `{"types": [...]}`, the event types it handles;
+   * the others are then not sent to it. One that does not answer so (a course-style service) gets all.
+   * Answers false when the subscriber cannot be reached.
+   */
+  private async askInterests(): Promise<boolean> {
+    try {
+      const answer = await this.http.send('GET', this.url);
+      const parsed = answer.status === 200 ? interestsSchema.safeParse(safeJson(answer.text)) : null;
+      this.wanted = parsed?.success ? new Set(parsed.data.types) : null;
+      this.needsInterests = false;
+      return true;
+    } catch (error) {
+      this.recordFailure(describeHttpFailure(error));
+      return false;
     }
   }
 
@@ -100,16 +160,11 @@ export class SubscriberDelivery {
     const body = this.options.batchSize === 1 ? rows[0]!.body : `[${rows.map((row) => row.body).join(',')}]`;
     this.inFlight = new AbortController();
     try {
-      const response = await this.http.post(this.url, body, {
-        timeout: this.options.timeoutMs,
-        signal: this.inFlight.signal,
-        // The body is already JSON text straight from the log; axios would otherwise parse it to check it.
-        transformRequest: [(data: string) => data],
-      });
-      if (response.status >= 200 && response.status < 300) return true;
-      this.recordFailure(`answered ${response.status}`);
+      const answer = await this.http.send('POST', this.url, body, this.inFlight.signal);
+      if (isSuccess(answer.status)) return true;
+      this.recordFailure(`answered ${answer.status}`);
     } catch (error) {
-      this.recordFailure(error instanceof Error ? error.message : String(error));
+      this.recordFailure(describeHttpFailure(error));
     } finally {
       this.inFlight = null;
     }

@@ -3,30 +3,33 @@ import {
   AppError,
   CLOUDEVENTS_VERSION,
   JSON_CONTENT_TYPE,
+  detailsFromZod,
   isKnownEventType,
   jsonBody,
   knownEventSchema,
-  parseOrThrow,
   publishRequestSchema,
   type Envelope,
+  type ErrorDetail,
   type Lifecycle,
   type Logger,
 } from '@blog/common';
 import { Router } from 'express';
-import type { EventLog } from '../store/eventLog';
+import { z } from 'zod';
+import type { AppendResult, EventLog } from '../store/eventLog';
 
-/** A single event is small; this only stops a client from making the bus buffer megabytes. */
-export const PUBLISH_BODY_LIMIT = '256kb';
+/** Enough for a batch of a thousand ordinary events; stops a client from making the bus buffer more. */
+export const PUBLISH_BODY_LIMIT = '1mb';
+export const MAX_PUBLISH_BATCH = 1000;
 
 /** Who published a bare course-style `{type, data}`: the CloudEvents source the bus fills in. */
 export const ANONYMOUS_SOURCE = '/anonymous';
 
 function toEnvelope(body: unknown, now: Date): Envelope {
-  const request = parseOrThrow(publishRequestSchema, body, 'event');
+  const request = publishRequestSchema.parse(body);
   let data = request.data;
   if (isKnownEventType(request.type)) {
     // The bus knows the contracts, so a malformed known event never reaches a subscriber.
-    data = parseOrThrow(knownEventSchema, { type: request.type, data }, `${request.type} event`).data;
+    data = knownEventSchema.parse({ type: request.type, data }).data;
   }
   return {
     specversion: CLOUDEVENTS_VERSION,
@@ -39,21 +42,48 @@ function toEnvelope(body: unknown, now: Date): Envelope {
   };
 }
 
+/**
+ * One event, or an array of events stored together in order (all or none). Every event is checked before
+ * any is stored, and the 400 names each problem with the event's index.
+ */
+function toEnvelopes(body: unknown, now: Date): Envelope[] {
+  const items = Array.isArray(body) ? body : [body];
+  if (items.length === 0 || items.length > MAX_PUBLISH_BATCH) {
+    throw new AppError(400, 'invalid event batch', [{ message: `a batch holds 1 to ${MAX_PUBLISH_BATCH} events` }]);
+  }
+  const details: ErrorDetail[] = [];
+  const envelopes = items.map((item, index) => {
+    try {
+      return toEnvelope(item, now);
+    } catch (error) {
+      if (!(error instanceof z.ZodError)) throw error;
+      const prefix = Array.isArray(body) ? `${index}.` : '';
+      details.push(...detailsFromZod(error).map((d) => ({ ...d, path: prefix + d.path })));
+      return null;
+    }
+  });
+  if (details.length > 0) throw new AppError(400, Array.isArray(body) ? 'invalid event batch' : 'invalid event', details);
+  return envelopes as Envelope[];
+}
+
 export function publishRoutes(deps: { log: EventLog; lifecycle: Lifecycle; logger: Logger }): Router {
   const router = Router();
   router.post('/events', ...jsonBody(PUBLISH_BODY_LIMIT), async (req, res) => {
     if (deps.lifecycle.isDraining) throw new AppError(503, 'the bus is shutting down; nothing was stored');
-    const envelope = toEnvelope(req.body, new Date());
-    let stored;
+    const batch = Array.isArray(req.body);
+    const envelopes = toEnvelopes(req.body, new Date());
+    let stored: AppendResult[];
     try {
-      stored = await deps.log.append(envelope);
+      stored = await deps.log.append(envelopes);
     } catch (error) {
-      deps.logger.error({ err: error, type: envelope.type }, 'could not store event');
+      deps.logger.error({ err: error, count: envelopes.length }, 'could not store events');
       throw new AppError(503, 'the bus could not store the event; nothing was stored, try again', [
         { message: 'storage unavailable' },
       ]);
     }
-    res.status(stored.duplicate ? 200 : 201).json({ id: stored.id, seq: stored.seq });
+    const receipts = stored.map(({ id, seq }) => ({ id, seq }));
+    // 201 when something new was stored; 200 when every event was already in the log.
+    res.status(stored.every((s) => s.duplicate) ? 200 : 201).json(batch ? receipts : receipts[0]);
   });
   return router;
 }

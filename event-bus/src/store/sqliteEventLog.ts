@@ -5,13 +5,16 @@ import type { Envelope } from '@blog/common';
 import type { AppendResult, EventLog, LogRow } from './eventLog';
 
 interface PendingAppend {
-  envelope: Envelope;
-  resolve: (result: AppendResult) => void;
+  envelopes: Envelope[];
+  resolve: (results: AppendResult[]) => void;
   reject: (error: unknown) => void;
 }
 
+/** The newest events are also kept in memory, so delivery loops that keep up never query the database. */
+const RECENT_EVENTS = 5000;
+
 /** Appends that arrive together are committed together: one fsync acknowledges the whole group. */
-const MAX_GROUP = 1000;
+const MAX_GROUP_EVENTS = 2000;
 
 /**
  * The log in SQLite (WAL, synchronous=FULL): a commit is on disk before it returns, the unique index on
@@ -20,12 +23,15 @@ const MAX_GROUP = 1000;
  */
 export class SqliteEventLog implements EventLog {
   private readonly db: Database.Database;
-  private readonly insertEvent: Database.Statement<[number, string, string, string]>;
+  private readonly insertEvent: Database.Statement<[number, string, string, string, string]>;
   private readonly findEvent: Database.Statement<[string, string], { seq: number }>;
   private readonly selectAfter: Database.Statement<[number, number], LogRow>;
   private readonly upsertPosition: Database.Statement<[string, number]>;
   private readonly listeners = new Set<() => void>();
   private pending: PendingAppend[] = [];
+  /** The last stored rows, consecutive by seq, at most RECENT_EVENTS. */
+  private recent: LogRow[] = [];
+  private storedInFlush: LogRow[] = [];
   private flushScheduled = false;
   private closed = false;
   private last: number;
@@ -40,6 +46,7 @@ export class SqliteEventLog implements EventLog {
         seq INTEGER PRIMARY KEY,
         source TEXT NOT NULL,
         id TEXT NOT NULL,
+        type TEXT NOT NULL,
         body TEXT NOT NULL,
         UNIQUE (source, id)
       );
@@ -48,9 +55,9 @@ export class SqliteEventLog implements EventLog {
         seq INTEGER NOT NULL
       );
     `);
-    this.insertEvent = this.db.prepare('INSERT INTO events (seq, source, id, body) VALUES (?, ?, ?, ?)');
+    this.insertEvent = this.db.prepare('INSERT INTO events (seq, source, id, type, body) VALUES (?, ?, ?, ?, ?)');
     this.findEvent = this.db.prepare('SELECT seq FROM events WHERE source = ? AND id = ?');
-    this.selectAfter = this.db.prepare('SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.selectAfter = this.db.prepare('SELECT seq, type, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
     this.upsertPosition = this.db.prepare(
       'INSERT INTO positions (subscriber, seq) VALUES (?, ?) ON CONFLICT (subscriber) DO UPDATE SET seq = excluded.seq',
     );
@@ -62,10 +69,10 @@ export class SqliteEventLog implements EventLog {
     return this.last;
   }
 
-  append(envelope: Envelope): Promise<AppendResult> {
+  append(envelopes: Envelope[]): Promise<AppendResult[]> {
     if (this.closed) return Promise.reject(new Error('event log is closed'));
     return new Promise((resolve, reject) => {
-      this.pending.push({ envelope, resolve, reject });
+      this.pending.push({ envelopes, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -73,16 +80,28 @@ export class SqliteEventLog implements EventLog {
     });
   }
 
+  /** Takes whole appends, oldest first, up to about MAX_GROUP_EVENTS events (at least one append). */
+  private takeGroup(): PendingAppend[] {
+    let events = 0;
+    let count = 0;
+    while (count < this.pending.length && (count === 0 || events + this.pending[count]!.envelopes.length <= MAX_GROUP_EVENTS)) {
+      events += this.pending[count]!.envelopes.length;
+      count += 1;
+    }
+    return this.pending.splice(0, count);
+  }
+
   private flush(): void {
     this.flushScheduled = false;
-    const group = this.pending.splice(0, MAX_GROUP);
+    const group = this.takeGroup();
     if (this.pending.length > 0) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
     if (group.length === 0) return;
     const lastBefore = this.last;
-    let results: AppendResult[];
+    let results: AppendResult[][];
+    this.storedInFlush = [];
     try {
       results = this.db.transaction(() => this.storeGroup(group))();
     } catch (error) {
@@ -90,30 +109,46 @@ export class SqliteEventLog implements EventLog {
       for (const append of group) append.reject(error);
       return;
     }
+    this.remember(this.storedInFlush);
     group.forEach((append, index) => append.resolve(results[index]!));
     if (this.last > lastBefore) for (const listener of this.listeners) listener();
   }
 
-  private storeGroup(group: PendingAppend[]): AppendResult[] {
+  private storeGroup(group: PendingAppend[]): AppendResult[][] {
     const storedNow = new Map<string, AppendResult>();
-    return group.map(({ envelope }) => {
-      const key = `${envelope.source}\u0000${envelope.id}`;
-      const earlier = storedNow.get(key) ?? this.findStored(envelope);
-      if (earlier) return { id: envelope.id, seq: earlier.seq, duplicate: true };
-      const seq = this.last + 1;
-      this.insertEvent.run(seq, envelope.source, envelope.id, JSON.stringify({ ...envelope, seq }));
-      this.last = seq;
-      const result = { id: envelope.id, seq, duplicate: false };
-      storedNow.set(key, result);
-      return result;
-    });
+    return group.map(({ envelopes }) =>
+      envelopes.map((envelope) => {
+        const key = `${envelope.source}\u0000${envelope.id}`;
+        const earlier = storedNow.get(key) ?? this.findStored(envelope);
+        if (earlier) return { id: envelope.id, seq: earlier.seq, duplicate: true };
+        const seq = this.last + 1;
+        const body = JSON.stringify({ ...envelope, seq });
+        this.insertEvent.run(seq, envelope.source, envelope.id, envelope.type, body);
+        this.storedInFlush.push({ seq, type: envelope.type, body });
+        this.last = seq;
+        const result = { id: envelope.id, seq, duplicate: false };
+        storedNow.set(key, result);
+        return result;
+      }),
+    );
   }
 
   private findStored(envelope: Envelope): { seq: number } | undefined {
     return this.findEvent.get(envelope.source, envelope.id);
   }
 
+  private remember(rows: LogRow[]): void {
+    if (rows.length === 0) return;
+    this.recent.push(...rows);
+    if (this.recent.length > RECENT_EVENTS * 2) this.recent = this.recent.slice(-RECENT_EVENTS);
+  }
+
   readAfter(after: number, limit: number): LogRow[] {
+    const oldest = this.recent[0]?.seq;
+    if (oldest !== undefined && after >= oldest - 1) {
+      const start = after - oldest + 1;
+      return this.recent.slice(start, start + limit);
+    }
     return this.selectAfter.all(after, limit);
   }
 

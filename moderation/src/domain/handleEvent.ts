@@ -1,5 +1,8 @@
-import { assertNever, derivedEventId, type BusClient, type KnownEvent } from '@blog/common';
+import { assertNever, derivedEventId, type BusClient, type EventType, type KnownEvent } from '@blog/common';
 import { moderate } from './moderate';
+
+/** The events moderation acts on; the rest are ignored below. */
+export const HANDLED_TYPES: readonly EventType[] = ['CommentCreated'];
 
 /**
  * Moderation keeps no state: each CommentCreated gets a verdict. The verdict's id is derived from the

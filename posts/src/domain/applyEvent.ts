@@ -1,5 +1,8 @@
-import { assertNever, type KnownEvent } from '@blog/common';
+import { assertNever, type EventType, type KnownEvent } from '@blog/common';
 import type { PostStore } from '../store/postStore';
+
+/** The events posts acts on; the rest are ignored below. */
+export const HANDLED_TYPES: readonly EventType[] = ['PostCreated'];
 
 /** posts keeps its own list; replaying its PostCreated events rebuilds it. */
 export function applyEvent(store: PostStore, event: KnownEvent): void {

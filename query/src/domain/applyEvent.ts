@@ -1,5 +1,8 @@
-import { assertNever, type KnownEvent, type Logger } from '@blog/common';
+import { assertNever, type EventType, type KnownEvent, type Logger } from '@blog/common';
 import type { QueryStore } from '../store/queryStore';
+
+/** The events query acts on; the rest are ignored below. */
+export const HANDLED_TYPES: readonly EventType[] = ['PostCreated', 'CommentCreated', 'CommentUpdated'];
 
 /** Projects an event into the read model; applying the same event again changes nothing. */
 export function applyEvent(store: QueryStore, event: KnownEvent, logger?: Logger): void {

@@ -12,14 +12,31 @@ export interface QueryPost {
   comments: QueryComment[];
 }
 
+/** One change to the view, as pushed to live readers (`GET /updates`). */
+export type ViewChange =
+  | { kind: 'post'; post: { id: string; title: string } }
+  | { kind: 'comment'; postId: string; comment: QueryComment };
+
 /** The read model: every post with its comments, and an index by comment id for O(1) updates. */
 export class QueryStore {
   private readonly posts = new Map<string, QueryPost>();
-  private readonly comments = new Map<string, QueryComment>();
+  private readonly comments = new Map<string, { postId: string; comment: QueryComment }>();
+  private readonly listeners = new Set<(change: ViewChange) => void>();
+
+  /** Calls `listener` after every change; returns a function that stops it. */
+  onChange(listener: (change: ViewChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(change: ViewChange): void {
+    for (const listener of this.listeners) listener(change);
+  }
 
   addPost(id: string, title: string): boolean {
     if (this.posts.has(id)) return false;
     this.posts.set(id, { id, title, comments: [] });
+    this.emit({ kind: 'post', post: { id, title } });
     return true;
   }
 
@@ -29,16 +46,18 @@ export class QueryStore {
     if (!post || this.comments.has(comment.id)) return false;
     const stored = { id: comment.id, content: comment.content, status: comment.status };
     post.comments.push(stored);
-    this.comments.set(stored.id, stored);
+    this.comments.set(stored.id, { postId, comment: stored });
+    this.emit({ kind: 'comment', postId, comment: { ...stored } });
     return true;
   }
 
   /** Statuses only move forward (pending to a verdict), so old or repeated updates change nothing. */
   updateComment(update: QueryComment): boolean {
-    const comment = this.comments.get(update.id);
-    if (!comment || comment.status !== 'pending' || update.status === 'pending') return false;
-    comment.status = update.status;
-    comment.content = update.content;
+    const entry = this.comments.get(update.id);
+    if (!entry || entry.comment.status !== 'pending' || update.status === 'pending') return false;
+    entry.comment.status = update.status;
+    entry.comment.content = update.content;
+    this.emit({ kind: 'comment', postId: entry.postId, comment: { ...entry.comment } });
     return true;
   }
 

@@ -1,0 +1,60 @@
+import { performance } from 'node:perf_hooks';
+
+export interface Sample {
+  index: number;
+  startedAt: number;
+  latencyMs: number;
+  status: number;
+  /** Whatever the request produced that the run needs later (e.g. the created comment's id). */
+  value?: string;
+}
+
+export type Send = (index: number) => Promise<{ status: number; value?: string }>;
+
+async function timed(index: number, send: Send): Promise<Sample> {
+  const startedAt = performance.now();
+  try {
+    const { status, value } = await send(index);
+    return { index, startedAt, latencyMs: performance.now() - startedAt, status, value };
+  } catch {
+    return { index, startedAt, latencyMs: performance.now() - startedAt, status: 0 };
+  }
+}
+
+/** `concurrency` clients, each sending its next request as soon as the last one is answered. */
+export async function closedLoop(count: number, concurrency: number, send: Send, onDone?: () => void): Promise<Sample[]> {
+  const samples: Sample[] = [];
+  let next = 0;
+  const client = async () => {
+    while (next < count) {
+      const sample = await timed(next++, send);
+      samples.push(sample);
+      onDone?.();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, client));
+  return samples.sort((a, b) => a.index - b.index);
+}
+
+/**
+ * Requests at a fixed arrival rate whatever the answers take (open loop), so latency is measured below
+ * saturation instead of being hidden by clients that wait.
+ */
+export async function openLoop(ratePerSecond: number, durationSeconds: number, send: Send, onDone?: () => void): Promise<Sample[]> {
+  const total = Math.round(ratePerSecond * durationSeconds);
+  const intervalMs = 1000 / ratePerSecond;
+  const begin = performance.now();
+  const pending: Promise<Sample>[] = [];
+  for (let index = 0; index < total; index += 1) {
+    const due = begin + index * intervalMs;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    pending.push(
+      timed(index, send).then((sample) => {
+        onDone?.();
+        return sample;
+      }),
+    );
+  }
+  return Promise.all(pending);
+}

@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { buildEnvelope, type Envelope, type KnownEvent } from '@blog/common';
+import { SqliteEventLog } from '@blog/event-bus/dist/store/sqliteEventLog';
+import { HttpClient } from './httpClient';
+import { LocalSystem } from './localSystem';
+
+const COMMENTS_PER_POST = 100;
+
+/** The events of one comment's life: created, moderated, updated; every hundredth starts a new post. */
+function* blogHistory(eventCount: number): Generator<Envelope> {
+  let produced = 0;
+  let postId = '';
+  let comment = 0;
+  const emit = (event: KnownEvent, source: string) => {
+    produced += 1;
+    return buildEnvelope(event, source);
+  };
+  while (produced < eventCount) {
+    if (comment % COMMENTS_PER_POST === 0) {
+      postId = randomUUID();
+      yield emit({ type: 'PostCreated', data: { id: postId, title: `Replayed post ${comment / COMMENTS_PER_POST}` } }, '/posts');
+    }
+    const data = { id: randomUUID(), postId, content: `Replayed comment ${comment}` };
+    const status = comment % 10 === 0 ? 'rejected' : 'approved';
+    for (const [event, source] of [
+      [{ type: 'CommentCreated', data: { ...data, status: 'pending' } }, '/comments'],
+      [{ type: 'CommentModerated', data: { ...data, status } }, '/moderation'],
+      [{ type: 'CommentUpdated', data: { ...data, status } }, '/comments'],
+    ] as const) {
+      if (produced >= eventCount) return;
+      yield emit(event as KnownEvent, source);
+    }
+    comment += 1;
+  }
+}
+
+export interface ReplayResult {
+  events: number;
+  writeSeconds: number;
+  logBytes: number;
+  busStartSeconds: number;
+  queryReadySeconds: number;
+  posts: number;
+  comments: number;
+  busPeakRssBytes: number;
+  queryPeakRssBytes: number;
+}
+
+/** Fills a log with `eventCount` events, then times a query service that replays it from the start. */
+export async function runReplay(eventCount: number, onProgress: (written: number) => void): Promise<ReplayResult> {
+  const system = await LocalSystem.create({ LOG_LEVEL: 'warn' });
+  try {
+    const writeStart = performance.now();
+    const log = new SqliteEventLog(system.dataDir);
+    let batch: Envelope[] = [];
+    let written = 0;
+    for (const envelope of blogHistory(eventCount)) {
+      batch.push(envelope);
+      if (batch.length === 5000) {
+        written += (await log.append(batch)).length;
+        batch = [];
+        onProgress(written);
+      }
+    }
+    if (batch.length > 0) written += (await log.append(batch)).length;
+    onProgress(written);
+    // Every subscriber had seen the whole log before "restarting": only the replay itself is measured.
+    const subscribers = (['posts', 'comments', 'query', 'moderation'] as const).map((name) => `${system.url(name)}/events`);
+    log.savePositions(new Map(subscribers.map((url) => [url, log.lastSeq])));
+    log.close();
+    const writeSeconds = (performance.now() - writeStart) / 1000;
+    const logBytes = (await import('node:fs')).statSync(`${system.dataDir}/events.db`).size;
+
+    const busStart = performance.now();
+    await system.services['event-bus'].start();
+    const busStartSeconds = (performance.now() - busStart) / 1000;
+    const queryStart = performance.now();
+    await system.services.query.start();
+    const queryReadySeconds = (performance.now() - queryStart) / 1000;
+
+    const client = new HttpClient(1);
+    const view = await client.getJson<Record<string, { comments: unknown[] }>>(`${system.url('query')}/posts`);
+    client.close();
+    return {
+      events: written,
+      writeSeconds,
+      logBytes,
+      busStartSeconds,
+      queryReadySeconds,
+      posts: Object.keys(view).length,
+      comments: Object.values(view).reduce((total, post) => total + post.comments.length, 0),
+      busPeakRssBytes: system.services['event-bus'].usage()?.peakRssBytes ?? 0,
+      queryPeakRssBytes: system.services.query.usage()?.peakRssBytes ?? 0,
+    };
+  } finally {
+    await system.stopAll();
+  }
+}
