@@ -64,7 +64,9 @@ async function replayMain(events: number): Promise<number> {
   bar.stop();
   if (values.json) console.log(JSON.stringify({ replay: result }, null, 2));
   else printReplay(result);
-  return result.comments > 0 ? 0 : 1;
+  const rebuilt = result.posts === result.expected.posts && result.comments === result.expected.comments;
+  if (!rebuilt) console.error(`replay check FAILED: expected ${result.expected.posts} posts / ${result.expected.comments} comments in the view`);
+  return rebuilt ? 0 : 1;
 }
 
 async function pipelineMain(): Promise<number> {

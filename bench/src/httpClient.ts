@@ -1,41 +1,31 @@
-import http from 'node:http';
+import { Agent, request } from 'undici';
 
 export interface HttpResult {
   status: number;
   body: string;
 }
 
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
 /**
- * A lean keep-alive HTTP client, so the load generator spends as little of the machine's CPU as it can
- * (it shares the cores with the services it measures).
+ * A lean keep-alive HTTP client (undici), so the load generator spends as little of the machine's CPU as
+ * it can: it shares the two cores with the services it measures.
  */
 export class HttpClient {
-  private readonly agent: http.Agent;
+  private readonly dispatcher: Agent;
 
-  constructor(maxSockets: number) {
-    this.agent = new http.Agent({ keepAlive: true, maxSockets });
+  constructor(connections: number) {
+    this.dispatcher = new Agent({ connections, keepAliveTimeout: 30_000 });
   }
 
-  request(method: 'GET' | 'POST', url: string, body?: unknown): Promise<HttpResult> {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        url,
-        {
-          method,
-          agent: this.agent,
-          headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
+  async request(method: 'GET' | 'POST', url: string, body?: unknown): Promise<HttpResult> {
+    const response = await request(url, {
+      method,
+      dispatcher: this.dispatcher,
+      headers: body === undefined ? undefined : JSON_HEADERS,
+      body: body === undefined ? undefined : JSON.stringify(body),
     });
+    return { status: response.statusCode, body: await response.body.text() };
   }
 
   async getJson<T>(url: string): Promise<T> {
@@ -45,6 +35,6 @@ export class HttpClient {
   }
 
   close(): void {
-    this.agent.destroy();
+    void this.dispatcher.close();
   }
 }

@@ -8,7 +8,7 @@ import { LocalSystem } from './localSystem';
 const COMMENTS_PER_POST = 100;
 
 /** The events of one comment's life: created, moderated, updated; every hundredth starts a new post. */
-function* blogHistory(eventCount: number): Generator<Envelope> {
+function* blogHistory(eventCount: number, counts: { posts: number; comments: number }): Generator<Envelope> {
   let produced = 0;
   let postId = '';
   let comment = 0;
@@ -19,10 +19,12 @@ function* blogHistory(eventCount: number): Generator<Envelope> {
   while (produced < eventCount) {
     if (comment % COMMENTS_PER_POST === 0) {
       postId = randomUUID();
+      counts.posts += 1;
       yield emit({ type: 'PostCreated', data: { id: postId, title: `Replayed post ${comment / COMMENTS_PER_POST}` } }, '/posts');
     }
     const data = { id: randomUUID(), postId, content: `Replayed comment ${comment}` };
     const status = comment % 10 === 0 ? 'rejected' : 'approved';
+    counts.comments += 1;
     for (const [event, source] of [
       [{ type: 'CommentCreated', data: { ...data, status: 'pending' } }, '/comments'],
       [{ type: 'CommentModerated', data: { ...data, status } }, '/moderation'],
@@ -37,6 +39,8 @@ function* blogHistory(eventCount: number): Generator<Envelope> {
 
 export interface ReplayResult {
   events: number;
+  /** What the generated log holds, to compare with what query rebuilt. */
+  expected: { posts: number; comments: number };
   writeSeconds: number;
   logBytes: number;
   busStartSeconds: number;
@@ -55,7 +59,8 @@ export async function runReplay(eventCount: number, onProgress: (written: number
     const log = new SqliteEventLog(system.dataDir);
     let batch: Envelope[] = [];
     let written = 0;
-    for (const envelope of blogHistory(eventCount)) {
+    const expected = { posts: 0, comments: 0 };
+    for (const envelope of blogHistory(eventCount, expected)) {
       batch.push(envelope);
       if (batch.length === 5000) {
         written += (await log.append(batch)).length;
@@ -84,6 +89,7 @@ export async function runReplay(eventCount: number, onProgress: (written: number
     client.close();
     return {
       events: written,
+      expected,
       writeSeconds,
       logBytes,
       busStartSeconds,

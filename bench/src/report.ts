@@ -50,11 +50,14 @@ export function buildReport(
   };
 }
 
+/** No colours: the tables also go to files and CI logs. */
+const PLAIN = { head: [], border: [] };
+
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
 export function printReport(report: Report): void {
   const { pipeline, ceiling } = report;
-  const figures = new Table({ head: ['figure', 'pipeline', 'bare HTTP ceiling'] });
+  const figures = new Table({ head: ['figure', 'pipeline', 'bare HTTP ceiling'], style: PLAIN });
   figures.push(
     ['accepted requests/s', pipeline.acceptedPerSecond, ceiling?.requestsPerSecond ?? '-'],
     ['request latency p50 / p99 (ms)', `${pipeline.requestLatencyMs.p50} / ${pipeline.requestLatencyMs.p99}`, ceiling ? `${ceiling.requestLatencyMs.p50} / ${ceiling.requestLatencyMs.p99}` : '-'],
@@ -64,7 +67,7 @@ export function printReport(report: Report): void {
     ['events through the bus/s', `${pipeline.busEventsPerSecond} (${pipeline.eventsStored} events)`, ''],
   );
   console.log(figures.toString());
-  const services = new Table({ head: ['service', 'CPU seconds', 'peak RSS'] });
+  const services = new Table({ head: ['service', 'CPU seconds', 'peak RSS'], style: PLAIN });
   for (const [name, usage] of Object.entries(pipeline.services)) services.push([name, round(usage.cpuSeconds, 2), mb(usage.peakRssBytes)]);
   if (services.length > 0) console.log(services.toString());
   const { accepted, refused, lost, duplicated, pending, wrongStatus } = pipeline.check;
@@ -73,7 +76,7 @@ export function printReport(report: Report): void {
 }
 
 export function printReplay(result: ReplayResult): void {
-  const table = new Table({ head: ['replay figure', 'value'] });
+  const table = new Table({ head: ['replay figure', 'value'], style: PLAIN });
   table.push(
     ['events in the log', result.events],
     ['log size', mb(result.logBytes)],

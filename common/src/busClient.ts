@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { buildEnvelope, storedEventSchema, type Envelope, type StoredEvent } from './envelope';
+import { buildEnvelope, logEntrySchema, type Envelope, type LogEntry } from './envelope';
 import type { BusServiceConfig } from './config';
 import { AppError } from './errors';
 import { HttpTransport, describeHttpFailure, isRetryableStatus } from './httpTransport';
@@ -15,7 +15,7 @@ export interface BusClient {
   /** Resolves once the bus has durably stored the event; the same `id` is stored at most once. */
   publish(event: KnownEvent, id?: string): Promise<PublishReceipt>;
   /** Events with seq greater than `after`, oldest first, at most `limit`. */
-  readEvents(after: number, limit: number): Promise<StoredEvent[]>;
+  readEvents(after: number, limit: number): Promise<LogEntry[]>;
 }
 
 export interface BusClientOptions {
@@ -39,7 +39,8 @@ export class BusUnavailableError extends AppError {
 }
 
 const receiptSchema = z.object({ id: z.string(), seq: z.number().int().positive() });
-const eventPageSchema = z.array(storedEventSchema);
+/** A page of the log as a replaying service needs it; known events' data is checked when applied. */
+const eventPageSchema = z.array(logEntrySchema);
 
 /** A one-line reason for a failed call to the bus. */
 export function describeBusFailure(error: unknown): string {
@@ -125,7 +126,7 @@ class HttpBusClient implements BusClient {
     throw new BusUnavailableError(lastFailure);
   }
 
-  async readEvents(after: number, limit: number): Promise<StoredEvent[]> {
+  async readEvents(after: number, limit: number): Promise<LogEntry[]> {
     let answer;
     try {
       answer = await this.http.send('GET', `${this.options.baseUrl}/events?after=${after}&limit=${limit}`);

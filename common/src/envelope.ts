@@ -34,6 +34,16 @@ export const storedEventSchema = z.object({
 });
 
 export type StoredEvent = z.infer<typeof storedEventSchema>;
+
+/** The fields of a stored event that replaying it needs. */
+export const logEntrySchema = z.object({
+  seq: z.number().int().positive(),
+  id: z.string(),
+  type: z.string(),
+  data: z.unknown(),
+});
+
+export type LogEntry = z.infer<typeof logEntrySchema>;
 export type Envelope = Omit<StoredEvent, 'seq'>;
 
 /** What a service accepts at its own `POST /events`: the stored envelope, or a bare `{type, data}`. */

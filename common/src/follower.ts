@@ -13,7 +13,7 @@ export class LogFollower {
   constructor(
     private readonly bus: BusClient,
     private readonly handle: EventHandler,
-    private readonly pageSize = 1000,
+    private readonly pageSize = 5000,
   ) {}
 
   /** Highest seq this service has applied; everything at or below it has been applied too. */
@@ -44,7 +44,10 @@ export class LogFollower {
         if (isKnownEventType(stored.type)) {
           const parsed = knownEventSchema.safeParse({ type: stored.type, data: stored.data });
           // The bus validates known types on publish, so a failure here means an older, looser log entry.
-          if (parsed.success) await this.handle(parsed.data, { id: stored.id, seq: stored.seq, live: false });
+          if (parsed.success) {
+            const pending = this.handle(parsed.data, { id: stored.id, seq: stored.seq, live: false });
+            if (pending) await pending;
+          }
         }
         this.applied = stored.seq;
       }

@@ -339,6 +339,24 @@ describe('delivery', () => {
     await subscriber.close();
   });
 
+  it('when a subscriber declares the types it handles, then it gets only those, and its position passes the rest', async () => {
+    const picky = await startSubscriber({ types: ['CommentCreated'] });
+    const everything = await startSubscriber();
+    const { app, hub } = openBus({ subscribers: [picky.url, everything.url] });
+
+    await request(app).post('/events').send({ type: 'PostCreated', data: postCreated().data });
+    await request(app).post('/events').send(commentCreated('p1'));
+    await request(app).post('/events').send({ type: 'PostLiked', data: {} });
+
+    await waitFor('the course-style subscriber to get all three', () => everything.received.length === 3);
+    await waitFor('the picky subscriber to pass every event', () => hub.status()[0]!.position === 3);
+    expect(picky.received.map((e) => [e.seq, e.type])).toEqual([[2, 'CommentCreated']]);
+    expect(hub.status()[0]).toMatchObject({ types: ['CommentCreated'], lag: 0, eventsDelivered: 1 });
+    expect(hub.status()[1]).toMatchObject({ types: null, eventsDelivered: 3 });
+    await picky.close();
+    await everything.close();
+  });
+
   it('when a subscriber is added to a bus with history, then it gets the whole log from the start', async () => {
     const first = openBus();
     await request(first.app).post('/events').send(commentCreated('p1'));

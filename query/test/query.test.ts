@@ -104,3 +104,31 @@ describe('GET /posts', () => {
     expect(follower.position).toBe(events.length);
   });
 });
+
+describe('GET /updates', () => {
+  it('when the view changes, then each change is pushed as a server-sent event', async () => {
+    const { app } = setUp();
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as { port: number };
+    const controller = new AbortController();
+    try {
+      const stream = await fetch(`http://127.0.0.1:${port}/updates`, { signal: controller.signal });
+      expect(stream.headers.get('content-type')).toBe('text/event-stream');
+      const reader = stream.body!.getReader();
+      const { events } = story();
+      await request(app).post('/events').send(delivered(events.slice(0, 5))).expect(200);
+
+      let text = '';
+      while ((text.match(/\n\n/g) ?? []).length < 5) text += new TextDecoder().decode((await reader.read()).value);
+      const messages = text.split('\n\n').filter((m) => m.startsWith('event:'));
+      expect(messages.map((m) => m.split('\n')[0])).toEqual(['event: post', 'event: comment', 'event: comment', 'event: comment']);
+      const last = JSON.parse(messages[3]!.split('\n')[1]!.slice('data: '.length));
+      expect(last).toEqual({ kind: 'comment', postId: events[0]!.data.id, comment: expect.objectContaining({ status: 'approved' }) });
+    } finally {
+      controller.abort();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});

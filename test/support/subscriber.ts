@@ -11,14 +11,17 @@ export interface RecordedEvent {
 
 /**
  * A subscriber on a loopback port that records every event it acknowledges. `failures` makes it answer
- * 500 to that many deliveries first, as a crashed or overloaded service would.
+ * 500 to that many deliveries first, as a crashed or overloaded service would; `types`, if given, is what
+ * it answers the bus's question about which event types it handles.
  */
-export async function startSubscriber({ failures = 0 } = {}) {
+export async function startSubscriber({ failures = 0, types }: { failures?: number; types?: string[] } = {}) {
   const received: RecordedEvent[] = [];
   let deliveries = 0;
   let failuresLeft = failures;
   const app = express();
   app.use(express.json({ limit: '5mb' }));
+  // A subscriber that declares its event types, as the blog's services do; without `types`, a course-style one.
+  if (types) app.get('/events', (_req, res) => res.json({ types }));
   app.post('/events', (req, res) => {
     deliveries += 1;
     if (failuresLeft > 0) {
