@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# npm run test:containers: builds every service's image from its real Dockerfile and runs the manifests'
+# containers with podman (test/containers). Needs root, podman, runc and debootstrap (.ci/run installs
+# them with apt-get). Cleans up what it made, even when a test fails.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+missing=()
+for tool in podman runc debootstrap; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+if (( ${#missing[@]} > 0 )); then
+  message="container tests need: ${missing[*]} (as root: apt-get install -y podman runc debootstrap)"
+  if [[ -n "${CI:-}" ]]; then
+    echo "FAIL: $message" >&2
+    exit 1
+  fi
+  echo "" >&2
+  echo "!!! SKIPPED the container tests: $message" >&2
+  echo "" >&2
+  exit 0
+fi
+
+export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/scripts/containers/containers.conf}
+base=docker.io/library/node:20-bookworm-slim
+made_base=false
+if ! podman --runtime runc image exists "$base"; then
+  bash scripts/containers/make-base-image.sh
+  made_base=true
+fi
+cleanup() {
+  if [[ "$made_base" == true ]]; then podman --runtime runc rmi -f "$base" >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
+
+npx jest --config jest.containers.config.js --runInBand "$@"

@@ -1,0 +1,174 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { commentsInView, createComment, createPost, expectedStatus, getJson, queryView } from '../support/blogApi';
+import { ROOT, loadManifests, resolveTargetPort, serviceOfImage, type Workload } from '../support/manifests';
+import { containerName, podman, writeKubePlayFile } from '../support/podman';
+import { waitFor } from '../support/waitFor';
+
+jest.setTimeout(20 * 60_000);
+
+const manifests = loadManifests();
+const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'blog-containers-'));
+const artifacts = path.join(ROOT, 'artifacts');
+const BUS_VOLUME = 'blog-test-bus-data';
+const made = { images: [] as string[], yamls: [] as string[], volume: false };
+const sizes: Record<string, number> = {};
+const seconds: Record<string, number> = {};
+
+const bus = manifests.workloads.find((w) => w.kind === 'StatefulSet')!;
+const deployments = manifests.workloads.filter((w) => w !== bus);
+const imageOf = (workload: Workload) => {
+  const image = serviceOfImage(workload.container.image!)!;
+  return { ...image, name: `docker.io/blog/${image.folder}:${image.tag}` };
+};
+
+/** Service URL as seen from the host: the Service's target port on 127.0.0.1 (host networking). */
+function serviceUrl(name: string): string {
+  const service = manifests.services.find((s) => s.metadata.name === name)!;
+  const workload = manifests.workloads.find((w) => Object.entries(service.spec!.selector!).every(([k, v]) => w.template.metadata?.labels?.[k] === v))!;
+  return `http://127.0.0.1:${resolveTargetPort(workload.container, service.spec!.ports![0]!.targetPort)}`;
+}
+
+async function waitUntilReady(workload: Workload): Promise<void> {
+  const probe = workload.container.readinessProbe!.httpGet!;
+  const port = resolveTargetPort(workload.container, probe.port);
+  await waitFor(`${workload.name}'s readiness probe`, async () => (await fetch(`http://127.0.0.1:${port}${probe.path}`)).status === 200, {
+    timeoutMs: 60_000,
+    intervalMs: 200,
+  }).catch((error: Error) => {
+    const logs = podman(['logs', '--tail', '20', containerName(workload)], { check: false });
+    throw new Error(`${error.message}\n${logs.stdout}${logs.stderr}`);
+  });
+}
+
+/**
+ * podman 4.3 ignores a pod's hostAliases (and --add-host) on the host network, so the Service names are
+ * added to this machine's /etc/hosts for the run, between marker lines, and removed afterwards.
+ */
+const HOSTS_FILE = '/etc/hosts';
+const HOSTS_MARK = '# blog container tests';
+function addServiceHosts(): void {
+  removeServiceHosts();
+  const names = manifests.services.map((s) => s.metadata.name).join(' ');
+  fs.appendFileSync(HOSTS_FILE, `${HOSTS_MARK}\n127.0.0.1 ${names}\n${HOSTS_MARK} end\n`);
+}
+function removeServiceHosts(): void {
+  const lines = fs.readFileSync(HOSTS_FILE, 'utf8').split('\n');
+  const start = lines.indexOf(HOSTS_MARK);
+  const end = lines.indexOf(`${HOSTS_MARK} end`);
+  if (start !== -1 && end > start) {
+    lines.splice(start, end - start + 1);
+    fs.writeFileSync(HOSTS_FILE, lines.join('\n'));
+  }
+}
+
+function play(workload: Workload): void {
+  const file = writeKubePlayFile(workDir, workload, manifests, new Map([['data', BUS_VOLUME]]));
+  made.yamls.push(file);
+  podman(['kube', 'play', '--replace', file]);
+}
+
+beforeAll(async () => {
+  fs.mkdirSync(artifacts, { recursive: true });
+  for (const workload of manifests.workloads) {
+    const image = imageOf(workload);
+    const started = performance.now();
+    podman(['build', '--pull=never', '--network', 'host', '-f', `${image.folder}/Dockerfile`, '-t', image.name, '.'], {
+      logFile: path.join(artifacts, `build-${image.folder}.log`),
+    });
+    made.images.push(image.name);
+    seconds[image.folder] = Math.round((performance.now() - started) / 100) / 10;
+    sizes[image.folder] = Number(podman(['image', 'inspect', '--format', '{{.Size}}', image.name]).stdout.trim());
+  }
+  fs.writeFileSync(path.join(artifacts, 'image-sizes.json'), JSON.stringify({ bytes: sizes, buildSeconds: seconds }, null, 2));
+  console.log(
+    Object.entries(sizes)
+      .map(([name, bytes]) => `${name}: ${(bytes / 1e6).toFixed(0)} MB (built in ${seconds[name]} s)`)
+      .join('\n'),
+  );
+
+  // The PersistentVolumeClaim: a named volume. podman fills it from the image's /data (mode 1777), so the
+  // pod's uid can write to it, as fsGroup makes a PVC writable in Kubernetes.
+  podman(['volume', 'create', BUS_VOLUME]);
+  made.volume = true;
+
+  addServiceHosts();
+  play(bus);
+  await waitUntilReady(bus);
+  for (const workload of deployments) play(workload);
+  for (const workload of deployments) await waitUntilReady(workload);
+});
+
+afterAll(() => {
+  removeServiceHosts();
+  for (const file of made.yamls.reverse()) podman(['kube', 'down', file], { check: false });
+  if (made.volume) podman(['volume', 'rm', '-f', BUS_VOLUME], { check: false });
+  for (const image of made.images) podman(['rmi', '-f', image], { check: false });
+  // kube play's infra image, made by this run's pods.
+  const pause = podman(['images', '--filter', 'reference=localhost/podman-pause', '-q'], { check: false }).stdout.trim();
+  if (pause) podman(['rmi', '-f', ...pause.split('\n')], { check: false });
+  podman(['image', 'prune', '-f'], { check: false });
+  fs.rmSync(workDir, { recursive: true, force: true });
+});
+
+describe('the images', () => {
+  it.each(manifests.workloads.map((w) => [imageOf(w).folder, w]))('%s holds its built code and production dependencies only', (folder) => {
+    const image = `docker.io/blog/${folder}:${imageOf(manifests.workloads.find((w) => imageOf(w).folder === folder)!).tag}`;
+    const listing = podman(['run', '--rm', '--entrypoint', 'sh', image, '-c', `ls /app/${folder} /app/common; ls /app/node_modules; ls /app/node_modules/.bin 2>/dev/null`]).stdout.split('\n');
+    expect(listing).toEqual(expect.arrayContaining(['dist', 'package.json', 'express']));
+    for (const unwanted of ['src', 'test', 'typescript', 'jest', '@swc', 'tsconfig.json', 'ts-node', 'nodemon']) expect(listing).not.toContain(unwanted);
+    // Small: the base image plus the service; under 400 MB even for the bus with its native SQLite module.
+    expect(sizes[folder]).toBeLessThan(400e6);
+  });
+});
+
+describe('the containers, run as the manifests say', () => {
+  it.each(manifests.workloads.map((w) => [w.name, w]))('%s runs as uid 10001 on a read-only root with no capabilities', (_name, workload) => {
+    const facts = podman(['exec', containerName(workload), 'sh', '-c', 'id -u; id -g; touch /probe 2>&1 || echo read-only; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/1/status']).stdout;
+    expect(facts).toMatch(/^10001\n10001\n/);
+    expect(facts).toMatch(/Read-only file system/);
+    expect(facts).toMatch(/CapEff:\s+0000000000000000/);
+    expect(facts).toMatch(/NoNewPrivs:\s+1/);
+    expect(facts).toMatch(/Seccomp:\s+2/);
+  });
+
+  it('answers both probes of every container', async () => {
+    for (const { container } of manifests.workloads) {
+      for (const probe of [container.readinessProbe!.httpGet!, container.livenessProbe!.httpGet!]) {
+        expect((await fetch(`http://127.0.0.1:${resolveTargetPort(container, probe.port)}${probe.path}`)).status).toBe(200);
+      }
+    }
+  });
+
+  it('when the bus container is killed and restarted on its volume, then nothing is lost', async () => {
+    const post = await createPost(serviceUrl('posts-srv'), 'Through the containers');
+    expect(post.status).toBe(201);
+    const accepted: { id: string; content: string }[] = [];
+    const comment = async (content: string) => {
+      const created = await createComment(serviceUrl('comments-srv'), post.body.id, content);
+      expect(created.status).toBe(201);
+      accepted.push(created.body);
+    };
+    for (const content of ['First!', 'Orange you glad', 'Third', 'An orange', 'Fifth']) await comment(content);
+    const settled = () =>
+      waitFor('every comment final in query', async () => {
+        const inView = commentsInView(await queryView(serviceUrl('query-srv')));
+        return accepted.every((c) => inView.get(c.id)?.status === expectedStatus(c.content) && inView.get(c.id)?.count === 1);
+      }, { timeoutMs: 60_000 });
+    await settled();
+
+    podman(['kill', '--signal', 'KILL', containerName(bus)]);
+    podman(['start', containerName(bus)]);
+    await waitUntilReady(bus);
+    for (const content of ['After the crash', 'orange after the crash']) await comment(content);
+    await settled();
+
+    const log = await getJson<{ seq: number; id: string; source: string }[]>(`${serviceUrl('event-bus-srv')}/events`);
+    expect(log.map((e) => e.seq)).toEqual(log.map((_, i) => i + 1));
+    expect(new Set(log.map((e) => `${e.source} ${e.id}`)).size).toBe(log.length);
+    // 1 post + 7 comments with 3 events each.
+    expect(log).toHaveLength(1 + 7 * 3);
+  });
+});

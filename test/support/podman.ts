@@ -1,0 +1,64 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { ROOT, type Manifests, type Workload } from './manifests';
+
+export interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs podman with the runtime this machine needs (crun fails on its hybrid cgroups). */
+export function podman(args: string[], { check = true, logFile }: { check?: boolean; logFile?: string } = {}): Run {
+  const result = spawnSync('podman', ['--runtime', 'runc', ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const run = { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
+  if (logFile) fs.writeFileSync(logFile, `$ podman ${args.join(' ')}\n${run.stdout}\n${run.stderr}`);
+  if (check && run.status !== 0) {
+    throw new Error(`podman ${args.join(' ')} failed (${run.status}):\n${run.stderr.slice(-2000)}`);
+  }
+  return run;
+}
+
+/**
+ * The workload's manifest as `podman kube play` can run it here: the pod on the host's network with every
+ * Service name resolving to 127.0.0.1 (Service ports equal their target ports in infra/k8s, so this is
+ * what kube-proxy would do), a StatefulSet's volume claim template bound to a named podman volume (the
+ * PersistentVolumeClaim), and the probes left to the test (podman would run them with curl, which the
+ * slim images do not have). Everything else — image, env, user, read-only root, capabilities, seccomp,
+ * emptyDir — is the manifest's own.
+ */
+export function kubePlayDocument(workload: Workload, manifests: Manifests, claimVolumes: Map<string, string>) {
+  const template = structuredClone(workload.template);
+  const spec = template.spec!;
+  spec.hostNetwork = true;
+  spec.hostAliases = [{ ip: '127.0.0.1', hostnames: manifests.services.map((s) => s.metadata.name) }];
+  for (const container of spec.containers) {
+    delete container.livenessProbe;
+    delete container.readinessProbe;
+    // Port mappings are for bridged pods; on the host network the container's own ports are used.
+    delete container.ports;
+  }
+  const claims = (workload.document.spec.volumeClaimTemplates ?? []) as { metadata: { name: string } }[];
+  for (const claim of claims) {
+    const volume = claimVolumes.get(claim.metadata.name);
+    if (!volume) throw new Error(`${workload.name}: no podman volume for claim ${claim.metadata.name}`);
+    spec.volumes = [...(spec.volumes ?? []), { name: claim.metadata.name, persistentVolumeClaim: { claimName: volume } }];
+  }
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: workload.name, labels: workload.document.metadata.labels },
+    spec: { replicas: 1, selector: workload.document.spec.selector, template },
+  };
+}
+
+export function writeKubePlayFile(dir: string, workload: Workload, manifests: Manifests, claimVolumes: Map<string, string>): string {
+  const file = path.join(dir, `${workload.name}.yaml`);
+  fs.writeFileSync(file, stringify(kubePlayDocument(workload, manifests, claimVolumes)));
+  return file;
+}
+
+/** The name podman kube play gives a Deployment's (only) container. */
+export const containerName = (workload: Workload) => `${workload.name}-pod-0-${workload.container.name}`;
