@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { dockerfilePath, readDockerfile } from '../support/dockerfiles';
 import { ROOT } from '../support/manifests';
+import { makeTempDir, removeTempDirs } from '../support/tempDirs';
 
 const SERVICES = ['event-bus', 'posts', 'comments', 'moderation', 'query'];
 const LINTER = path.join(ROOT, 'node_modules/.bin/dockerfilelint');
@@ -27,7 +27,7 @@ describe('Dockerfile lint (dockerfilelint)', () => {
   });
 
   it('when a Dockerfile uses a latest base and a blocking apt-get, then the linter reports both', () => {
-    const bad = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lint-')), 'Dockerfile');
+    const bad = path.join(makeTempDir('lint-'), 'Dockerfile');
     fs.writeFileSync(bad, 'FROM node:latest\nRUN apt-get install curl\n');
     const titles = lint(bad).files[0]!.issues.map((i) => i.title);
     expect(titles).toEqual(expect.arrayContaining(['Base Image Latest Tag', 'Missing parameter for `apt-get`']));
@@ -61,3 +61,5 @@ describe('.dockerignore', () => {
     expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', '**/dist', '**/data', '**/test', '.git']));
   });
 });
+
+afterAll(removeTempDirs);

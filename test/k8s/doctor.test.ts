@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { clusterKindOf } from '../../scripts/k8s/doctor';
 import { ROOT, loadManifests } from '../support/manifests';
+import { makeTempDir, removeTempDirs } from '../support/tempDirs';
 
 /** Puts stand-ins for kubectl and docker on PATH that answer like a kind cluster with broken pods. */
 function fakeCluster({ missingImage, pods }: { missingImage?: string; pods: object[] }): string {
-  const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'doctor-bin-'));
+  const bin = makeTempDir('doctor-bin-');
   const images = loadManifests()
     .workloads.map((w) => w.container.image!)
     .filter((image) => image !== missingImage)
@@ -81,3 +81,5 @@ describe('npm run k8s:doctor', () => {
     expect(output).toContain('kubectl port-forward service/posts-srv 4000:4000');
   });
 });
+
+afterAll(removeTempDirs);

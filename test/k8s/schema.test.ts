@@ -1,9 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { K8S_DIR, ROOT } from '../support/manifests';
+import { makeTempDir, removeTempDirs } from '../support/tempDirs';
 
 const VALIDATOR = path.join(ROOT, 'scripts/k8s/validate-manifests.mjs');
 
@@ -16,7 +16,7 @@ function validate(...targets: string[]) {
 function mutatedPosts(change: (deployment: any) => void): string {
   const documents = parseAllDocuments(fs.readFileSync(path.join(K8S_DIR, 'posts.yaml'), 'utf8')).map((d) => d.toJS());
   change(documents[0]);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'manifests-'));
+  const dir = makeTempDir('manifests-');
   const file = path.join(dir, 'posts.yaml');
   fs.writeFileSync(file, documents.map((d) => stringify(d)).join('---\n'));
   return file;
@@ -55,3 +55,5 @@ describe('every manifest against the Kubernetes API schemas', () => {
     expect(output).toMatch(/unknown kind/);
   });
 });
+
+afterAll(removeTempDirs);
