@@ -34,8 +34,11 @@ export interface PipelineResult {
   check: { accepted: number; refused: number; lost: number; duplicated: number; pending: number; wrongStatus: number };
 }
 
-/** The moderation rule's expected verdict, so the run can check every final status. */
-const expectedStatus = (content: string) => (/orange/i.test(content) ? 'rejected' : 'approved');
+/**
+ * The moderation rule's expected verdict, written independently of moderation's code so the run (and the
+ * tests that import it) check the service against the rule rather than against itself.
+ */
+export const expectedStatus = (content: string) => (/orange/i.test(content) ? 'rejected' : 'approved');
 const contentFor = (index: number) => (index % 10 === 0 ? `bench comment ${index}: orange juice` : `bench comment ${index}: lovely`);
 
 async function busLastSeq(client: HttpClient, busUrl: string): Promise<number> {

@@ -15,8 +15,9 @@ export interface HttpAnswer {
 export class HttpTransport {
   private readonly dispatcher: Agent;
 
-  constructor(timeoutMs: number) {
-    this.dispatcher = new Agent({ connections: 64, keepAliveTimeout: 30_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  /** `connections`: most open connections per origin. */
+  constructor(timeoutMs: number, connections = 64) {
+    this.dispatcher = new Agent({ connections, keepAliveTimeout: 30_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   }
 
   /** Any status is an answer; only a failure to get one (refused, reset, timed out, aborted) throws. */
@@ -37,10 +38,10 @@ export class HttpTransport {
   }
 }
 
-/** A one-line reason for a failed call, e.g. "ECONNREFUSED" or "timed out". */
+/** A one-line reason for a failed call, e.g. "ECONNREFUSED" or "UND_ERR_HEADERS_TIMEOUT". */
 export function describeHttpFailure(error: unknown): string {
   if (error instanceof Error) {
-    if (error.name === 'TimeoutError' || error.name === 'AbortError') return error.name === 'TimeoutError' ? 'timed out' : 'aborted';
+    if (error.name === 'AbortError') return 'aborted';
     const code = (error as { code?: unknown }).code;
     const cause = (error as { cause?: { code?: unknown } }).cause?.code;
     return typeof code === 'string' ? code : typeof cause === 'string' ? cause : error.message;

@@ -1,6 +1,6 @@
 import { Router } from 'express';
-import { receivedEventSchema, type ReceivedEvent } from './envelope';
 import { z } from 'zod';
+import { receivedEventSchema, type ReceivedEvent } from './envelope';
 import { AppError, detailsFromZod, type ErrorDetail } from './errors';
 import { isKnownEventType, knownEventSchema, type EventType, type KnownEvent } from './events';
 import type { Lifecycle } from './health';
@@ -41,13 +41,13 @@ function parseDelivery(body: unknown): ParsedItem[] {
     const prefix = Array.isArray(body) ? `${index}.` : '';
     const type = (item as { type?: unknown } | null)?.type;
     // Known types are parsed once, envelope and data together; anything else only needs a valid envelope.
-    const result = typeof type === 'string' && isKnownEventType(type) ? knownDeliverySchema.safeParse(item) : receivedEventSchema.safeParse(item);
+    const known = typeof type === 'string' && isKnownEventType(type);
+    const result = known ? knownDeliverySchema.safeParse(item) : receivedEventSchema.safeParse(item);
     if (!result.success) {
       details.push(...detailsFromZod(result.error).map((d) => ({ ...d, path: prefix + d.path })));
       return;
     }
-    const received = result.data as ReceivedEvent;
-    parsed.push({ event: isKnownEventType(received.type) ? (result.data as KnownEvent) : null, received });
+    parsed.push({ event: known ? (result.data as KnownEvent) : null, received: result.data as ReceivedEvent });
   });
   if (details.length > 0) throw new AppError(400, 'invalid event', details);
   return parsed;

@@ -31,7 +31,6 @@ export class SqliteEventLog implements EventLog {
   private pending: PendingAppend[] = [];
   /** The last stored rows, consecutive by seq, at most RECENT_EVENTS. */
   private recent: LogRow[] = [];
-  private storedInFlush: LogRow[] = [];
   private flushScheduled = false;
   private closed = false;
   private last: number;
@@ -101,20 +100,21 @@ export class SqliteEventLog implements EventLog {
     if (group.length === 0) return;
     const lastBefore = this.last;
     let results: AppendResult[][];
-    this.storedInFlush = [];
+    const stored: LogRow[] = [];
     try {
-      results = this.db.transaction(() => this.storeGroup(group))();
+      results = this.db.transaction(() => this.storeGroup(group, stored))();
     } catch (error) {
       this.last = lastBefore;
       for (const append of group) append.reject(error);
       return;
     }
-    this.remember(this.storedInFlush);
+    this.remember(stored);
     group.forEach((append, index) => append.resolve(results[index]!));
     if (this.last > lastBefore) for (const listener of this.listeners) listener();
   }
 
-  private storeGroup(group: PendingAppend[]): AppendResult[][] {
+  /** Stores the group's new events, adding each stored row to `stored`; answers each append's results. */
+  private storeGroup(group: PendingAppend[], stored: LogRow[]): AppendResult[][] {
     const storedNow = new Map<string, AppendResult>();
     return group.map(({ envelopes }) =>
       envelopes.map((envelope) => {
@@ -124,7 +124,7 @@ export class SqliteEventLog implements EventLog {
         const seq = this.last + 1;
         const body = JSON.stringify({ ...envelope, seq });
         this.insertEvent.run(seq, envelope.source, envelope.id, envelope.type, body);
-        this.storedInFlush.push({ seq, type: envelope.type, body });
+        stored.push({ seq, type: envelope.type, body });
         this.last = seq;
         const result = { id: envelope.id, seq, duplicate: false };
         storedNow.set(key, result);
