@@ -108,7 +108,7 @@ async function pipelineMain(): Promise<number> {
     const { lost, duplicated, pending, wrongStatus } = pipeline.check;
     return lost + duplicated + pending + wrongStatus === 0 ? 0 : 1;
   } finally {
-    await system?.stopAll();
+    await system?.stopAll('SIGTERM');
   }
 }
 

@@ -66,7 +66,9 @@ export class ServiceProcess {
   async start(): Promise<void> {
     const entry = path.join(ROOT, this.name, 'dist', 'index.js');
     if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" first`);
-    const child = spawn(process.execPath, [entry], {
+    // SERVICE_NODE_ARGS lets a profiling run pass e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to every service.
+    const nodeArgs = (process.env.SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, entry], {
       env: { ...process.env, ...this.env, PORT: String(this.port), HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -141,8 +143,9 @@ export class LocalSystem {
     return this.services[name].url;
   }
 
-  async stopAll(): Promise<void> {
-    await Promise.all(SERVICE_NAMES.map((name) => this.services[name].stop('SIGKILL')));
+  /** Stops every service (SIGKILL by default; SIGTERM lets them drain and write any --cpu-prof profile). */
+  async stopAll(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    await Promise.all(SERVICE_NAMES.map((name) => this.services[name].stop(signal)));
     fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

@@ -73,7 +73,7 @@ export async function runReplay(eventCount: number, onProgress: (written: number
     // Every subscriber had seen the whole log before "restarting": only the replay itself is measured.
     const subscribers = (['posts', 'comments', 'query', 'moderation'] as const).map((name) => `${system.url(name)}/events`);
     log.savePositions(new Map(subscribers.map((url) => [url, log.lastSeq])));
-    log.close();
+    await log.close();
     const writeSeconds = (performance.now() - writeStart) / 1000;
     const logBytes = (await import('node:fs')).statSync(`${system.dataDir}/events.db`).size;
 

@@ -17,6 +17,8 @@ export interface Bus {
 /** Opens the log and wires the app and the deliveries; used by index.ts and by the tests. */
 export function createBus(config: Config, logger: Logger): Bus {
   const log = new SqliteEventLog(config.DATA_DIR);
+  // Not fatal: an unsaved position only means those events are delivered again after a restart.
+  log.onPositionsError((reason) => logger.error({ reason }, 'could not save subscriber positions'));
   const hub = new DeliveryHub(
     config.SUBSCRIBERS,
     log,
@@ -38,7 +40,7 @@ export function createBus(config: Config, logger: Logger): Bus {
     async close() {
       lifecycle.markDraining();
       await hub.stop();
-      log.close();
+      await log.close();
     },
   };
 }

@@ -199,7 +199,7 @@ describe('POST /events (publish)', () => {
       onAppend: () => () => undefined,
       loadPositions: () => new Map(),
       savePositions: () => undefined,
-      close: () => undefined,
+      close: () => Promise.resolve(),
     };
     const lifecycle = new Lifecycle();
     lifecycle.markReady();

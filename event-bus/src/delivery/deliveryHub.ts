@@ -57,12 +57,6 @@ export class DeliveryHub {
     if (this.dirty.size === 0) return;
     const positions = new Map(this.dirty);
     this.dirty.clear();
-    try {
-      this.log.savePositions(positions);
-    } catch (error) {
-      // Not fatal: an unsaved position only means those events are delivered again after a restart.
-      this.logger.error({ err: error }, 'could not save subscriber positions');
-      for (const [url, seq] of positions) if (!this.dirty.has(url)) this.dirty.set(url, seq);
-    }
+    this.log.savePositions(positions);
   }
 }

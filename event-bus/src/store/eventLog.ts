@@ -27,5 +27,6 @@ export interface EventLog {
   onAppend(listener: () => void): () => void;
   loadPositions(): Map<string, number>;
   savePositions(positions: Map<string, number>): void;
-  close(): void;
+  /** Commits what is queued, then closes. */
+  close(): Promise<void>;
 }

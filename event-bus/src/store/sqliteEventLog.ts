@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Envelope } from '@blog/common';
 import type { AppendResult, EventLog, LogRow } from './eventLog';
+import type { WriterOptions, WriterReply, WriterRequest } from './logWriter';
 
 interface PendingAppend {
   envelopes: Envelope[];
@@ -13,31 +15,43 @@ interface PendingAppend {
 /** The newest events are also kept in memory, so delivery loops that keep up never query the database. */
 const RECENT_EVENTS = 5000;
 
-/** Appends that arrive together are committed together: one fsync acknowledges the whole group. */
+/** Appends that arrive while a commit is under way are committed together, up to about this many events. */
 const MAX_GROUP_EVENTS = 2000;
 
+/** Compiled, the writer is a sibling .js file; from TypeScript sources (dev, jest) it is loaded through ts-node. */
+function writerEntry(): { file: string; execArgv: string[]; env: NodeJS.ProcessEnv } {
+  if (__filename.endsWith('.js')) return { file: path.join(__dirname, 'logWriter.js'), execArgv: [], env: process.env };
+  return {
+    file: path.join(__dirname, 'logWriter.ts'),
+    execArgv: ['--require', 'ts-node/register/transpile-only'],
+    env: { ...process.env, TS_NODE_PROJECT: path.join(__dirname, '..', '..', 'tsconfig.json'), TS_NODE_SWC: 'true' },
+  };
+}
+
 /**
- * The log in SQLite (WAL, synchronous=FULL): a commit is on disk before it returns, the unique index on
- * (source, id) deduplicates without holding ids in memory, and a torn write is rolled back by SQLite's
- * own recovery on open.
+ * The log in SQLite (WAL, synchronous=FULL): a commit is on disk before an append resolves, the unique
+ * index on (source, id) deduplicates without holding ids in memory, and a torn write is rolled back by
+ * SQLite's own recovery on open. Writes go through one worker thread (see logWriter.ts), one commit at a
+ * time; everything queued meanwhile becomes the next commit. Reads use this thread's own connection.
  */
 export class SqliteEventLog implements EventLog {
   private readonly db: Database.Database;
-  private readonly insertEvent: Database.Statement<[number, string, string, string, string]>;
-  private readonly findEvent: Database.Statement<[string, string], { seq: number }>;
+  private readonly file: string;
   private readonly selectAfter: Database.Statement<[number, number], LogRow>;
-  private readonly upsertPosition: Database.Statement<[string, number]>;
   private readonly listeners = new Set<() => void>();
+  private writer: Worker | null = null;
   private pending: PendingAppend[] = [];
-  /** The last stored rows, consecutive by seq, at most RECENT_EVENTS. */
+  private inFlight: PendingAppend[] | null = null;
+  private positionsError: ((message: string) => void) | null = null;
+  /** The last stored rows, consecutive by seq, at most about RECENT_EVENTS. */
   private recent: LogRow[] = [];
-  private flushScheduled = false;
-  private closed = false;
+  private closing: Promise<void> | null = null;
   private last: number;
 
   constructor(dataDir: string) {
     fs.mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(path.join(dataDir, 'events.db'));
+    this.file = path.join(dataDir, 'events.db');
+    this.db = new Database(this.file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.exec(`
@@ -54,12 +68,7 @@ export class SqliteEventLog implements EventLog {
         seq INTEGER NOT NULL
       );
     `);
-    this.insertEvent = this.db.prepare('INSERT INTO events (seq, source, id, type, body) VALUES (?, ?, ?, ?, ?)');
-    this.findEvent = this.db.prepare('SELECT seq FROM events WHERE source = ? AND id = ?');
     this.selectAfter = this.db.prepare('SELECT seq, type, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
-    this.upsertPosition = this.db.prepare(
-      'INSERT INTO positions (subscriber, seq) VALUES (?, ?) ON CONFLICT (subscriber) DO UPDATE SET seq = excluded.seq',
-    );
     const row = this.db.prepare('SELECT MAX(seq) AS last FROM events').get() as { last: number | null };
     this.last = row.last ?? 0;
   }
@@ -69,14 +78,37 @@ export class SqliteEventLog implements EventLog {
   }
 
   append(envelopes: Envelope[]): Promise<AppendResult[]> {
-    if (this.closed) return Promise.reject(new Error('event log is closed'));
+    if (this.closing) return Promise.reject(new Error('event log is closed'));
     return new Promise((resolve, reject) => {
       this.pending.push({ envelopes, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.commitNext();
     });
+  }
+
+  /** Calls `onError` with the reason whenever saving positions fails (not fatal: they are saved again later). */
+  onPositionsError(onError: (message: string) => void): void {
+    this.positionsError = onError;
+  }
+
+  private startWriter(): Worker {
+    const { file, execArgv, env } = writerEntry();
+    const worker = new Worker(file, { workerData: { file: this.file } satisfies WriterOptions, execArgv, env });
+    worker.on('message', (reply: WriterReply) => this.onReply(reply));
+    worker.on('error', (error) => this.onWriterGone(error));
+    worker.on('exit', () => this.onWriterGone(new Error('the log writer stopped')));
+    return worker;
+  }
+
+  private send(request: WriterRequest): void {
+    this.writer ??= this.startWriter();
+    this.writer.postMessage(request);
+  }
+
+  private commitNext(): void {
+    if (this.inFlight || this.pending.length === 0) return;
+    const group = this.takeGroup();
+    this.inFlight = group;
+    this.send({ kind: 'append', groups: group.map((append) => append.envelopes) });
   }
 
   /** Takes whole appends, oldest first, up to about MAX_GROUP_EVENTS events (at least one append). */
@@ -90,55 +122,37 @@ export class SqliteEventLog implements EventLog {
     return this.pending.splice(0, count);
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
-    const group = this.takeGroup();
-    if (this.pending.length > 0) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-    if (group.length === 0) return;
-    const lastBefore = this.last;
-    let results: AppendResult[][];
-    const stored: LogRow[] = [];
-    try {
-      results = this.db.transaction(() => this.storeGroup(group, stored))();
-    } catch (error) {
-      this.last = lastBefore;
-      for (const append of group) append.reject(error);
+  private onReply(reply: WriterReply): void {
+    if (reply.kind === 'positionsFailed') {
+      this.positionsError?.(reply.message);
       return;
     }
-    this.remember(stored);
-    group.forEach((append, index) => append.resolve(results[index]!));
-    if (this.last > lastBefore) for (const listener of this.listeners) listener();
+    if (reply.kind === 'closed') return;
+    const group = this.inFlight ?? [];
+    this.inFlight = null;
+    if (reply.kind === 'failed') {
+      const error = new Error(reply.message);
+      for (const append of group) append.reject(error);
+    } else {
+      this.remember(reply.stored);
+      group.forEach((append, index) => append.resolve(reply.results[index]!));
+      if (reply.stored.length > 0) for (const listener of this.listeners) listener();
+    }
+    this.commitNext();
   }
 
-  /** Stores the group's new events, adding each stored row to `stored`; answers each append's results. */
-  private storeGroup(group: PendingAppend[], stored: LogRow[]): AppendResult[][] {
-    const storedNow = new Map<string, AppendResult>();
-    return group.map(({ envelopes }) =>
-      envelopes.map((envelope) => {
-        const key = `${envelope.source}\u0000${envelope.id}`;
-        const earlier = storedNow.get(key) ?? this.findStored(envelope);
-        if (earlier) return { id: envelope.id, seq: earlier.seq, duplicate: true };
-        const seq = this.last + 1;
-        const body = JSON.stringify({ ...envelope, seq });
-        this.insertEvent.run(seq, envelope.source, envelope.id, envelope.type, body);
-        stored.push({ seq, type: envelope.type, body });
-        this.last = seq;
-        const result = { id: envelope.id, seq, duplicate: false };
-        storedNow.set(key, result);
-        return result;
-      }),
-    );
-  }
-
-  private findStored(envelope: Envelope): { seq: number } | undefined {
-    return this.findEvent.get(envelope.source, envelope.id);
+  /** A crashed writer fails every queued append (nothing acknowledged); the next append starts a new one. */
+  private onWriterGone(error: Error): void {
+    if (!this.writer) return;
+    this.writer = null;
+    const failed = [...(this.inFlight ?? []), ...this.pending.splice(0)];
+    this.inFlight = null;
+    for (const append of failed) append.reject(error);
   }
 
   private remember(rows: LogRow[]): void {
     if (rows.length === 0) return;
+    this.last = rows[rows.length - 1]!.seq;
     this.recent.push(...rows);
     if (this.recent.length > RECENT_EVENTS * 2) this.recent = this.recent.slice(-RECENT_EVENTS);
   }
@@ -163,17 +177,32 @@ export class SqliteEventLog implements EventLog {
   }
 
   savePositions(positions: Map<string, number>): void {
-    if (positions.size === 0) return;
-    this.db.transaction(() => {
-      for (const [subscriber, seq] of positions) this.upsertPosition.run(subscriber, seq);
-    })();
+    if (positions.size === 0 || this.closing) return;
+    this.send({ kind: 'positions', entries: [...positions] });
   }
 
-  /** Commits whatever is still queued, then closes the database. */
-  close(): void {
-    if (this.closed) return;
-    while (this.pending.length > 0) this.flush();
-    this.closed = true;
+  /** Commits whatever is still queued, then closes the writer and the database. */
+  close(): Promise<void> {
+    this.closing ??= this.finish();
+    return this.closing;
+  }
+
+  private async finish(): Promise<void> {
+    while (this.inFlight || this.pending.length > 0) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.commitNext();
+    }
+    const writer = this.writer;
+    if (writer) {
+      const closed = new Promise<void>((resolve) => {
+        writer.on('message', (reply: WriterReply) => reply.kind === 'closed' && resolve());
+        writer.once('exit', () => resolve());
+      });
+      writer.postMessage({ kind: 'close' } satisfies WriterRequest);
+      await closed;
+      this.writer = null;
+      await writer.terminate();
+    }
     this.db.close();
   }
 }
