@@ -1,4 +1,4 @@
-import { createServiceApp, eventsRoute, type BusClient, type Lifecycle, type LogFollower, type Logger } from '@blog/common';
+import { createServiceApp, eventsRoute, type BusClient, type Lifecycle, type LogFollower, type Logger, type SecurityOptions } from '@blog/common';
 import type { Express } from 'express';
 import { HANDLED_TYPES, handleEvent } from './domain/handleEvent';
 import { commentsRoutes } from './routes/commentsRoutes';
@@ -10,12 +10,16 @@ export interface CommentsDeps {
   lifecycle: Lifecycle;
   logger: Logger;
   follower: LogFollower;
+  /** Bus token and CORS origins; none in tests that do not need them. */
+  security?: SecurityOptions;
 }
 
 export function createApp(deps: CommentsDeps): Express {
   return createServiceApp({
     lifecycle: deps.lifecycle,
     logger: deps.logger,
+    security: deps.security,
+    busPaths: ['/events'],
     routers: [
       commentsRoutes({ ...deps, catchUp: () => deps.follower.catchUp() }),
       eventsRoute({

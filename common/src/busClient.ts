@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { buildEnvelope, logEntrySchema, type Envelope, type LogEntry } from './envelope';
 import type { BusServiceConfig } from './config';
 import { AppError } from './errors';
+import { busAuthHeaders } from './security';
 import { HttpTransport, describeHttpFailure, isRetryableStatus } from './httpTransport';
 import type { KnownEvent } from './events';
 
@@ -25,6 +26,8 @@ export interface BusClientOptions {
   /** Extra attempts after the first when the bus is unreachable or answers 5xx. */
   retries: number;
   timeoutMs: number;
+  /** Sent as a bearer token on every call when set (BUS_TOKEN). */
+  token?: string;
   /** Wait before the first retry; doubles for each further one. */
   retryDelayMs?: number;
 }
@@ -66,7 +69,7 @@ class HttpBusClient implements BusClient {
   private sendScheduled = false;
 
   constructor(private readonly options: BusClientOptions) {
-    this.http = new HttpTransport(options.timeoutMs);
+    this.http = new HttpTransport(options.timeoutMs, undefined, busAuthHeaders(options.token));
     this.retryDelayMs = options.retryDelayMs ?? 100;
   }
 
@@ -151,5 +154,6 @@ export function busClientFor(config: BusServiceConfig, source: string): BusClien
     source,
     retries: config.PUBLISH_RETRIES,
     timeoutMs: config.BUS_TIMEOUT_MS,
+    token: config.BUS_TOKEN,
   });
 }

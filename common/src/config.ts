@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SecurityOptions } from './security';
 
 /** A TCP port from the environment; 0 lets the OS choose (tests use it). */
 export function portVar(defaultPort: number) {
@@ -15,11 +16,26 @@ export function intVar(defaultValue: number, min: number, max: number) {
 
 export const logLevelVar = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
 
-/** Shared by every service: where it listens and how loudly it logs. */
+/** Comma-separated origins such as `https://blog.example`; empty means none. */
+const originListVar = z
+  .string()
+  .default('')
+  .transform((raw) => raw.split(',').map((origin) => origin.trim()).filter(Boolean))
+  .pipe(z.array(z.url({ protocol: /^https?$/ })));
+
+/** Shared by every service: where it listens, how loudly it logs, and what it lets in. */
 export const baseConfigShape = {
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: logLevelVar,
+  /** The secret shared by the bus and the services (a Kubernetes Secret); unset means no token checks. */
+  BUS_TOKEN: z.string().min(16, 'BUS_TOKEN must be at least 16 characters').optional(),
+  CORS_ORIGINS: originListVar,
 };
+
+/** The security settings of a service, from its configuration. */
+export function securityFrom(config: { BUS_TOKEN?: string | undefined; CORS_ORIGINS: string[] }): SecurityOptions {
+  return { busToken: config.BUS_TOKEN, corsOrigins: config.CORS_ORIGINS };
+}
 
 /** Shared by every service that talks to the bus. */
 export const busConfigShape = {

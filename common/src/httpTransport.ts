@@ -15,8 +15,15 @@ export interface HttpAnswer {
 export class HttpTransport {
   private readonly dispatcher: Agent;
 
-  /** `connections`: most open connections per origin. */
-  constructor(timeoutMs: number, connections = 64) {
+  private readonly jsonHeaders: Record<string, string>;
+
+  /** `connections`: most open connections per origin; `headers` go on every request (e.g. the bus token). */
+  constructor(
+    timeoutMs: number,
+    connections = 64,
+    private readonly headers: Record<string, string> = {},
+  ) {
+    this.jsonHeaders = { ...JSON_HEADERS, ...headers };
     this.dispatcher = new Agent({ connections, keepAliveTimeout: 30_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   }
 
@@ -26,7 +33,7 @@ export class HttpTransport {
     const response = await request(url, {
       method,
       body,
-      headers: body === undefined ? undefined : JSON_HEADERS,
+      headers: body === undefined ? this.headers : this.jsonHeaders,
       dispatcher: this.dispatcher,
       signal,
     });

@@ -11,3 +11,4 @@ export * from './follower';
 export * from './server';
 export * from './app';
 export * from './httpTransport';
+export * from './security';

@@ -1,7 +1,8 @@
-import { createServiceApp, type Lifecycle, type Logger } from '@blog/common';
+import { createServiceApp, type Lifecycle, type Logger, type SecurityOptions } from '@blog/common';
 import type { Express } from 'express';
 import type { DeliveryHub } from './delivery/deliveryHub';
 import { publishRoutes } from './routes/publishRoutes';
+import { deadLetterRoutes } from './routes/deadLetterRoutes';
 import { readRoutes } from './routes/readRoutes';
 import type { EventLog } from './store/eventLog';
 
@@ -10,12 +11,16 @@ export interface BusDeps {
   hub: DeliveryHub;
   lifecycle: Lifecycle;
   logger: Logger;
+  security?: SecurityOptions;
 }
 
 export function createApp(deps: BusDeps): Express {
   return createServiceApp({
     lifecycle: deps.lifecycle,
     logger: deps.logger,
-    routers: [publishRoutes(deps), readRoutes(deps)],
+    security: deps.security,
+    // Everything but the health checks is for the services only.
+    busPaths: ['/events', '/subscribers', '/dead-letters'],
+    routers: [publishRoutes(deps), readRoutes(deps), deadLetterRoutes(deps.hub)],
   });
 }

@@ -1,4 +1,4 @@
-import { Lifecycle, type Logger } from '@blog/common';
+import { Lifecycle, securityFrom, type Logger } from '@blog/common';
 import type { Express } from 'express';
 import { createApp } from './app';
 import type { Config } from './config';
@@ -18,7 +18,7 @@ export interface Bus {
 export function createBus(config: Config, logger: Logger): Bus {
   const log = new SqliteEventLog(config.DATA_DIR);
   // Not fatal: an unsaved position only means those events are delivered again after a restart.
-  log.onPositionsError((reason) => logger.error({ reason }, 'could not save subscriber positions'));
+  log.onStateError((reason) => logger.error({ reason }, 'could not save subscriber positions or dead letters'));
   const hub = new DeliveryHub(
     config.SUBSCRIBERS,
     log,
@@ -27,11 +27,13 @@ export function createBus(config: Config, logger: Logger): Bus {
       timeoutMs: config.DELIVERY_TIMEOUT_MS,
       retryBaseMs: config.RETRY_BASE_MS,
       retryMaxMs: config.RETRY_MAX_MS,
+      maxAttempts: config.MAX_DELIVERY_ATTEMPTS,
     },
     logger,
+    config.BUS_TOKEN,
   );
   const lifecycle = new Lifecycle();
-  const app = createApp({ log, hub, lifecycle, logger });
+  const app = createApp({ log, hub, lifecycle, logger, security: securityFrom(config) });
   return {
     app,
     lifecycle,

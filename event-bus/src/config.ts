@@ -24,6 +24,8 @@ export const configSchema = z.object({
   DELIVERY_TIMEOUT_MS: intVar(10_000, 100, 600_000),
   RETRY_BASE_MS: intVar(100, 1, 60_000),
   RETRY_MAX_MS: intVar(5_000, 1, 600_000),
+  /** Times a subscriber may refuse one event (4xx, 500) before it is parked as a dead letter. */
+  MAX_DELIVERY_ATTEMPTS: intVar(10, 1, 10_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

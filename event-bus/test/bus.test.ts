@@ -197,13 +197,17 @@ describe('POST /events (publish)', () => {
       readAfter: () => [],
       lastSeq: 0,
       onAppend: () => () => undefined,
+      readOne: () => undefined,
       loadPositions: () => new Map(),
       savePositions: () => undefined,
+      loadDeadLetters: () => [],
+      park: () => undefined,
+      unpark: () => undefined,
       close: () => Promise.resolve(),
     };
     const lifecycle = new Lifecycle();
     lifecycle.markReady();
-    const hub = new DeliveryHub([], failingLog, { batchSize: 1, timeoutMs: 100, retryBaseMs: 1, retryMaxMs: 1 }, silentLogger);
+    const hub = new DeliveryHub([], failingLog, { batchSize: 1, timeoutMs: 100, retryBaseMs: 1, retryMaxMs: 1, maxAttempts: 3 }, silentLogger);
     const app = createApp({ log: failingLog, hub, lifecycle, logger: silentLogger });
 
     const response = await request(app).post('/events').send(cloudEvent());

@@ -1,4 +1,4 @@
-import { createServiceApp, eventsRoute, type BusClient, type Lifecycle, type Logger } from '@blog/common';
+import { createServiceApp, eventsRoute, type BusClient, type Lifecycle, type Logger, type SecurityOptions } from '@blog/common';
 import type { Express } from 'express';
 import { HANDLED_TYPES, handleEvent } from './domain/handleEvent';
 
@@ -6,12 +6,16 @@ export interface ModerationDeps {
   bus: BusClient;
   lifecycle: Lifecycle;
   logger: Logger;
+  /** Bus token and CORS origins; none in tests that do not need them. */
+  security?: SecurityOptions;
 }
 
 export function createApp(deps: ModerationDeps): Express {
   return createServiceApp({
     lifecycle: deps.lifecycle,
     logger: deps.logger,
+    security: deps.security,
+    busPaths: ['/events'],
     routers: [
       eventsRoute({
         lifecycle: deps.lifecycle,

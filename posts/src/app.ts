@@ -1,4 +1,4 @@
-import { createServiceApp, eventsRoute, type BusClient, type Lifecycle, type LogFollower, type Logger } from '@blog/common';
+import { createServiceApp, eventsRoute, type BusClient, type Lifecycle, type LogFollower, type Logger, type SecurityOptions } from '@blog/common';
 import type { Express } from 'express';
 import { HANDLED_TYPES, applyEvent } from './domain/applyEvent';
 import { postsRoutes } from './routes/postsRoutes';
@@ -10,12 +10,16 @@ export interface PostsDeps {
   lifecycle: Lifecycle;
   logger: Logger;
   follower?: LogFollower;
+  /** Bus token and CORS origins; none in tests that do not need them. */
+  security?: SecurityOptions;
 }
 
 export function createApp(deps: PostsDeps): Express {
   return createServiceApp({
     lifecycle: deps.lifecycle,
     logger: deps.logger,
+    security: deps.security,
+    busPaths: ['/events'],
     routers: [
       postsRoutes(deps),
       eventsRoute({

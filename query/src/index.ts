@@ -1,4 +1,4 @@
-import { Lifecycle, LogFollower, busClientFor, createLogger, runService } from '@blog/common';
+import { Lifecycle, securityFrom, LogFollower, busClientFor, createLogger, runService } from '@blog/common';
 import { createApp } from './app';
 import { loadConfig } from './config';
 import { applyEvent } from './domain/applyEvent';
@@ -11,6 +11,6 @@ const bus = busClientFor(config, '/query');
 const store = new QueryStore();
 const lifecycle = new Lifecycle();
 const follower = new LogFollower(bus, (event) => applyEvent(store, event, logger));
-const app = createApp({ store, lifecycle, logger, follower });
+const app = createApp({ store, lifecycle, logger, follower, security: securityFrom(config) });
 
 runService({ name: 'query', app, port: config.PORT, host: config.HOST, lifecycle, logger, follower });

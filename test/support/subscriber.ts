@@ -9,27 +9,40 @@ export interface RecordedEvent {
   data: unknown;
 }
 
-/**
- * A subscriber on a loopback port that records every event it acknowledges. `failures` makes it answer
- * 500 to that many deliveries first, as a crashed or overloaded service would; `types`, if given, is what
- * it answers the bus's question about which event types it handles.
- */
-export async function startSubscriber({ failures = 0, types }: { failures?: number; types?: string[] } = {}) {
+export interface SubscriberOptions {
+  /** Answer this many deliveries first with `failStatus`, as a crashed or overloaded service would. */
+  failures?: number;
+  failStatus?: number;
+  /** What it answers the bus's question about which event types it handles. */
+  types?: string[];
+  /** A poison event: any delivery containing an event this picks is answered 500, every time. */
+  refuses?: (event: RecordedEvent) => boolean;
+}
+
+/** A subscriber on a loopback port that records every event it acknowledges, and the headers it was sent. */
+export async function startSubscriber({ failures = 0, failStatus = 500, types, refuses }: SubscriberOptions = {}) {
   const received: RecordedEvent[] = [];
+  const authorizations: (string | undefined)[] = [];
   let deliveries = 0;
   let failuresLeft = failures;
+  let refusing = refuses;
   const app = express();
   app.use(express.json({ limit: '5mb' }));
   // A subscriber that declares its event types, as the blog's services do; without `types`, a course-style one.
   if (types) app.get('/events', (_req, res) => res.json({ types }));
   app.post('/events', (req, res) => {
     deliveries += 1;
+    authorizations.push(req.headers.authorization);
     if (failuresLeft > 0) {
       failuresLeft -= 1;
-      res.status(500).json({ error: 'failing on purpose' });
+      res.status(failStatus).json({ error: 'failing on purpose' });
       return;
     }
     const batch: RecordedEvent[] = Array.isArray(req.body) ? req.body : [req.body];
+    if (refusing && batch.some(refusing)) {
+      res.status(500).json({ error: 'this event breaks the handler' });
+      return;
+    }
     received.push(...batch);
     res.json({ ok: true });
   });
@@ -40,6 +53,11 @@ export async function startSubscriber({ failures = 0, types }: { failures?: numb
   return {
     url: `http://127.0.0.1:${port}/events`,
     received,
+    authorizations,
+    /** The handler is fixed: it stops refusing. */
+    stopRefusing() {
+      refusing = undefined;
+    },
     get deliveries() {
       return deliveries;
     },

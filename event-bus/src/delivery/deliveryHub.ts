@@ -1,5 +1,5 @@
-import { HttpTransport, type Logger } from '@blog/common';
-import type { EventLog } from '../store/eventLog';
+import { HttpTransport, busAuthHeaders, type Logger } from '@blog/common';
+import type { DeadLetter, EventLog } from '../store/eventLog';
 import { SubscriberDelivery, type DeliveryOptions, type SubscriberStatus } from './subscriberDelivery';
 
 /** How often delivered positions are written down. Losing the last interval only means redelivery. */
@@ -18,13 +18,35 @@ export class DeliveryHub {
     private readonly log: EventLog,
     options: DeliveryOptions,
     private readonly logger: Logger,
+    busToken?: string,
   ) {
     const positions = log.loadPositions();
-    this.http = new HttpTransport(options.timeoutMs);
+    const parked = log.loadDeadLetters();
+    this.http = new HttpTransport(options.timeoutMs, undefined, busAuthHeaders(busToken));
     this.deliveries = subscribers.map(
       (url) =>
-        new SubscriberDelivery(url, positions.get(url) ?? 0, log, this.http, options, (u, p) => this.remember(u, p), logger),
+        new SubscriberDelivery(
+          url,
+          positions.get(url) ?? 0,
+          log,
+          this.http,
+          options,
+          (u, p) => this.remember(u, p),
+          logger,
+          parked.filter((letter) => letter.subscriber === url),
+        ),
     );
+  }
+
+  deadLetters(): DeadLetter[] {
+    return this.deliveries.flatMap((delivery) => delivery.deadLetters());
+  }
+
+  /** Delivers parked events again: all of them, one subscriber's, or one event; answers how many. */
+  retryDeadLetters(filter: { subscriber?: string; seq?: number }): number {
+    return this.deliveries
+      .filter((delivery) => filter.subscriber === undefined || delivery.url === filter.subscriber)
+      .reduce((count, delivery) => count + delivery.retry(filter.seq), 0);
   }
 
   start(): void {

@@ -1,6 +1,6 @@
 import { describeHttpFailure, isSuccess, type HttpTransport, type Logger } from '@blog/common';
 import { z } from 'zod';
-import type { EventLog, LogRow } from '../store/eventLog';
+import type { DeadLetter, EventLog, LogRow } from '../store/eventLog';
 import { backoffDelay } from './backoff';
 
 const interestsSchema = z.object({ types: z.array(z.string()) });
@@ -18,7 +18,18 @@ export interface DeliveryOptions {
   timeoutMs: number;
   retryBaseMs: number;
   retryMaxMs: number;
+  /** Refusals of one event before it is parked as a dead letter. */
+  maxAttempts: number;
 }
+
+/**
+ * How a delivery ended. `refused`: the subscriber answered and said no to these events (400, 413, 422,
+ * 500 ...), which repeats for the same event; `unreachable`: no answer, or one that is about the
+ * subscriber rather than the event: not ready, overloaded, no backend behind a proxy, or a wrong URL or
+ * token (401, 403, 404), which must never park the whole log. Only refusals count towards parking.
+ */
+type Outcome = 'delivered' | 'refused' | 'unreachable';
+const NOT_ABOUT_THE_EVENT = new Set([401, 403, 404, 405, 408, 429, 502, 503, 504]);
 
 export interface SubscriberStatus {
   url: string;
@@ -33,6 +44,8 @@ export interface SubscriberStatus {
   lastSuccessAt: string | null;
   /** Event types delivered to it, or null for all. */
   types: string[] | null;
+  /** Events parked after being refused maxAttempts times (see GET /dead-letters). */
+  deadLettered: number;
 }
 
 /**
@@ -53,6 +66,13 @@ export class SubscriberDelivery {
   private wanted: ReadonlySet<string> | null = null;
   private needsInterests = true;
   private lastSuccessAt: Date | null = null;
+  /** Refusals in a row of the event at the head of the log (batches are narrowed to one event to find it). */
+  private refusals = 0;
+  /** While the position is below this seq, events go one at a time, so one refused event is isolated. */
+  private isolateUntil = 0;
+  private readonly parked = new Map<number, DeadLetter>();
+  /** Parked events asked to be tried again, oldest request first. */
+  private readonly retryQueue: number[] = [];
 
   constructor(
     readonly url: string,
@@ -62,7 +82,10 @@ export class SubscriberDelivery {
     private readonly options: DeliveryOptions,
     private readonly onDelivered: (url: string, position: number) => void,
     private readonly logger: Logger,
-  ) {}
+    parked: DeadLetter[] = [],
+  ) {
+    for (const letter of parked) this.parked.set(letter.seq, letter);
+  }
 
   get position(): number {
     return this.currentPosition;
@@ -99,36 +122,111 @@ export class SubscriberDelivery {
       lastError: this.lastError,
       lastSuccessAt: this.lastSuccessAt?.toISOString() ?? null,
       types: this.wanted ? [...this.wanted] : null,
+      deadLettered: this.parked.size,
     };
+  }
+
+  deadLetters(): DeadLetter[] {
+    return [...this.parked.values()];
+  }
+
+  /** Takes parked events (all, or the one at `seq`) out of the dead-letter list and delivers them again. */
+  retry(seq?: number): number {
+    const chosen = seq === undefined ? [...this.parked.keys()] : this.parked.has(seq) ? [seq] : [];
+    for (const parkedSeq of chosen) {
+      this.parked.delete(parkedSeq);
+      this.log.unpark(this.url, parkedSeq);
+      this.retryQueue.push(parkedSeq);
+    }
+    if (chosen.length > 0) this.notify();
+    return chosen.length;
   }
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      const rows = this.log.readAfter(this.currentPosition, this.options.batchSize);
+      if (this.retryQueue.length > 0) {
+        await this.redeliverParked(this.retryQueue[0]!);
+        continue;
+      }
+      const limit = this.currentPosition < this.isolateUntil ? 1 : this.options.batchSize;
+      const rows = this.log.readAfter(this.currentPosition, limit);
       if (rows.length === 0) {
         await new Promise<void>((resolve) => (this.wake = resolve));
         continue;
       }
       // Asked just before delivering, not at start: a subscriber that is not up yet cannot answer.
-      const reachable = !this.needsInterests || (await this.askInterests());
+      if (this.needsInterests && !(await this.askInterests())) {
+        await this.backOff();
+        continue;
+      }
       const wanted = this.wanted;
       const batch = wanted ? rows.filter((row) => wanted.has(row.type)) : rows;
-      if (reachable && (batch.length === 0 || (await this.deliver(batch)))) {
-        this.advance(rows[rows.length - 1]!.seq, batch.length);
+      const last = rows[rows.length - 1]!.seq;
+      const outcome = batch.length === 0 ? 'delivered' : await this.deliver(batch);
+      if (outcome === 'delivered') this.advance(last, batch.length);
+      else if (outcome === 'refused' && batch.length > 1) {
+        // Somewhere in this batch is an event the subscriber refuses: go one by one to find it.
+        this.isolateUntil = last;
+      } else if (outcome === 'refused' && (this.refusals += 1) >= this.options.maxAttempts) {
+        this.park(batch[0]!, this.refusals);
+        this.advance(last, 0);
       } else {
-        this.failures += 1;
-        this.totalFailures += 1;
-        // The subscriber may come back as a new version that handles other types: ask again.
-        this.needsInterests = true;
-        await this.pause(backoffDelay(this.failures, this.options.retryBaseMs, this.options.retryMaxMs));
+        await this.backOff();
       }
     }
+  }
+
+  /** Delivers a parked event alone; parks it again if it is still refused after maxAttempts tries. */
+  private async redeliverParked(seq: number): Promise<void> {
+    const row = this.log.readOne(seq);
+    const outcome = row ? await this.deliver([row]) : 'delivered';
+    if (outcome === 'delivered') {
+      this.retryQueue.shift();
+      this.refusals = 0;
+      this.failures = 0;
+      return;
+    }
+    if (outcome === 'refused' && (this.refusals += 1) >= this.options.maxAttempts) {
+      this.retryQueue.shift();
+      this.park(row!, this.refusals);
+      return;
+    }
+    await this.backOff();
+  }
+
+  private park(row: LogRow, attempts: number): void {
+    const stored = safeJson(row.body) as { id?: unknown } | null;
+    const letter: DeadLetter = {
+      subscriber: this.url,
+      seq: row.seq,
+      id: typeof stored?.id === 'string' ? stored.id : '',
+      type: row.type,
+      attempts,
+      lastError: this.lastError ?? 'refused',
+      parkedAt: new Date().toISOString(),
+    };
+    this.parked.set(row.seq, letter);
+    this.log.park(letter);
+    this.refusals = 0;
+    this.logger.error(
+      { subscriber: this.url, seq: row.seq, type: row.type, attempts, reason: letter.lastError },
+      'subscriber keeps refusing an event; parked it as a dead letter and went on (POST /dead-letters/retry to try again)',
+    );
+  }
+
+  private async backOff(): Promise<void> {
+    this.failures += 1;
+    this.totalFailures += 1;
+    // The subscriber may come back as a new version that handles other types: ask again.
+    this.needsInterests = true;
+    await this.pause(backoffDelay(this.failures, this.options.retryBaseMs, this.options.retryMaxMs));
   }
 
   /** Everything up to `seq` is delivered (or of no interest to this subscriber). */
   private advance(seq: number, delivered: number): void {
     this.currentPosition = seq;
     this.failures = 0;
+    this.refusals = 0;
     if (delivered > 0) {
       this.deliveries += 1;
       this.eventsDelivered += delivered;
@@ -155,20 +253,21 @@ export class SubscriberDelivery {
     }
   }
 
-  private async deliver(rows: LogRow[]): Promise<boolean> {
+  private async deliver(rows: LogRow[]): Promise<Outcome> {
     // With a batch size of 1 the body is the bare event, as course-style subscribers expect.
     const body = this.options.batchSize === 1 ? rows[0]!.body : `[${rows.map((row) => row.body).join(',')}]`;
     this.inFlight = new AbortController();
     try {
       const answer = await this.http.send('POST', this.url, body, this.inFlight.signal);
-      if (isSuccess(answer.status)) return true;
+      if (isSuccess(answer.status)) return 'delivered';
       this.recordFailure(`answered ${answer.status}`);
+      return NOT_ABOUT_THE_EVENT.has(answer.status) ? 'unreachable' : 'refused';
     } catch (error) {
       this.recordFailure(describeHttpFailure(error));
+      return 'unreachable';
     } finally {
       this.inFlight = null;
     }
-    return false;
   }
 
   private recordFailure(reason: string): void {

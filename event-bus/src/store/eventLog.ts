@@ -14,6 +14,17 @@ export interface LogRow {
   body: string;
 }
 
+/** An event a subscriber kept refusing, set aside so the rest of the log could flow to it. */
+export interface DeadLetter {
+  subscriber: string;
+  seq: number;
+  id: string;
+  type: string;
+  attempts: number;
+  lastError: string;
+  parkedAt: string;
+}
+
 /** The bus's durable state: the append-only event log and each subscriber's position in it. */
 export interface EventLog {
   /**
@@ -25,7 +36,13 @@ export interface EventLog {
   readonly lastSeq: number;
   /** Calls `listener` after each commit that stored new events; returns a function that unsubscribes. */
   onAppend(listener: () => void): () => void;
+  /** One stored event by seq, if there is one. */
+  readOne(seq: number): LogRow | undefined;
   loadPositions(): Map<string, number>;
+  loadDeadLetters(): DeadLetter[];
+  /** Records a parked event; stored before any position saved after this call. */
+  park(letter: DeadLetter): void;
+  unpark(subscriber: string, seq: number): void;
   savePositions(positions: Map<string, number>): void;
   /** Commits what is queued, then closes. */
   close(): Promise<void>;

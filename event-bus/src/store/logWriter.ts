@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Envelope } from '@blog/common';
-import type { AppendResult, LogRow } from './eventLog';
+import type { AppendResult, DeadLetter, LogRow } from './eventLog';
 
 export interface WriterOptions {
   file: string;
@@ -14,12 +14,14 @@ export interface WriterOptions {
 export type WriterRequest =
   | { kind: 'append'; groups: Envelope[][] }
   | { kind: 'positions'; entries: [string, number][] }
+  | { kind: 'park'; letter: DeadLetter }
+  | { kind: 'unpark'; subscriber: string; seq: number }
   | { kind: 'close' };
 
 export type WriterReply =
   | { kind: 'appended'; results: AppendResult[][]; stored: LogRow[] }
   | { kind: 'failed'; message: string }
-  | { kind: 'positionsFailed'; message: string }
+  | { kind: 'stateFailed'; message: string }
   | { kind: 'closed' };
 
 function openWriter(file: string) {
@@ -57,6 +59,11 @@ function openWriter(file: string) {
   const savePositions = db.transaction((entries: [string, number][]) => {
     for (const [subscriber, seq] of entries) upsertPosition.run(subscriber, seq);
   });
+  const insertDeadLetter = db.prepare<[string, number, string, string, number, string, string]>(
+    `INSERT OR REPLACE INTO dead_letters (subscriber, seq, id, type, attempts, last_error, parked_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const deleteDeadLetter = db.prepare<[string, number]>('DELETE FROM dead_letters WHERE subscriber = ? AND seq = ?');
 
   return {
     append(groups: Envelope[][]): WriterReply {
@@ -69,12 +76,17 @@ function openWriter(file: string) {
         return { kind: 'failed', message: error instanceof Error ? error.message : String(error) };
       }
     },
-    savePositions(entries: [string, number][]): WriterReply | null {
+    /** Subscriber state (positions, dead letters): a failure is reported, not fatal. */
+    saveState(request: Exclude<WriterRequest, { kind: 'append' } | { kind: 'close' }>): WriterReply | null {
       try {
-        savePositions(entries);
+        if (request.kind === 'positions') savePositions(request.entries);
+        else if (request.kind === 'park') {
+          const { subscriber, seq, id, type, attempts, lastError, parkedAt } = request.letter;
+          insertDeadLetter.run(subscriber, seq, id, type, attempts, lastError, parkedAt);
+        } else deleteDeadLetter.run(request.subscriber, request.seq);
         return null;
       } catch (error) {
-        return { kind: 'positionsFailed', message: error instanceof Error ? error.message : String(error) };
+        return { kind: 'stateFailed', message: error instanceof Error ? error.message : String(error) };
       }
     },
     close(): void {
@@ -88,8 +100,8 @@ if (parentPort) {
   const writer = openWriter((workerData as WriterOptions).file);
   port.on('message', (request: WriterRequest) => {
     if (request.kind === 'append') port.postMessage(writer.append(request.groups));
-    else if (request.kind === 'positions') {
-      const reply = writer.savePositions(request.entries);
+    else if (request.kind !== 'close') {
+      const reply = writer.saveState(request);
       if (reply) port.postMessage(reply);
     } else {
       writer.close();

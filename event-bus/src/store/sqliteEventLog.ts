@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Envelope } from '@blog/common';
-import type { AppendResult, EventLog, LogRow } from './eventLog';
+import type { AppendResult, DeadLetter, EventLog, LogRow } from './eventLog';
 import type { WriterOptions, WriterReply, WriterRequest } from './logWriter';
 
 interface PendingAppend {
@@ -38,11 +38,12 @@ export class SqliteEventLog implements EventLog {
   private readonly db: Database.Database;
   private readonly file: string;
   private readonly selectAfter: Database.Statement<[number, number], LogRow>;
+  private readonly selectOne: Database.Statement<[number], LogRow>;
   private readonly listeners = new Set<() => void>();
   private writer: Worker | null = null;
   private pending: PendingAppend[] = [];
   private inFlight: PendingAppend[] | null = null;
-  private positionsError: ((message: string) => void) | null = null;
+  private stateError: ((message: string) => void) | null = null;
   /** The last stored rows, consecutive by seq, at most about RECENT_EVENTS. */
   private recent: LogRow[] = [];
   private closing: Promise<void> | null = null;
@@ -67,7 +68,18 @@ export class SqliteEventLog implements EventLog {
         subscriber TEXT PRIMARY KEY,
         seq INTEGER NOT NULL
       );
+      CREATE TABLE IF NOT EXISTS dead_letters (
+        subscriber TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        last_error TEXT NOT NULL,
+        parked_at TEXT NOT NULL,
+        PRIMARY KEY (subscriber, seq)
+      );
     `);
+    this.selectOne = this.db.prepare('SELECT seq, type, body FROM events WHERE seq = ?');
     this.selectAfter = this.db.prepare('SELECT seq, type, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
     const row = this.db.prepare('SELECT MAX(seq) AS last FROM events').get() as { last: number | null };
     this.last = row.last ?? 0;
@@ -85,9 +97,9 @@ export class SqliteEventLog implements EventLog {
     });
   }
 
-  /** Calls `onError` with the reason whenever saving positions fails (not fatal: they are saved again later). */
-  onPositionsError(onError: (message: string) => void): void {
-    this.positionsError = onError;
+  /** Calls `onError` with the reason whenever saving positions or dead letters fails. */
+  onStateError(onError: (message: string) => void): void {
+    this.stateError = onError;
   }
 
   private startWriter(): Worker {
@@ -123,8 +135,8 @@ export class SqliteEventLog implements EventLog {
   }
 
   private onReply(reply: WriterReply): void {
-    if (reply.kind === 'positionsFailed') {
-      this.positionsError?.(reply.message);
+    if (reply.kind === 'stateFailed') {
+      this.stateError?.(reply.message);
       return;
     }
     if (reply.kind === 'closed') return;
@@ -166,6 +178,10 @@ export class SqliteEventLog implements EventLog {
     return this.selectAfter.all(after, limit);
   }
 
+  readOne(seq: number): LogRow | undefined {
+    return this.selectOne.get(seq);
+  }
+
   onAppend(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -174,6 +190,23 @@ export class SqliteEventLog implements EventLog {
   loadPositions(): Map<string, number> {
     const rows = this.db.prepare('SELECT subscriber, seq FROM positions').all() as { subscriber: string; seq: number }[];
     return new Map(rows.map((row) => [row.subscriber, row.seq]));
+  }
+
+  loadDeadLetters(): DeadLetter[] {
+    return this.db
+      .prepare(
+        `SELECT subscriber, seq, id, type, attempts, last_error AS lastError, parked_at AS parkedAt
+         FROM dead_letters ORDER BY subscriber, seq`,
+      )
+      .all() as DeadLetter[];
+  }
+
+  park(letter: DeadLetter): void {
+    if (!this.closing) this.send({ kind: 'park', letter });
+  }
+
+  unpark(subscriber: string, seq: number): void {
+    if (!this.closing) this.send({ kind: 'unpark', subscriber, seq });
   }
 
   savePositions(positions: Map<string, number>): void {

@@ -1,0 +1,39 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import cors from 'cors';
+import type { RequestHandler } from 'express';
+import helmet from 'helmet';
+import { AppError } from './errors';
+
+/** What a service needs to know to guard itself; read from BUS_TOKEN and CORS_ORIGINS. */
+export interface SecurityOptions {
+  /** The shared secret the bus and the services present to each other; none means no check. */
+  busToken?: string;
+  /** Browser origins allowed to call this service cross-origin; none by default (the client is same-origin). */
+  corsOrigins?: readonly string[];
+}
+
+/** The header every internal call carries when a token is configured. */
+export function busAuthHeaders(token: string | undefined): Record<string, string> {
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+// Digests have equal length whatever was sent, so timingSafeEqual can compare them without a length leak.
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/** Lets a request through only with the bus token; without a configured token it checks nothing. */
+export function requireBusToken(token: string | undefined): RequestHandler {
+  if (!token) return (_req, _res, next) => next();
+  const expected = digest(`Bearer ${token}`);
+  return (req, _res, next) => {
+    const presented = req.headers.authorization;
+    if (presented && timingSafeEqual(digest(presented), expected)) return next();
+    next(new AppError(401, presented ? 'wrong bus token' : 'this endpoint needs the bus token (Authorization: Bearer ...)'));
+  };
+}
+
+/** helmet's headers, and CORS only for the configured origins. */
+export function securityMiddleware({ corsOrigins = [] }: SecurityOptions): RequestHandler[] {
+  const handlers: RequestHandler[] = [helmet()];
+  if (corsOrigins.length > 0) handlers.push(cors({ origin: [...corsOrigins] }));
+  return handlers;
+}

@@ -1,0 +1,29 @@
+import { API_BODY_LIMIT, jsonBody, parseOrThrow } from '@blog/common';
+import { Router } from 'express';
+import { z } from 'zod';
+import type { DeliveryHub } from '../delivery/deliveryHub';
+
+/** Which parked events to try again: `{}` means all of them. */
+const retryRequest = z
+  .object({
+    subscriber: z.string().min(1).optional(),
+    seq: z.number().int().positive().optional(),
+  })
+  .strict();
+
+/**
+ * Events a subscriber refused too often are parked so they do not hold back the rest. They stay
+ * listed here until someone fixes the cause and asks for them to be delivered again.
+ */
+export function deadLetterRoutes(hub: DeliveryHub): Router {
+  const router = Router();
+  router.get('/dead-letters', (_req, res) => {
+    res.json(hub.deadLetters());
+  });
+  router.post('/dead-letters/retry', ...jsonBody(API_BODY_LIMIT), (req, res) => {
+    const filter = parseOrThrow(retryRequest, req.body, 'retry request');
+    const retrying = hub.retryDeadLetters(filter);
+    res.status(202).json({ retrying });
+  });
+  return router;
+}
