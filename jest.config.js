@@ -10,7 +10,7 @@ module.exports = {
   // Service tests run against common's sources, so they need no build; system tests run the build.
   moduleNameMapper: { '^@blog/common$': '<rootDir>/common/src/index.ts' },
   testMatch: ['<rootDir>/*/test/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
-  // The container tier has its own command (npm run test:containers) and config.
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/containers/'],
+  // The container and chaos tiers have their own commands (npm run test:containers, test:chaos) and configs.
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/containers/', '<rootDir>/test/chaos/'],
   testTimeout: 30_000,
 };

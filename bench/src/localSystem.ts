@@ -63,7 +63,8 @@ export class ServiceProcess {
     return this.output.slice(-30).join('');
   }
 
-  async start(): Promise<void> {
+  /** Starts the process and waits until it answers `/readyz` (or only `/healthz`, for `until: 'alive'`). */
+  async start({ until = 'ready' }: { until?: 'ready' | 'alive' } = {}): Promise<void> {
     const entry = path.join(ROOT, this.name, 'dist', 'index.js');
     if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" first`);
     // SERVICE_NODE_ARGS lets a profiling run pass e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to every service.
@@ -80,10 +81,10 @@ export class ServiceProcess {
     child.stderr?.on('data', keep);
     this.child = child;
     await waitFor(
-      `${this.name} to be ready`,
+      `${this.name} to be ${until}`,
       async () => {
         if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}: ${this.recentOutput()}`);
-        const response = await fetch(`${this.url}/readyz`);
+        const response = await fetch(`${this.url}/${until === 'ready' ? 'readyz' : 'healthz'}`);
         return response.status === 200;
       },
       { timeoutMs: 20_000, intervalMs: 50 },

@@ -28,8 +28,13 @@ export interface BusClientOptions {
   timeoutMs: number;
   /** Sent as a bearer token on every call when set (BUS_TOKEN). */
   token?: string;
-  /** Wait before the first retry; doubles for each further one. */
+  /** Wait before the first retry; doubles for each further one, up to a second. */
   retryDelayMs?: number;
+  /**
+   * How long to keep retrying once a request may have reached the bus unanswered (connection reset,
+   * timeout): a 503 must mean "nothing stored", so the client keeps asking (same id) until it knows.
+   */
+  unknownOutcomeMs?: number;
 }
 
 export class BusUnavailableError extends AppError {
@@ -41,13 +46,25 @@ export class BusUnavailableError extends AppError {
   }
 }
 
+/** The bus may have stored the event and could not say so in time: the caller must not assume either way. */
+export class BusOutcomeUnknownError extends AppError {
+  constructor(readonly reason: string) {
+    super(504, 'the event bus did not confirm the write in time: it may still appear; check before sending it again', [
+      { message: reason },
+    ]);
+  }
+}
+
+/** Failures that happen before a single byte reaches the bus: the event certainly was not stored. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
 const receiptSchema = z.object({ id: z.string(), seq: z.number().int().positive() });
 /** A page of the log as a replaying service needs it; known events' data is checked when applied. */
 const eventPageSchema = z.array(logEntrySchema);
 
 /** A one-line reason for a failed call to the bus. */
 export function describeBusFailure(error: unknown): string {
-  if (error instanceof BusUnavailableError) return error.reason;
+  if (error instanceof BusUnavailableError || error instanceof BusOutcomeUnknownError) return error.reason;
   return `bus unreachable (${describeHttpFailure(error)})`;
 }
 
@@ -65,12 +82,14 @@ const MAX_PUBLISH_BATCH = 500;
 class HttpBusClient implements BusClient {
   private readonly http: HttpTransport;
   private readonly retryDelayMs: number;
+  private readonly unknownOutcomeMs: number;
   private queue: QueuedPublish[] = [];
   private sendScheduled = false;
 
   constructor(private readonly options: BusClientOptions) {
     this.http = new HttpTransport(options.timeoutMs, undefined, busAuthHeaders(options.token));
     this.retryDelayMs = options.retryDelayMs ?? 100;
+    this.unknownOutcomeMs = options.unknownOutcomeMs ?? 10_000;
   }
 
   /**
@@ -106,14 +125,17 @@ class HttpBusClient implements BusClient {
   private async postWithRetries(envelopes: Envelope[]): Promise<PublishReceipt[]> {
     const single = envelopes.length === 1;
     const body = JSON.stringify(single ? envelopes[0] : envelopes);
+    const unknownDeadline = Date.now() + this.unknownOutcomeMs;
     let lastFailure = 'no attempt made';
-    for (let attempt = 0; attempt <= this.options.retries; attempt += 1) {
-      if (attempt > 0) await sleep(this.retryDelayMs * 2 ** (attempt - 1));
+    let outcomeUnknown = false;
+    for (let attempt = 0; attempt <= this.options.retries || (outcomeUnknown && Date.now() < unknownDeadline); attempt += 1) {
+      if (attempt > 0) await sleep(Math.min(this.retryDelayMs * 2 ** (attempt - 1), 1000));
       let answer;
       try {
         answer = await this.http.send('POST', `${this.options.baseUrl}/events`, body);
       } catch (error) {
         lastFailure = describeBusFailure(error);
+        if (!NEVER_SENT.has(describeHttpFailure(error))) outcomeUnknown = true;
         continue;
       }
       if (answer.status === 200 || answer.status === 201) {
@@ -126,6 +148,7 @@ class HttpBusClient implements BusClient {
       }
       lastFailure = `bus answered ${answer.status}`;
     }
+    if (outcomeUnknown) throw new BusOutcomeUnknownError(lastFailure);
     throw new BusUnavailableError(lastFailure);
   }
 

@@ -47,11 +47,13 @@ export class HttpTransport {
 
 /** A one-line reason for a failed call, e.g. "ECONNREFUSED" or "UND_ERR_HEADERS_TIMEOUT". */
 export function describeHttpFailure(error: unknown): string {
-  if (error instanceof Error) {
-    if (error.name === 'AbortError') return 'aborted';
-    const code = (error as { code?: unknown }).code;
-    const cause = (error as { cause?: { code?: unknown } }).cause?.code;
-    return typeof code === 'string' ? code : typeof cause === 'string' ? cause : error.message;
+  // Duck-typed rather than instanceof: errors may come from another realm (worker, jest's sandbox).
+  if (typeof error === 'object' && error !== null) {
+    const { name, code, cause, message } = error as { name?: unknown; code?: unknown; cause?: { code?: unknown }; message?: unknown };
+    if (name === 'AbortError') return 'aborted';
+    if (typeof code === 'string') return code;
+    if (typeof cause?.code === 'string') return cause.code;
+    if (typeof message === 'string') return message;
   }
   return String(error);
 }

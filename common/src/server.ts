@@ -15,6 +15,8 @@ export interface StartOptions {
   logger: Logger;
   /** When given, the service replays the log through it before it reports ready. */
   follower?: LogFollower;
+  /** Work that must finish, after the server listens, before the service reports ready. */
+  prepare?: () => Promise<void>;
   /** Runs after the server stopped accepting and finished its in-flight requests. */
   onShutdown?: () => Promise<void> | void;
   /** Longest a clean shutdown may take before the process exits anyway (keep under the pod's grace period). */
@@ -72,6 +74,7 @@ export async function startService(options: StartOptions): Promise<Server> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
+  await options.prepare?.();
   if (options.follower) {
     await replayUntilCaughtUp(options.follower, lifecycle, logger);
     logger.info({ position: options.follower.position }, `${name} replayed the event log`);

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { BusUnavailableError, createBusClient } from '../src';
+import { BusOutcomeUnknownError, BusUnavailableError, createBusClient } from '../src';
 import { postCreated } from '../../test/support/factories';
 
 interface FakeBus {
@@ -19,6 +19,11 @@ async function fakeBus(answer?: (body: unknown, attempt: number) => { status: nu
   app.post('/events', (req, res) => {
     requests.push(req.body);
     const custom = answer?.(req.body, requests.length);
+    if (custom?.status === 0) {
+      // Status 0: the bus dies with the request read and unanswered.
+      req.socket.destroy();
+      return;
+    }
     if (custom) {
       res.status(custom.status).json(custom.body);
       return;
@@ -89,6 +94,27 @@ describe('bus client publish', () => {
 
     await expect(clientFor(bus.url).publish(postCreated())).rejects.toThrow(/bus rejected PostCreated: 400/);
     expect(bus.requests).toHaveLength(1);
+    await bus.close();
+  });
+
+  it('when the bus dies after reading the request, then the client keeps retrying past its retry count until it gets an answer', async () => {
+    const bus = await fakeBus((_body, attempt) => (attempt <= 5 ? { status: 0, body: null } : undefined));
+
+    const receipt = await clientFor(bus.url, 1).publish(postCreated(), 'maybe-stored');
+
+    expect(receipt.id).toBe('maybe-stored');
+    expect(bus.requests).toHaveLength(6);
+    await bus.close();
+  });
+
+  it('when the outcome stays unknown past the deadline, then publish fails with a 504, never a 503', async () => {
+    const bus = await fakeBus(() => ({ status: 0, body: null }));
+    const client = createBusClient({ baseUrl: bus.url, source: '/test', retries: 1, timeoutMs: 1000, retryDelayMs: 5, unknownOutcomeMs: 200 });
+
+    const failure = client.publish(postCreated());
+
+    await expect(failure).rejects.toBeInstanceOf(BusOutcomeUnknownError);
+    await expect(failure).rejects.toMatchObject({ status: 504 });
     await bus.close();
   });
 });

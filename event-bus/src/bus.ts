@@ -15,7 +15,7 @@ export interface Bus {
 }
 
 /** Opens the log and wires the app and the deliveries; used by index.ts and by the tests. */
-export function createBus(config: Config, logger: Logger): Bus {
+export function createBus(config: Config, logger: Logger, lifecycle = new Lifecycle()): Bus {
   const log = new SqliteEventLog(config.DATA_DIR);
   // Not fatal: an unsaved position only means those events are delivered again after a restart.
   log.onStateError((reason) => logger.error({ reason }, 'could not save subscriber positions or dead letters'));
@@ -32,7 +32,6 @@ export function createBus(config: Config, logger: Logger): Bus {
     logger,
     config.BUS_TOKEN,
   );
-  const lifecycle = new Lifecycle();
   const app = createApp({ log, hub, lifecycle, logger, security: securityFrom(config) });
   return {
     app,

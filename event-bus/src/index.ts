@@ -1,26 +1,60 @@
-import { createLogger, runService } from '@blog/common';
-import { createBus } from './bus';
+import { Lifecycle, createLogger, createServiceApp, runService, securityFrom } from '@blog/common';
+import express from 'express';
+import { createBus, type Bus } from './bus';
 import { loadConfig } from './config';
+import { describeOpenFailure, unavailableRoutes } from './routes/unavailableRoutes';
+
+const REOPEN_EVERY_MS = 2000;
 
 const config = loadConfig();
 const logger = createLogger('event-bus', config.LOG_LEVEL);
-let bus: ReturnType<typeof createBus>;
-try {
-  bus = createBus(config, logger);
-} catch (error) {
-  // Usually DATA_DIR is not writable by this user: say so plainly instead of a native stack trace.
-  logger.fatal({ dataDir: config.DATA_DIR, reason: error instanceof Error ? error.message : String(error) }, 'cannot open the event log');
-  process.exit(1);
+const lifecycle = new Lifecycle();
+let bus: Bus | null = null;
+let unavailable = 'it is being opened';
+
+// Until the log opens (DATA_DIR unwritable, disk full), the bus stays up, alive but not ready, and
+// answers 503 to publishes, instead of crash-looping with nothing to say over HTTP.
+const waiting = createServiceApp({
+  lifecycle,
+  logger,
+  security: securityFrom(config),
+  routers: [unavailableRoutes(() => unavailable)],
+});
+const app = express();
+app.disable('x-powered-by');
+app.use((req, res, next) => (bus?.app ?? waiting)(req, res, next));
+
+async function openLog(): Promise<void> {
+  while (!lifecycle.isDraining) {
+    try {
+      bus = createBus(config, logger, lifecycle);
+      if (bus.log.droppedTornBytes > 0) {
+        logger.warn(
+          { droppedBytes: bus.log.droppedTornBytes },
+          'the last write to the log was torn (the bus died mid-write); dropped the partial record',
+        );
+      }
+      logger.info({ dataDir: config.DATA_DIR, lastSeq: bus.log.lastSeq }, 'event log opened');
+      bus.hub.start();
+      return;
+    } catch (error) {
+      unavailable = describeOpenFailure(error);
+      logger.error(
+        { dataDir: config.DATA_DIR, reason: error instanceof Error ? error.message : String(error), retryInMs: REOPEN_EVERY_MS },
+        `cannot open the event log: ${unavailable}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, REOPEN_EVERY_MS));
+    }
+  }
 }
-logger.info({ dataDir: config.DATA_DIR, lastSeq: bus.log.lastSeq }, 'event log opened');
-bus.hub.start();
 
 runService({
   name: 'event-bus',
-  app: bus.app,
+  app,
   port: config.PORT,
   host: config.HOST,
-  lifecycle: bus.lifecycle,
+  lifecycle,
   logger,
-  onShutdown: () => bus.close(),
+  prepare: openLog,
+  onShutdown: () => bus?.close(),
 });

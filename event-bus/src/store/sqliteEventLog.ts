@@ -28,6 +28,28 @@ function writerEntry(): { file: string; execArgv: string[]; env: NodeJS.ProcessE
   };
 }
 
+const WAL_HEADER_BYTES = 32;
+const WAL_FRAME_HEADER_BYTES = 24;
+
+/**
+ * Bytes at the end of the write-ahead log that do not make a whole frame: a write the process died in
+ * the middle of. SQLite ignores them on open (with any transaction that has no commit frame), so
+ * nothing acknowledged is lost; this only lets the bus say that it happened.
+ */
+export function tornWalBytes(dbFile: string): number {
+  let wal: Buffer;
+  try {
+    wal = fs.readFileSync(`${dbFile}-wal`);
+  } catch {
+    return 0;
+  }
+  if (wal.length === 0) return 0;
+  if (wal.length < WAL_HEADER_BYTES) return wal.length;
+  const pageSize = wal.readUInt32BE(8);
+  if (pageSize === 0) return 0;
+  return (wal.length - WAL_HEADER_BYTES) % (WAL_FRAME_HEADER_BYTES + pageSize);
+}
+
 /**
  * The log in SQLite (WAL, synchronous=FULL): a commit is on disk before an append resolves, the unique
  * index on (source, id) deduplicates without holding ids in memory, and a torn write is rolled back by
@@ -48,10 +70,13 @@ export class SqliteEventLog implements EventLog {
   private recent: LogRow[] = [];
   private closing: Promise<void> | null = null;
   private last: number;
+  /** Bytes of a torn last write found (and dropped) when the log was opened; 0 normally. */
+  readonly droppedTornBytes: number;
 
   constructor(dataDir: string) {
     fs.mkdirSync(dataDir, { recursive: true });
     this.file = path.join(dataDir, 'events.db');
+    this.droppedTornBytes = tornWalBytes(this.file);
     this.db = new Database(this.file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');

@@ -1,0 +1,89 @@
+import { HttpTransport, describeHttpFailure } from '@blog/common';
+import type { SeededRandom } from './random';
+
+/**
+ * What a write request came to. `acknowledged`: answered 201, so it must end up in the view exactly
+ * once. `refused`: answered with anything else, or the connection was refused (nothing received it),
+ * so it must never appear. `unanswered`: the connection broke or timed out after the request was sent
+ * (the service was killed mid-request), so it may appear, at most once.
+ */
+export type Outcome = 'acknowledged' | 'refused' | 'unanswered';
+
+export interface WriteRecord {
+  kind: 'post' | 'comment';
+  /** A marker unique to this request, in the post's title or the comment's text. */
+  marker: string;
+  text: string;
+  outcome: Outcome;
+  /** The HTTP status, or why there was none (e.g. ECONNREFUSED). */
+  status: number | string | null;
+  /** The id the service answered with, when acknowledged. */
+  id?: string;
+  postId?: string;
+}
+
+export interface LoadTargets {
+  posts: string;
+  comments: string;
+}
+
+/** Long enough for a publish whose outcome is unknown to be settled by the bus client's retries. */
+const REQUEST_TIMEOUT_MS = 20_000;
+
+/** Several clients writing posts and comments (one in ten with "orange") until stopped. */
+export class ChaosLoad {
+  readonly records: WriteRecord[] = [];
+  private readonly http = new HttpTransport(REQUEST_TIMEOUT_MS);
+  private stopped = false;
+  private counter = 0;
+  private running: Promise<void>[] = [];
+
+  constructor(
+    private readonly targets: () => LoadTargets,
+    private readonly random: SeededRandom,
+  ) {}
+
+  start(clients: number): void {
+    this.running = Array.from({ length: clients }, (_, client) => this.client(client));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.running);
+    await this.http.close();
+  }
+
+  private acknowledgedPosts(): string[] {
+    return this.records.filter((r) => r.kind === 'post' && r.outcome === 'acknowledged').map((r) => r.id!);
+  }
+
+  private async client(client: number): Promise<void> {
+    while (!this.stopped) {
+      const posts = this.acknowledgedPosts();
+      if (posts.length === 0 || this.random.chance(0.15)) await this.write('post', client);
+      else await this.write('comment', client, this.random.pick(posts));
+      await new Promise((resolve) => setTimeout(resolve, this.random.int(5, 30)));
+    }
+  }
+
+  private async write(kind: 'post' | 'comment', client: number, postId?: string): Promise<void> {
+    this.counter += 1;
+    const marker = `chaos-${client}-${this.counter}`;
+    const text = kind === 'post' ? `Post ${marker}` : this.random.chance(0.1) ? `${marker} has an orange` : `${marker} looks fine`;
+    const { posts, comments } = this.targets();
+    const url = kind === 'post' ? `${posts}/posts` : `${comments}/posts/${postId}/comments`;
+    const body = JSON.stringify(kind === 'post' ? { title: text } : { content: text });
+    const record: WriteRecord = { kind, marker, text, outcome: 'unanswered', status: null, postId };
+    this.records.push(record);
+    try {
+      const answer = await this.http.send('POST', url, body);
+      record.status = answer.status;
+      record.outcome = answer.status === 201 ? 'acknowledged' : 'refused';
+      if (answer.status === 201) record.id = (JSON.parse(answer.text) as { id: string }).id;
+    } catch (error) {
+      const reason = describeHttpFailure(error);
+      record.status = reason;
+      record.outcome = reason === 'ECONNREFUSED' ? 'refused' : 'unanswered';
+    }
+  }
+}
