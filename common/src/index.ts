@@ -12,3 +12,4 @@ export * from './server';
 export * from './app';
 export * from './httpTransport';
 export * from './security';
+export * from './metrics';

@@ -1,4 +1,5 @@
-import { createServiceApp, type Lifecycle, type Logger, type SecurityOptions } from '@blog/common';
+import { createServiceApp, type Lifecycle, type Logger, type SecurityOptions, type ServiceMetrics } from '@blog/common';
+import type { BusMetrics } from './busMetrics';
 import type { Express } from 'express';
 import type { DeliveryHub } from './delivery/deliveryHub';
 import { publishRoutes } from './routes/publishRoutes';
@@ -12,6 +13,7 @@ export interface BusDeps {
   lifecycle: Lifecycle;
   logger: Logger;
   security?: SecurityOptions;
+  metrics?: { service: ServiceMetrics; bus: BusMetrics };
 }
 
 export function createApp(deps: BusDeps): Express {
@@ -19,8 +21,9 @@ export function createApp(deps: BusDeps): Express {
     lifecycle: deps.lifecycle,
     logger: deps.logger,
     security: deps.security,
+    metrics: deps.metrics?.service,
     // Everything but the health checks is for the services only.
     busPaths: ['/events', '/subscribers', '/dead-letters'],
-    routers: [publishRoutes(deps), readRoutes(deps), deadLetterRoutes(deps.hub)],
+    routers: [publishRoutes({ ...deps, metrics: deps.metrics?.bus }), readRoutes(deps), deadLetterRoutes(deps.hub)],
   });
 }

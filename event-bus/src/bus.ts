@@ -1,4 +1,5 @@
-import { Lifecycle, securityFrom, type Logger } from '@blog/common';
+import { Lifecycle, ServiceMetrics, securityFrom, type Logger } from '@blog/common';
+import { BusMetrics } from './busMetrics';
 import type { Express } from 'express';
 import { createApp } from './app';
 import type { Config } from './config';
@@ -19,7 +20,10 @@ export function createBus(config: Config, logger: Logger, lifecycle = new Lifecy
   const log = new SqliteEventLog(config.DATA_DIR);
   // Not fatal: an unsaved position only means those events are delivered again after a restart.
   log.onStateError((reason) => logger.error({ reason }, 'could not save subscriber positions or dead letters'));
-  const hub = new DeliveryHub(
+  const service = new ServiceMetrics();
+  const metrics = new BusMetrics(service, () => hub.status());
+  log.onCommit((events, seconds) => metrics.committed(events, seconds));
+  const hub: DeliveryHub = new DeliveryHub(
     config.SUBSCRIBERS,
     log,
     {
@@ -31,8 +35,9 @@ export function createBus(config: Config, logger: Logger, lifecycle = new Lifecy
     },
     logger,
     config.BUS_TOKEN,
+    metrics,
   );
-  const app = createApp({ log, hub, lifecycle, logger, security: securityFrom(config) });
+  const app = createApp({ log, hub, lifecycle, logger, security: securityFrom(config), metrics: { service, bus: metrics } });
   return {
     app,
     lifecycle,

@@ -1,4 +1,5 @@
 import { HttpTransport, busAuthHeaders, type Logger } from '@blog/common';
+import type { DeliveryObserver } from '../busMetrics';
 import type { DeadLetter, EventLog } from '../store/eventLog';
 import { SubscriberDelivery, type DeliveryOptions, type SubscriberStatus } from './subscriberDelivery';
 
@@ -19,6 +20,7 @@ export class DeliveryHub {
     options: DeliveryOptions,
     private readonly logger: Logger,
     busToken?: string,
+    observer?: DeliveryObserver,
   ) {
     const positions = log.loadPositions();
     const parked = log.loadDeadLetters();
@@ -34,6 +36,7 @@ export class DeliveryHub {
           (u, p) => this.remember(u, p),
           logger,
           parked.filter((letter) => letter.subscriber === url),
+          observer,
         ),
     );
   }

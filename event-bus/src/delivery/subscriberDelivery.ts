@@ -1,5 +1,6 @@
 import { describeHttpFailure, isSuccess, type HttpTransport, type Logger } from '@blog/common';
 import { z } from 'zod';
+import type { DeliveryObserver } from '../busMetrics';
 import type { DeadLetter, EventLog, LogRow } from '../store/eventLog';
 import { backoffDelay } from './backoff';
 
@@ -83,6 +84,7 @@ export class SubscriberDelivery {
     private readonly onDelivered: (url: string, position: number) => void,
     private readonly logger: Logger,
     parked: DeadLetter[] = [],
+    private readonly observer?: DeliveryObserver,
   ) {
     for (const letter of parked) this.parked.set(letter.seq, letter);
   }
@@ -207,6 +209,7 @@ export class SubscriberDelivery {
     };
     this.parked.set(row.seq, letter);
     this.log.park(letter);
+    this.observer?.parked(this.url);
     this.refusals = 0;
     this.logger.error(
       { subscriber: this.url, seq: row.seq, type: row.type, attempts, reason: letter.lastError },
@@ -228,6 +231,7 @@ export class SubscriberDelivery {
     this.failures = 0;
     this.refusals = 0;
     if (delivered > 0) {
+      this.observer?.delivered(this.url, delivered);
       this.deliveries += 1;
       this.eventsDelivered += delivered;
       this.lastSuccessAt = new Date();
@@ -257,6 +261,7 @@ export class SubscriberDelivery {
     // With a batch size of 1 the body is the bare event, as course-style subscribers expect.
     const body = this.options.batchSize === 1 ? rows[0]!.body : `[${rows.map((row) => row.body).join(',')}]`;
     this.inFlight = new AbortController();
+    if (this.failures > 0 || this.refusals > 0) this.observer?.retried(this.url);
     try {
       const answer = await this.http.send('POST', this.url, body, this.inFlight.signal);
       if (isSuccess(answer.status)) return 'delivered';
@@ -272,6 +277,7 @@ export class SubscriberDelivery {
 
   private recordFailure(reason: string): void {
     this.lastError = reason;
+    this.observer?.failed(this.url);
     // One line per outage, not per retry: the first failure and then every tenth.
     if (this.failures % 10 === 0) {
       this.logger.warn({ subscriber: this.url, position: this.currentPosition, reason }, 'delivery failed; will retry');

@@ -15,6 +15,7 @@ import {
 } from '@blog/common';
 import { Router } from 'express';
 import { z } from 'zod';
+import type { BusMetrics } from '../busMetrics';
 import type { AppendResult, EventLog } from '../store/eventLog';
 
 /** Enough for a batch of a thousand ordinary events; stops a client from making the bus buffer more. */
@@ -66,15 +67,17 @@ function toEnvelopes(body: unknown, now: Date): Envelope[] {
   return envelopes as Envelope[];
 }
 
-export function publishRoutes(deps: { log: EventLog; lifecycle: Lifecycle; logger: Logger }): Router {
+export function publishRoutes(deps: { log: EventLog; lifecycle: Lifecycle; logger: Logger; metrics?: BusMetrics }): Router {
   const router = Router();
   router.post('/events', ...jsonBody(PUBLISH_BODY_LIMIT), async (req, res) => {
     if (deps.lifecycle.isDraining) throw new AppError(503, 'the bus is shutting down; nothing was stored');
     const batch = Array.isArray(req.body);
     const envelopes = toEnvelopes(req.body, new Date());
     let stored: AppendResult[];
+    const started = performance.now();
     try {
       stored = await deps.log.append(envelopes);
+      deps.metrics?.stored(stored.filter((s) => !s.duplicate).length, (performance.now() - started) / 1000);
     } catch (error) {
       deps.logger.error({ err: error, count: envelopes.length }, 'could not store events');
       throw new AppError(503, 'the bus could not store the event; nothing was stored, try again', [

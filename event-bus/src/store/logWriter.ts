@@ -19,7 +19,7 @@ export type WriterRequest =
   | { kind: 'close' };
 
 export type WriterReply =
-  | { kind: 'appended'; results: AppendResult[][]; stored: LogRow[] }
+  | { kind: 'appended'; results: AppendResult[][]; stored: LogRow[]; commitSeconds: number }
   | { kind: 'failed'; message: string }
   | { kind: 'stateFailed'; message: string }
   | { kind: 'closed' };
@@ -68,10 +68,11 @@ function openWriter(file: string) {
   return {
     append(groups: Envelope[][]): WriterReply {
       const stored: LogRow[] = [];
+      const started = process.hrtime.bigint();
       try {
         const results = storeGroups(groups, stored);
         last += stored.length;
-        return { kind: 'appended', results, stored };
+        return { kind: 'appended', results, stored, commitSeconds: Number(process.hrtime.bigint() - started) / 1e9 };
       } catch (error) {
         return { kind: 'failed', message: error instanceof Error ? error.message : String(error) };
       }

@@ -66,6 +66,7 @@ export class SqliteEventLog implements EventLog {
   private pending: PendingAppend[] = [];
   private inFlight: PendingAppend[] | null = null;
   private stateError: ((message: string) => void) | null = null;
+  private commitListener: ((events: number, seconds: number) => void) | null = null;
   /** The last stored rows, consecutive by seq, at most about RECENT_EVENTS. */
   private recent: LogRow[] = [];
   private closing: Promise<void> | null = null;
@@ -122,6 +123,11 @@ export class SqliteEventLog implements EventLog {
     });
   }
 
+  /** Calls `listener` after each commit with the events it stored and how long it took. */
+  onCommit(listener: (events: number, seconds: number) => void): void {
+    this.commitListener = listener;
+  }
+
   /** Calls `onError` with the reason whenever saving positions or dead letters fails. */
   onStateError(onError: (message: string) => void): void {
     this.stateError = onError;
@@ -172,6 +178,7 @@ export class SqliteEventLog implements EventLog {
       for (const append of group) append.reject(error);
     } else {
       this.remember(reply.stored);
+      this.commitListener?.(reply.stored.length, reply.commitSeconds);
       group.forEach((append, index) => append.resolve(reply.results[index]!));
       if (reply.stored.length > 0) for (const listener of this.listeners) listener();
     }
