@@ -5,7 +5,7 @@ import { applyEvent } from './domain/handleEvent';
 import { CommentStore } from './store/commentStore';
 
 const config = loadConfig();
-const logger = createLogger('comments', config.LOG_LEVEL);
+const logger = createLogger('comments', config.LOG_LEVEL, config.LOG_FORMAT);
 const bus = busClientFor(config, '/comments');
 const store = new CommentStore();
 const lifecycle = new Lifecycle();

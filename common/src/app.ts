@@ -3,6 +3,7 @@ import { errorHandler, notFoundHandler } from './errors';
 import { healthRoutes, type Lifecycle } from './health';
 import type { Logger } from './logger';
 import { ServiceMetrics } from './metrics';
+import { requestLogging } from './requestLog';
 import { requireBusToken, securityMiddleware, type SecurityOptions } from './security';
 
 export interface ServiceAppOptions {
@@ -23,6 +24,7 @@ export function createServiceApp({ lifecycle, logger, routers, busPaths = [], se
   // Express would hash every response body for an ETag; API answers are not cached, so skip the work.
   app.set('etag', false);
   app.use(metrics.middleware());
+  app.use(requestLogging(logger));
   app.use(...securityMiddleware(security));
   app.use(healthRoutes(lifecycle));
   app.use(metrics.routes());

@@ -14,7 +14,8 @@ export interface PublishReceipt {
 
 export interface BusClient {
   /** Resolves once the bus has durably stored the event; the same `id` is stored at most once. */
-  publish(event: KnownEvent, id?: string): Promise<PublishReceipt>;
+  /** `requestId`: the request that caused the event, carried on it as the `requestid` attribute. */
+  publish(event: KnownEvent, id?: string, requestId?: string): Promise<PublishReceipt>;
   /** Events with seq greater than `after`, oldest first, at most `limit`. */
   readEvents(after: number, limit: number): Promise<LogEntry[]>;
 }
@@ -96,9 +97,9 @@ class HttpBusClient implements BusClient {
    * Publishes made in the same event-loop turn travel to the bus in one request (an array, stored all or
    * none), so a burst of comments or a batch of verdicts costs one round trip, not one each.
    */
-  publish(event: KnownEvent, id: string = randomUUID()): Promise<PublishReceipt> {
+  publish(event: KnownEvent, id: string = randomUUID(), requestId?: string): Promise<PublishReceipt> {
     // The id is fixed before the first attempt, so a retry of a publish that did land is deduplicated.
-    const envelope = buildEnvelope(event, this.options.source, id);
+    const envelope = buildEnvelope(event, this.options.source, id, new Date(), requestId);
     return new Promise((resolve, reject) => {
       this.queue.push({ envelope, resolve, reject });
       if (!this.sendScheduled) {

@@ -27,6 +27,7 @@ const originListVar = z
 export const baseConfigShape = {
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: logLevelVar,
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   /** The secret shared by the bus and the services (a Kubernetes Secret); unset means no token checks. */
   BUS_TOKEN: z.string().min(16, 'BUS_TOKEN must be at least 16 characters').optional(),
   CORS_ORIGINS: originListVar,

@@ -6,6 +6,12 @@ import { MAX_ID_LENGTH, type KnownEvent } from './events';
 export const CLOUDEVENTS_VERSION = '1.0';
 export const JSON_CONTENT_TYPE = 'application/json';
 
+/**
+ * CloudEvents extension attribute: the id of the HTTP request that caused the event, carried on to the
+ * events it causes in turn, so one grep follows a comment from its POST through moderation to the view.
+ */
+export const requestIdSchema = z.string().regex(/^[\w.:-]{1,100}$/, 'letters, digits, _ . : - only, at most 100');
+
 /** What a publisher may send to the bus: a CloudEvent, or the course's bare `{type, data}`. */
 export const publishRequestSchema = z
   .object({
@@ -15,6 +21,7 @@ export const publishRequestSchema = z
     type: z.string().min(1).max(200),
     time: z.iso.datetime({ offset: true }).optional(),
     datacontenttype: z.literal(JSON_CONTENT_TYPE).optional(),
+    requestid: requestIdSchema.optional(),
     data: z.unknown(),
   })
   .refine((event) => event.data !== undefined, { path: ['data'], message: 'data is required' });
@@ -29,6 +36,7 @@ export const storedEventSchema = z.object({
   type: z.string().min(1),
   time: z.string(),
   datacontenttype: z.string().optional(),
+  requestid: z.string().optional(),
   data: z.unknown(),
   seq: z.number().int().positive(),
 });
@@ -53,6 +61,7 @@ export const receivedEventSchema = z
     data: z.unknown(),
     id: z.string().optional(),
     seq: z.number().int().positive().optional(),
+    requestid: z.string().optional(),
   })
   .refine((event) => event.data !== undefined, { path: ['data'], message: 'data is required' });
 
@@ -63,6 +72,7 @@ export function buildEnvelope(
   source: string,
   id: string = randomUUID(),
   now: Date = new Date(),
+  requestId?: string,
 ): Envelope {
   return {
     specversion: CLOUDEVENTS_VERSION,
@@ -71,6 +81,7 @@ export function buildEnvelope(
     type: event.type,
     time: now.toISOString(),
     datacontenttype: JSON_CONTENT_TYPE,
+    ...(requestId ? { requestid: requestId } : {}),
     data: event.data,
   };
 }

@@ -13,3 +13,4 @@ export * from './app';
 export * from './httpTransport';
 export * from './security';
 export * from './metrics';
+export * from './requestLog';

@@ -6,12 +6,15 @@ import { isKnownEventType, knownEventSchema, type EventType, type KnownEvent } f
 import type { Lifecycle } from './health';
 import { EVENTS_BODY_LIMIT, jsonBody } from './http';
 import type { Logger } from './logger';
+import { requestLogger } from './requestLog';
 
 export interface EventContext {
   id?: string;
   seq?: number;
   /** true when delivered now by the bus; false when replayed from the log at start. */
   live: boolean;
+  /** The request that caused the event (its `requestid`), to pass on to the events it causes. */
+  requestId?: string;
 }
 
 /**
@@ -23,7 +26,7 @@ export type EventHandler = (event: KnownEvent, context: EventContext) => void | 
 /** A delivered known event: its contract plus the envelope fields a handler may use. */
 const knownDeliverySchema = z.intersection(
   knownEventSchema,
-  z.object({ id: z.string().optional(), seq: z.number().int().positive().optional() }),
+  z.object({ id: z.string().optional(), seq: z.number().int().positive().optional(), requestid: z.string().optional() }),
 );
 
 interface ParsedItem {
@@ -84,9 +87,11 @@ export function eventsRoute({ lifecycle, handle, types, logger, onDelivered }: E
     let handled = 0;
     for (const { event, received } of items) {
       if (event) {
-        const followUp = handle(event, { id: received.id, seq: received.seq, live: true });
+        const context = { id: received.id, seq: received.seq, live: true, requestId: received.requestid };
+        const followUp = handle(event, context);
         if (followUp) followUps.push(followUp);
         handled += 1;
+        requestLogger(req, logger).info({ eventId: received.id, seq: received.seq, type: received.type, requestId: received.requestid }, 'event handled');
       } else {
         logger.debug({ type: received.type, seq: received.seq }, 'ignored unknown event type');
       }

@@ -63,10 +63,15 @@ export async function startService(options: StartOptions): Promise<Server> {
       process.exit(1);
     }, options.shutdownTimeoutMs ?? 10_000);
     forceExit.unref();
+    // Keep-alive clients would otherwise go on sending on their open connections: every answer from
+    // now on closes its connection, and connections that fall idle are closed as they do.
+    server.on('request', (_req, res: { setHeader: (name: string, value: string) => void }) => res.setHeader('connection', 'close'));
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
     });
+    clearInterval(sweep);
     await options.onShutdown?.();
     logger.info(`${name} stopped`);
     process.exit(0);

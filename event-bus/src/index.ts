@@ -7,7 +7,7 @@ import { describeOpenFailure, unavailableRoutes } from './routes/unavailableRout
 const REOPEN_EVERY_MS = 2000;
 
 const config = loadConfig();
-const logger = createLogger('event-bus', config.LOG_LEVEL);
+const logger = createLogger('event-bus', config.LOG_LEVEL, config.LOG_FORMAT);
 const lifecycle = new Lifecycle();
 let bus: Bus | null = null;
 let unavailable = 'it is being opened';

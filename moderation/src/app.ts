@@ -21,7 +21,7 @@ export function createApp(deps: ModerationDeps): Express {
         lifecycle: deps.lifecycle,
         logger: deps.logger,
         types: HANDLED_TYPES,
-        handle: (event) => handleEvent(deps.bus, event),
+        handle: (event, context) => handleEvent(deps.bus, event, context),
       }),
     ],
   });

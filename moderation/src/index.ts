@@ -3,7 +3,7 @@ import { createApp } from './app';
 import { loadConfig } from './config';
 
 const config = loadConfig();
-const logger = createLogger('moderation', config.LOG_LEVEL);
+const logger = createLogger('moderation', config.LOG_LEVEL, config.LOG_FORMAT);
 const bus = busClientFor(config, '/moderation');
 const lifecycle = new Lifecycle();
 const app = createApp({ bus, lifecycle, logger, security: securityFrom(config) });

@@ -5,7 +5,7 @@ import { applyEvent } from './domain/applyEvent';
 import { PostStore } from './store/postStore';
 
 const config = loadConfig();
-const logger = createLogger('posts', config.LOG_LEVEL);
+const logger = createLogger('posts', config.LOG_LEVEL, config.LOG_FORMAT);
 const bus = busClientFor(config, '/posts');
 const store = new PostStore();
 const lifecycle = new Lifecycle();

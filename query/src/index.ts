@@ -5,7 +5,7 @@ import { applyEvent } from './domain/applyEvent';
 import { QueryStore } from './store/queryStore';
 
 const config = loadConfig();
-const logger = createLogger('query', config.LOG_LEVEL);
+const logger = createLogger('query', config.LOG_LEVEL, config.LOG_FORMAT);
 // query never publishes; it only reads the log to rebuild its view.
 const bus = busClientFor(config, '/query');
 const store = new QueryStore();

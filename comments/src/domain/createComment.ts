@@ -17,10 +17,15 @@ async function ensurePostExists(postId: string, { store, catchUp }: CreateCommen
 }
 
 /** The comment exists only once its event is stored: if publishing fails, nothing is kept. */
-export async function createComment(postId: string, content: string, deps: CreateCommentDeps): Promise<Comment> {
+export async function createComment(
+  postId: string,
+  content: string,
+  deps: CreateCommentDeps,
+  requestId?: string,
+): Promise<Comment> {
   await ensurePostExists(postId, deps);
   const comment: Comment = { id: (deps.newId ?? randomUUID)(), content, status: 'pending' };
-  await deps.bus.publish({ type: 'CommentCreated', data: { ...comment, postId, status: 'pending' } });
+  await deps.bus.publish({ type: 'CommentCreated', data: { ...comment, postId, status: 'pending' } }, undefined, requestId);
   deps.store.addComment(postId, comment);
   return comment;
 }

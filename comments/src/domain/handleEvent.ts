@@ -38,6 +38,7 @@ export async function handleEvent(
     await deps.bus.publish(
       { type: 'CommentUpdated', data: { ...event.data } },
       derivedEventId('CommentUpdated', event.data.id),
+      context.requestId,
     );
   }
 }

@@ -1,4 +1,4 @@
-import { API_BODY_LIMIT, MAX_COMMENT_LENGTH, MAX_ID_LENGTH, AppError, jsonBody, parseOrThrow } from '@blog/common';
+import { API_BODY_LIMIT, MAX_COMMENT_LENGTH, MAX_ID_LENGTH, AppError, jsonBody, parseOrThrow, requestIdOf } from '@blog/common';
 import { Router } from 'express';
 import { z } from 'zod';
 import { createComment, type CreateCommentDeps } from '../domain/createComment';
@@ -21,7 +21,7 @@ export function commentsRoutes(deps: CreateCommentDeps): Router {
   router.post('/posts/:id/comments', ...jsonBody(API_BODY_LIMIT), async (req, res) => {
     const postId = postIdOf(req.params.id);
     const { content } = parseOrThrow(createCommentBody, req.body, 'comment');
-    const comment = await createComment(postId, content, deps);
+    const comment = await createComment(postId, content, deps, requestIdOf(req));
     res.status(201).json(comment);
   });
 

@@ -39,6 +39,7 @@ function toEnvelope(body: unknown, now: Date): Envelope {
     type: request.type,
     time: request.time ?? now.toISOString(),
     datacontenttype: JSON_CONTENT_TYPE,
+    ...(request.requestid ? { requestid: request.requestid } : {}),
     data,
   };
 }

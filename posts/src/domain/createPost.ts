@@ -9,9 +9,13 @@ export interface CreatePostDeps {
 }
 
 /** The post exists only once its event is stored: if publishing fails, nothing is kept. */
-export async function createPost(title: string, { bus, store, newId = randomUUID }: CreatePostDeps): Promise<Post> {
+export async function createPost(
+  title: string,
+  { bus, store, newId = randomUUID }: CreatePostDeps,
+  requestId?: string,
+): Promise<Post> {
   const post: Post = { id: newId(), title };
-  await bus.publish({ type: 'PostCreated', data: post });
+  await bus.publish({ type: 'PostCreated', data: post }, undefined, requestId);
   store.add(post);
   return post;
 }

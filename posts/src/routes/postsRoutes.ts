@@ -1,4 +1,4 @@
-import { API_BODY_LIMIT, MAX_TITLE_LENGTH, jsonBody, parseOrThrow, type BusClient } from '@blog/common';
+import { API_BODY_LIMIT, MAX_TITLE_LENGTH, jsonBody, parseOrThrow, requestIdOf, type BusClient } from '@blog/common';
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { createPost } from '../domain/createPost';
@@ -13,7 +13,7 @@ export function postsRoutes(deps: { bus: BusClient; store: PostStore }): Router 
 
   const handleCreate: RequestHandler = async (req, res) => {
     const { title } = parseOrThrow(createPostBody, req.body, 'post');
-    const post = await createPost(title, deps);
+    const post = await createPost(title, deps, requestIdOf(req));
     res.status(201).json(post);
   };
 
