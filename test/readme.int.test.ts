@@ -1,0 +1,71 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { makeTempDir, removeTempDirs } from './support/tempDirs';
+import { waitFor } from './support/waitFor';
+
+/**
+ * The README's own commands: `npm start` (the quick start) and the curl tour, run as written, on the
+ * default ports. If the README and the code drift apart, this fails.
+ */
+const ROOT = path.resolve(__dirname, '..');
+const run = promisify(execFile);
+jest.setTimeout(240_000);
+
+function readmeBlockAfter(heading: string): string {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf(heading));
+  const match = /```sh\n([\s\S]*?)```/.exec(section);
+  if (!match) throw new Error(`no sh block after "${heading}" in README.md`);
+  return match[1]!;
+}
+
+let system: ChildProcess | undefined;
+let output = '';
+
+afterAll(async () => {
+  if (system?.pid && system.exitCode === null) {
+    const exited = new Promise((resolve) => system!.once('exit', resolve));
+    process.kill(-system.pid, 'SIGINT');
+    await exited;
+  }
+  removeTempDirs();
+});
+
+it('the quick start runs, announces every service with its URL, and the curl tour gives the documented answers', async () => {
+  expect(readmeBlockAfter('## Quick start').trim()).toBe('npm ci && npm start');
+  // `npm ci` has already run (this test runs under npm test); the rest of the command as written:
+  system = spawn('npm', ['start'], {
+    cwd: ROOT,
+    env: { ...process.env, DATA_DIR: makeTempDir('readme-start-'), FORCE_COLOR: '0' },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  system.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  system.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await waitFor('npm start to announce every service', () => /All \d+ services ready/.test(output), {
+    timeoutMs: 180_000,
+    intervalMs: 250,
+  }).catch((error: Error) => {
+    throw new Error(`${error.message}\n--- npm start printed:\n${output.slice(-3000)}`);
+  });
+  for (const [name, port] of [['event-bus', 4005], ['posts', 4000], ['comments', 4001], ['moderation', 4003], ['query', 4002]]) {
+    expect(output).toMatch(new RegExp(`✓ ${name}\\s+ready at http://localhost:${port}`));
+  }
+
+  const tour = await run('bash', ['-e', '-o', 'pipefail', '-c', readmeBlockAfter('## Try it with curl')], { cwd: ROOT });
+  expect(tour.stdout).toContain('"title":"Hello, events"');
+  // Three answers of the comments service, and the first events in the log.
+  expect(tour.stdout.match(/"status":"pending"/g)?.length).toBeGreaterThanOrEqual(3);
+  expect(tour.stdout).toContain('CommentCreated CommentModerated CommentUpdated');
+  expect(tour.stdout).toMatch(/http:\/\/localhost:4003\/events/);
+  expect(tour.stdout).toMatch(/^bus_events_stored_total \d+/m);
+  expect(tour.stdout).toContain('{"status":"ok"}');
+
+  await waitFor('the verdicts the tour promises', async () => {
+    const view = JSON.stringify(await (await fetch('http://localhost:4002/posts')).json());
+    return view.includes('"content":"Nice post","status":"approved"') && view.includes('"content":"I like oranges","status":"rejected"');
+  });
+});
