@@ -1,4 +1,4 @@
-import { LocalSystem } from './support/localSystem';
+import { useLocalSystem } from './support/localSystem';
 import {
   commentsInView,
   createComment,
@@ -12,21 +12,12 @@ import { waitFor } from './support/waitFor';
 
 jest.setTimeout(120_000);
 
-let system: LocalSystem;
+const running = useLocalSystem();
 
-beforeAll(async () => {
-  system = await LocalSystem.create();
-  await system.startAll();
-});
-
-afterAll(async () => {
-  await system?.stopAll();
-});
-
-const posts = () => system.url('posts');
-const comments = () => system.url('comments');
-const query = () => system.url('query');
-const bus = () => system.url('event-bus');
+const posts = () => running().url('posts');
+const comments = () => running().url('comments');
+const query = () => running().url('query');
+const bus = () => running().url('event-bus');
 
 interface Accepted {
   id: string;
@@ -108,7 +99,7 @@ it('when query is killed and restarted, then it rebuilds the same view from the 
   await waitUntilSettled(await addComments(postId, 5, 'before the crash'));
   const before = await queryView(query());
 
-  await system.services.query.restart();
+  await running().services.query.restart();
 
   expect(await queryView(query())).toEqual(before);
 });
@@ -116,13 +107,13 @@ it('when query is killed and restarted, then it rebuilds the same view from the 
 it('when moderation is killed while comments are created, then every comment ends with one verdict after it restarts', async () => {
   const postId = await newPost();
   const accepted = await addComments(postId, 10, 'early');
-  await system.services.moderation.stop('SIGKILL');
+  await running().services.moderation.stop('SIGKILL');
   accepted.push(...(await addComments(postId, 10, 'while moderation is down')));
 
   const whileDown = commentsInView(await queryView(query()));
   expect(accepted.filter((c) => whileDown.get(c.id)?.status === 'pending').length).toBeGreaterThan(0);
 
-  await system.services.moderation.start();
+  await running().services.moderation.start();
   const view = await waitUntilSettled(accepted);
 
   const inView = commentsInView(view);
@@ -155,9 +146,9 @@ it('when the bus is killed mid-stream and restarted, then every comment answered
   const writers = [1, 2, 3, 4].map(writer);
 
   await waitFor('some comments accepted', () => accepted.length >= 20);
-  await system.services['event-bus'].stop('SIGKILL');
+  await running().services['event-bus'].stop('SIGKILL');
   await new Promise((resolve) => setTimeout(resolve, 1500));
-  await system.services['event-bus'].start();
+  await running().services['event-bus'].start();
   const acceptedBeforeRestart = accepted.length;
   await waitFor('comments accepted after the restart', () => accepted.length >= acceptedBeforeRestart + 20);
   writing = false;

@@ -60,6 +60,22 @@ const BODY_PARSER_ERRORS: Record<string, { status: number; error: string }> = {
   'stream.encoding.set': { status: 500, error: 'internal error' },
 };
 
+/**
+ * Other client errors raised inside Express and body-parser carry a 4xx `status` but no body-parser type: a
+ * path parameter that is not valid percent-encoding (the router's URIError), a gzip or brotli body that
+ * does not inflate (zlib's error). They are the client's fault, so they get their 4xx, with a message of
+ * ours: theirs may quote internals.
+ */
+function clientErrorOf(err: unknown): { status: number; error: string } | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const status = (err as { status?: unknown }).status;
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 400 || status > 499) return undefined;
+  if (err instanceof URIError) return { status, error: 'malformed percent-encoding in the request path' };
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('Z_')) return { status, error: 'request body could not be decompressed' };
+  return { status, error: 'bad request' };
+}
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (err instanceof AppError) {
@@ -73,6 +89,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (isBodyParserError(err) && BODY_PARSER_ERRORS[err.type]) {
       const known = BODY_PARSER_ERRORS[err.type]!;
       res.status(known.status).json({ error: known.error, details: [] });
+      return;
+    }
+    const clientError = clientErrorOf(err);
+    if (clientError) {
+      res.status(clientError.status).json({ error: clientError.error, details: [] });
       return;
     }
     logger.error({ err, method: req.method, path: req.path }, 'unhandled error');

@@ -65,7 +65,10 @@ export async function startService(options: StartOptions): Promise<Server> {
     forceExit.unref();
     // Keep-alive clients would otherwise go on sending on their open connections: every answer from
     // now on closes its connection, and connections that fall idle are closed as they do.
-    server.on('request', (_req, res: { setHeader: (name: string, value: string) => void }) => res.setHeader('connection', 'close'));
+    // Before the app's own listener, so the header is set before any answer starts.
+    server.prependListener('request', (_req, res) => {
+      if (!res.headersSent) res.setHeader('connection', 'close');
+    });
     const sweep = setInterval(() => server.closeIdleConnections(), 100);
     await new Promise<void>((resolve) => {
       server.close(() => resolve());

@@ -93,12 +93,18 @@ function lastEventMessage(pod: string): string | undefined {
   return (warnings.length > 0 ? warnings : items).at(-1)?.message;
 }
 
-function fixFor(reason: string, pod: Pod, image: string): string {
+function fixFor(reason: string, pod: Pod, image: string, message: string): string {
   const workload = pod.metadata.ownerReferences?.[0]?.kind === 'StatefulSet' ? 'statefulset/event-bus' : `deployment/${pod.metadata.labels?.app ?? '?'}-depl`;
   if (reason === 'CrashLoopBackOff') {
     return `kubectl logs ${pod.metadata.name} --previous   (the last crash's output; is event-bus Running? kubectl get pods)`;
   }
-  if (reason === 'CreateContainerConfigError') return `kubectl describe pod ${pod.metadata.name}`;
+  if (reason === 'CreateContainerConfigError') {
+    // Every workload takes BUS_TOKEN from this Secret; without it no pod of the app can start.
+    if (/secret "bus-token" not found/.test(message)) {
+      return 'kubectl apply -f infra/k8s/bus-token.yaml   (the bus token Secret; README, "The bus token", to use a random one)';
+    }
+    return `kubectl describe pod ${pod.metadata.name}`;
+  }
   return `npm run images && kubectl rollout restart ${workload}   (${image} must be in the cluster's image store; it is never pulled from a registry)`;
 }
 
@@ -111,7 +117,7 @@ function podFindings(): Finding[] {
       const reason = status.state?.waiting?.reason;
       if (!reason || !WAITING_PROBLEMS.has(reason)) continue;
       const event = lastEventMessage(pod.metadata.name) ?? status.state?.waiting?.message ?? 'no event recorded';
-      findings.push({ problem: `pod ${pod.metadata.name} is in ${reason}: ${event}`, fix: fixFor(reason, pod, status.image) });
+      findings.push({ problem: `pod ${pod.metadata.name} is in ${reason}: ${event}`, fix: fixFor(reason, pod, status.image, event) });
     }
   }
   return findings;

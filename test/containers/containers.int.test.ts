@@ -1,10 +1,11 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { commentsInView, createComment, createPost, expectedStatus, getJson, queryView } from '../support/blogApi';
-import { ROOT, loadManifests, resolveTargetPort, serviceOfImage, type Workload } from '../support/manifests';
-import { containerName, podman, writeKubePlayFile } from '../support/podman';
+import { commentsInView, createComment, createPost, expectedStatus, queryView } from '../support/blogApi';
+import { ROOT, loadManifests, resolveTargetPort, secretValue, serviceOfImage, type Workload } from '../support/manifests';
+import { containerName, playSecrets, podman, writeKubePlayFile } from '../support/podman';
 import { waitFor } from '../support/waitFor';
 
 jest.setTimeout(20 * 60_000);
@@ -13,7 +14,20 @@ const manifests = loadManifests();
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'blog-containers-'));
 const artifacts = path.join(ROOT, 'artifacts');
 const BUS_VOLUME = 'blog-test-bus-data';
-const made = { images: [] as string[], yamls: [] as string[], volume: false };
+const made = { images: [] as string[], yamls: [] as string[], volume: false, secrets: [] as string[] };
+const BUS_TOKEN = secretValue(manifests, 'bus-token', 'token')!;
+
+/**
+ * What this tier does with each kind of object in infra/k8s. Workloads run with `podman kube play` and
+ * Secrets become podman secrets their env reads. Services are stood in for by the host network and
+ * /etc/hosts (below). NetworkPolicies are not applied: podman has no NetworkPolicy (its kube play refuses
+ * a file of only that kind) and the pods share the host's network; the policies are checked offline by
+ * test/k8s/network-policies.test.ts.
+ */
+const KINDS = {
+  played: ['Deployment', 'StatefulSet', 'Secret'],
+  notApplicable: ['Service', 'NetworkPolicy'],
+};
 const sizes: Record<string, number> = {};
 const seconds: Record<string, number> = {};
 
@@ -31,10 +45,25 @@ function serviceUrl(name: string): string {
   return `http://127.0.0.1:${resolveTargetPort(workload.container, service.spec!.ports![0]!.targetPort)}`;
 }
 
+/**
+ * An HTTP probe as the kubelet makes it: a new connection each time. (A pooled keep-alive connection that
+ * the server closes while idle fails the next request with "other side closed"; no probe ever sees that.)
+ */
+function probe(port: number | undefined, probePath: string | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = http.get({ host: '127.0.0.1', port, path: probePath, agent: false, timeout: 5000 }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on('timeout', () => request.destroy(new Error(`probe of port ${port}${probePath} timed out`)));
+    request.on('error', reject);
+  });
+}
+
 async function waitUntilReady(workload: Workload): Promise<void> {
-  const probe = workload.container.readinessProbe!.httpGet!;
-  const port = resolveTargetPort(workload.container, probe.port);
-  await waitFor(`${workload.name}'s readiness probe`, async () => (await fetch(`http://127.0.0.1:${port}${probe.path}`)).status === 200, {
+  const readiness = workload.container.readinessProbe!.httpGet!;
+  const port = resolveTargetPort(workload.container, readiness.port);
+  await waitFor(`${workload.name}'s readiness probe`, async () => (await probe(port, readiness.path)) === 200, {
     timeoutMs: 60_000,
     intervalMs: 200,
   }).catch((error: Error) => {
@@ -93,6 +122,7 @@ beforeAll(async () => {
   // pod's uid can write to it, as fsGroup makes a PVC writable in Kubernetes.
   podman(['volume', 'create', BUS_VOLUME]);
   made.volume = true;
+  made.secrets.push(...playSecrets(workDir, manifests));
 
   addServiceHosts();
   play(bus);
@@ -105,12 +135,20 @@ afterAll(() => {
   removeServiceHosts();
   for (const file of made.yamls.reverse()) podman(['kube', 'down', file], { check: false });
   if (made.volume) podman(['volume', 'rm', '-f', BUS_VOLUME], { check: false });
+  for (const secret of made.secrets) podman(['secret', 'rm', secret], { check: false });
   for (const image of made.images) podman(['rmi', '-f', image], { check: false });
   // kube play's infra image, made by this run's pods.
   const pause = podman(['images', '--filter', 'reference=localhost/podman-pause', '-q'], { check: false }).stdout.trim();
   if (pause) podman(['rmi', '-f', ...pause.split('\n')], { check: false });
   podman(['image', 'prune', '-f'], { check: false });
   fs.rmSync(workDir, { recursive: true, force: true });
+});
+
+describe('the manifests', () => {
+  it('hold only kinds this tier plays or explicitly leaves to the offline checks', () => {
+    const kinds = [...new Set(manifests.documents.map((d) => d.kind))];
+    expect(kinds.filter((kind) => ![...KINDS.played, ...KINDS.notApplicable].includes(kind))).toEqual([]);
+  });
 });
 
 describe('the images', () => {
@@ -126,8 +164,10 @@ describe('the images', () => {
 
 describe('the containers, run as the manifests say', () => {
   it.each(manifests.workloads.map((w) => [w.name, w]))('%s runs as uid 10001 on a read-only root with no capabilities', (_name, workload) => {
-    const facts = podman(['exec', containerName(workload), 'sh', '-c', 'id -u; id -g; touch /probe 2>&1 || echo read-only; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/1/status']).stdout;
+    const facts = podman(['exec', containerName(workload), 'sh', '-c', 'id -u; id -g; touch /probe 2>&1 || echo read-only; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/1/status; printf "BUS_TOKEN=%s\\n" "$BUS_TOKEN"']).stdout;
     expect(facts).toMatch(/^10001\n10001\n/);
+    // The env the Secret gives the pod (secretKeyRef), the same token in every container.
+    expect(facts).toContain(`BUS_TOKEN=${BUS_TOKEN}\n`);
     expect(facts).toMatch(/Read-only file system/);
     expect(facts).toMatch(/CapEff:\s+0000000000000000/);
     expect(facts).toMatch(/NoNewPrivs:\s+1/);
@@ -136,8 +176,8 @@ describe('the containers, run as the manifests say', () => {
 
   it('answers both probes of every container', async () => {
     for (const { container } of manifests.workloads) {
-      for (const probe of [container.readinessProbe!.httpGet!, container.livenessProbe!.httpGet!]) {
-        expect((await fetch(`http://127.0.0.1:${resolveTargetPort(container, probe.port)}${probe.path}`)).status).toBe(200);
+      for (const httpGet of [container.readinessProbe!.httpGet!, container.livenessProbe!.httpGet!]) {
+        expect(await probe(resolveTargetPort(container, httpGet.port), httpGet.path)).toBe(200);
       }
     }
   });
@@ -165,7 +205,10 @@ describe('the containers, run as the manifests say', () => {
     for (const content of ['After the crash', 'orange after the crash']) await comment(content);
     await settled();
 
-    const log = await getJson<{ seq: number; id: string; source: string }[]>(`${serviceUrl('event-bus-srv')}/events`);
+    // The bus's log is read with the token from the Secret, as the services read it.
+    const response = await fetch(`${serviceUrl('event-bus-srv')}/events`, { headers: { authorization: `Bearer ${BUS_TOKEN}` } });
+    expect(response.status).toBe(200);
+    const log = (await response.json()) as { seq: number; id: string; source: string }[];
     expect(log.map((e) => e.seq)).toEqual(log.map((_, i) => i + 1));
     expect(new Set(log.map((e) => `${e.source} ${e.id}`)).size).toBe(log.length);
     // 1 post + 7 comments with 3 events each.

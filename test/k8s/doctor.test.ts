@@ -6,14 +6,14 @@ import { ROOT, loadManifests } from '../support/manifests';
 import { makeTempDir, removeTempDirs } from '../support/tempDirs';
 
 /** Puts stand-ins for kubectl and docker on PATH that answer like a kind cluster with broken pods. */
-function fakeCluster({ missingImage, pods }: { missingImage?: string; pods: object[] }): string {
+function fakeCluster({ missingImage, pods, eventMessage }: { missingImage?: string; pods: object[]; eventMessage?: string }): string {
   const bin = makeTempDir('doctor-bin-');
   const images = loadManifests()
     .workloads.map((w) => w.container.image!)
     .filter((image) => image !== missingImage)
     .map((image) => ({ repoTags: [`docker.io/${image}`] }));
   const events = {
-    items: [{ type: 'Warning', message: 'Container image "blog/posts:1.0.0" is not present with pull policy of Never' }],
+    items: [{ type: 'Warning', message: eventMessage ?? 'Container image "blog/posts:1.0.0" is not present with pull policy of Never' }],
   };
   const write = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/usr/bin/env bash\n${body}\n`, { mode: 0o755 });
   write(
@@ -72,6 +72,17 @@ describe('npm run k8s:doctor', () => {
     expect(output).toContain('PROBLEM  pod query-depl-5c2a is in CrashLoopBackOff');
     expect(output).toContain('FIX      kubectl logs query-depl-5c2a --previous');
     expect(output).toContain('3 problem(s) found.');
+  });
+
+  it('when the bus token Secret is missing, then it says to apply it', () => {
+    const bin = fakeCluster({
+      pods: [waitingPod('comments-depl-4b1e', 'comments', 'CreateContainerConfigError')],
+      eventMessage: 'Error: secret "bus-token" not found',
+    });
+    const { status, output } = doctor(bin);
+    expect(status).toBe(1);
+    expect(output).toContain('PROBLEM  pod comments-depl-4b1e is in CreateContainerConfigError: Error: secret "bus-token" not found');
+    expect(output).toContain('FIX      kubectl apply -f infra/k8s/bus-token.yaml');
   });
 
   it('when every image is present and no pod is stuck, then it says so and how to reach the API', () => {

@@ -8,8 +8,8 @@ import { configSchema as commentsConfig } from '../../comments/src/config';
 import { configSchema as moderationConfig } from '../../moderation/src/config';
 import { configSchema as queryConfig } from '../../query/src/config';
 import { readDockerfile } from '../support/dockerfiles';
-import { findRouteProblems, findWiringProblems } from '../support/k8sWiring';
-import { INGRESS_DIR, ROOT, classify, loadManifests, readDocuments, resolveTargetPort, serviceOfImage } from '../support/manifests';
+import { BUS_TOKEN_REF, findRouteProblems, findWiringProblems } from '../support/k8sWiring';
+import { INGRESS_DIR, ROOT, classify, loadManifests, readDocuments, resolveTargetPort, resolvedEnvOf, secretValue, serviceOfImage } from '../support/manifests';
 
 const manifests = loadManifests();
 const VERSION: string = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
@@ -22,6 +22,7 @@ function brokenManifests(change: (m: ReturnType<typeof loadManifests>) => void) 
 }
 
 const find = (m: ReturnType<typeof loadManifests>, name: string) => m.workloads.find((w) => w.name === name)!;
+const busToken = (m: ReturnType<typeof loadManifests>, name: string) => find(m, name).container.env!.find((e) => e.name === 'BUS_TOKEN')!;
 const service = (m: ReturnType<typeof loadManifests>, name: string) => m.services.find((s) => s.metadata.name === name)!;
 
 describe('the objects the architecture names', () => {
@@ -40,6 +41,19 @@ describe('the objects the architecture names', () => {
       'ClusterIP/posts-clusterip-srv',
       'ClusterIP/query-srv',
       'NodePort/posts-srv',
+    ]);
+  });
+
+  it('has the bus token Secret and the NetworkPolicies', () => {
+    expect(manifests.secrets.map((s) => `${s.type}/${s.metadata.name}`)).toEqual(['Opaque/bus-token']);
+    expect(manifests.networkPolicies.map((p) => p.metadata.name).sort()).toEqual([
+      'client-ingress',
+      'comments-ingress',
+      'default-deny-ingress',
+      'event-bus-ingress',
+      'moderation-ingress',
+      'posts-ingress',
+      'query-ingress',
     ]);
   });
 
@@ -75,6 +89,19 @@ describe('wiring', () => {
     ['an image with no Dockerfile', (m: any) => (find(m, 'posts-depl').container.image = `blog/post:${VERSION}`), /no post\/Dockerfile/],
     ['a latest tag', (m: any) => (find(m, 'posts-depl').container.image = 'blog/posts:latest'), /image tag latest is not the project version/],
     ['a pull policy that always pulls', (m: any) => (find(m, 'posts-depl').container.imagePullPolicy = 'Always'), /imagePullPolicy must be IfNotPresent/],
+    ['a bus token written into a manifest', (m: any) => {
+      const variable = busToken(m, 'query-depl');
+      delete variable.valueFrom;
+      variable.value = 'x'.repeat(32);
+    }, /query-depl: BUS_TOKEN must come from secretKeyRef bus-token\/token, not a literal value/],
+    ['no bus token for a workload', (m: any) => {
+      const env = find(m, 'moderation-depl').container.env!;
+      env.splice(env.indexOf(busToken(m, 'moderation-depl')), 1);
+    }, /moderation-depl: BUS_TOKEN is set 0 times, not once/],
+    ['a bus token from a misspelled Secret', (m: any) => (busToken(m, 'event-bus').valueFrom!.secretKeyRef!.name = 'bus-tokn'), /event-bus: env BUS_TOKEN refers to Secret bus-tokn, which is not in the manifests/],
+    ['a bus token from a key the Secret lacks', (m: any) => (busToken(m, 'comments-depl').valueFrom!.secretKeyRef!.key = 'value'), /comments-depl: env BUS_TOKEN refers to key value, which Secret bus-token does not have/],
+    ['an optional bus token', (m: any) => (busToken(m, 'posts-depl').valueFrom!.secretKeyRef!.optional = true), /posts-depl: BUS_TOKEN must not be optional/],
+    ['the Secret without its development label', (m: any) => delete m.secrets[0].metadata.labels['app.kubernetes.io/component'], /carry the label app.kubernetes.io\/component: dev-secret/],
   ])('when a manifest has %s, then the check reports it', (_name, change, message) => {
     const problems = brokenManifests(change);
     expect(problems.join('\n')).toMatch(message);
@@ -96,11 +123,39 @@ describe('wiring', () => {
 
   it('routes the optional Ingress and HTTPRoute only to Services and ports that exist', () => {
     const routes = readDocuments(INGRESS_DIR);
-    expect(routes.map((r) => r.kind).sort()).toEqual(['Gateway', 'HTTPRoute', 'Ingress']);
+    expect(routes.map((r) => r.kind).sort()).toEqual(['Gateway', 'HTTPRoute', 'Ingress', 'NetworkPolicy']);
     expect(findRouteProblems(routes, manifests)).toEqual([]);
     const broken = structuredClone(routes);
     broken.find((r) => r.kind === 'Ingress')!.spec.rules[0].http.paths[0].backend.service.port.number = 4999;
     expect(findRouteProblems(broken, manifests)).toEqual(['Ingress /posts/create: backend posts-clusterip-srv has no port 4999']);
+  });
+});
+
+describe('the bus token', () => {
+  it('when each workload starts, then it gets BUS_TOKEN from the Secret in the manifests, the same for all', () => {
+    const token = secretValue(manifests, BUS_TOKEN_REF.name, BUS_TOKEN_REF.key);
+    expect(token).toMatch(/^local-development-only-/);
+    for (const workload of manifests.workloads) expect([workload.name, resolvedEnvOf(workload.container, manifests).BUS_TOKEN]).toEqual([workload.name, token]);
+  });
+
+  it("when the Secret's value is given to every service's configuration, then each accepts it", () => {
+    const token = secretValue(manifests, BUS_TOKEN_REF.name, BUS_TOKEN_REF.key)!;
+    for (const schema of [busConfig, postsConfig, commentsConfig, moderationConfig, queryConfig]) {
+      expect(schema.safeParse({ BUS_TOKEN: token }).success).toBe(true);
+    }
+  });
+
+  it('when a Secret gives the token as base64 data, then the runners decode it as the kubelet would', () => {
+    const copy = classify(structuredClone(manifests.documents));
+    copy.secrets[0]!.data = { token: Buffer.from('from-base64-data-value').toString('base64') };
+    delete copy.secrets[0]!.stringData;
+    expect(resolvedEnvOf(find(copy, 'posts-depl').container, copy).BUS_TOKEN).toBe('from-base64-data-value');
+  });
+
+  it('when the Secret is missing, then starting a workload from the manifests fails as the kubelet would', () => {
+    const copy = classify(structuredClone(manifests.documents));
+    copy.secrets.splice(0);
+    expect(() => resolvedEnvOf(find(copy, 'posts-depl').container, copy)).toThrow(/refers to key token of Secret bus-token, which the manifests do not have/);
   });
 });
 

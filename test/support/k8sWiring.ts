@@ -5,6 +5,7 @@ import {
   ROOT,
   envOf,
   resolveTargetPort,
+  secretData,
   selects,
   serviceOfImage,
   type ManifestDocument,
@@ -154,6 +155,52 @@ function imageProblems(workload: Workload): string[] {
   return problems;
 }
 
+/** Every `secretKeyRef` and `envFrom.secretRef` must name a Secret in the manifests (and the key in it). */
+function secretRefProblems(manifests: Manifests): string[] {
+  const problems: string[] = [];
+  for (const workload of manifests.workloads) {
+    for (const variable of workload.container.env ?? []) {
+      const ref = variable.valueFrom?.secretKeyRef;
+      if (!ref) continue;
+      const secret = manifests.secrets.find((s) => s.metadata.name === ref.name);
+      if (!secret) problems.push(`${workload.name}: env ${variable.name} refers to Secret ${ref.name}, which is not in the manifests`);
+      else if (!(ref.key in secretData(secret))) problems.push(`${workload.name}: env ${variable.name} refers to key ${ref.key}, which Secret ${ref.name} does not have`);
+    }
+    for (const source of workload.container.envFrom ?? []) {
+      const name = source.secretRef?.name;
+      if (name && !manifests.secrets.some((s) => s.metadata.name === name)) problems.push(`${workload.name}: envFrom refers to Secret ${name}, which is not in the manifests`);
+    }
+  }
+  return problems;
+}
+
+/** The bus token's Secret, and where every workload must take BUS_TOKEN from. */
+export const BUS_TOKEN_REF = { name: 'bus-token', key: 'token' } as const;
+
+/**
+ * Every workload reads BUS_TOKEN from the bus-token Secret (never a literal in a manifest, never optional:
+ * a pod without the token would be refused by the bus, or would let anyone in). The Secret's value in the
+ * repository is the labelled development value.
+ */
+function busTokenProblems(manifests: Manifests): string[] {
+  const problems: string[] = [];
+  for (const workload of manifests.workloads) {
+    const variables = (workload.container.env ?? []).filter((v) => v.name === 'BUS_TOKEN');
+    const ref = variables[0]?.valueFrom?.secretKeyRef;
+    if (variables.length !== 1) problems.push(`${workload.name}: BUS_TOKEN is set ${variables.length} times, not once`);
+    else if (variables[0]!.value !== undefined || !ref) problems.push(`${workload.name}: BUS_TOKEN must come from secretKeyRef ${BUS_TOKEN_REF.name}/${BUS_TOKEN_REF.key}, not a literal value`);
+    else if (ref.name !== BUS_TOKEN_REF.name || ref.key !== BUS_TOKEN_REF.key) problems.push(`${workload.name}: BUS_TOKEN comes from ${ref.name}/${ref.key}, not ${BUS_TOKEN_REF.name}/${BUS_TOKEN_REF.key}`);
+    else if (ref.optional) problems.push(`${workload.name}: BUS_TOKEN must not be optional (the pod would start without the token)`);
+  }
+  const secret = manifests.secrets.find((s) => s.metadata.name === BUS_TOKEN_REF.name);
+  if (secret) {
+    if (secret.metadata.labels?.['app.kubernetes.io/component'] !== 'dev-secret') problems.push(`Secret ${BUS_TOKEN_REF.name}: its development value must carry the label app.kubernetes.io/component: dev-secret`);
+    const token = secretData(secret)[BUS_TOKEN_REF.key] ?? '';
+    if (!/local-development/.test(token)) problems.push(`Secret ${BUS_TOKEN_REF.name}: the value in the repository must say it is the local development one`);
+  }
+  return problems;
+}
+
 /** Every way the manifests are wired wrong; an empty list means the checks found nothing. */
 export function findWiringProblems(manifests: Manifests): string[] {
   return [
@@ -161,6 +208,8 @@ export function findWiringProblems(manifests: Manifests): string[] {
     ...portProblems(manifests),
     ...urlProblems(manifests),
     ...nodePortProblems(manifests),
+    ...secretRefProblems(manifests),
+    ...busTokenProblems(manifests),
     ...manifests.workloads.flatMap((workload) => [
       ...probeProblems(workload),
       ...securityProblems(workload),

@@ -4,13 +4,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { readDockerfile } from './dockerfiles';
-import { ROOT, envOf, resolveTargetPort, selects, serviceOfImage, type Manifests, type Workload } from './manifests';
+import { ROOT, resolveTargetPort, resolvedEnvOf, selects, serviceOfImage, type Manifests, type Workload } from './manifests';
 import { waitFor } from './waitFor';
 
 /**
  * Runs every workload as a local process the way its pod would run: the Dockerfile's CMD from its
  * WORKDIR (the repository root stands in for /app), the Dockerfile's ENV overlaid with the manifest's
- * env, each volume mount backed by a temporary folder, and Service names resolved like kube-proxy would:
+ * env (values from `secretKeyRef` read from the Secrets in the manifests, as the kubelet would),
+ * each volume mount backed by a temporary folder, and Service names resolved like kube-proxy would:
  * `http://<service>:<port>` becomes 127.0.0.1 and the container port the Service's targetPort names.
  */
 export class ManifestRunner {
@@ -78,7 +79,7 @@ export class ManifestRunner {
       mounts.set(mount.mountPath, local);
     }
     const manifestEnv = Object.fromEntries(
-      Object.entries(envOf(workload.container)).map(([name, value]) => [name, this.resolveEnvValue(value, mounts)]),
+      Object.entries(resolvedEnvOf(workload.container, this.manifests)).map(([name, value]) => [name, this.resolveEnvValue(value, mounts)]),
     );
     const env = { PATH: process.env.PATH, ...this.resolveAll(imageEnv, mounts), ...manifestEnv };
     for (const port of workload.container.ports ?? []) await this.ensurePortFree(port.containerPort, workload.name);

@@ -24,10 +24,19 @@ export interface Workload {
   document: ManifestDocument;
 }
 
+export interface SecretDocument extends ManifestDocument {
+  kind: 'Secret';
+  type?: string;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+}
+
 export interface Manifests {
   documents: ManifestDocument[];
   workloads: Workload[];
   services: (Service & { metadata: { name: string } })[];
+  secrets: SecretDocument[];
+  networkPolicies: ManifestDocument[];
 }
 
 export function readDocuments(dir: string): ManifestDocument[] {
@@ -56,13 +65,50 @@ export function classify(documents: ManifestDocument[]): Manifests {
       document: d,
     }));
   const services = documents.filter((d) => d.kind === 'Service') as unknown as Manifests['services'];
-  return { documents, workloads, services };
+  const secrets = documents.filter((d): d is SecretDocument => d.kind === 'Secret');
+  const networkPolicies = documents.filter((d) => d.kind === 'NetworkPolicy');
+  return { documents, workloads, services, secrets, networkPolicies };
 }
 
 export const loadManifests = (dir = K8S_DIR): Manifests => classify(readDocuments(dir));
 
+/** A container's literal env values; a variable taken from elsewhere (valueFrom) reads as ''. */
 export function envOf(container: Container): Record<string, string> {
   return Object.fromEntries((container.env ?? []).map((variable) => [variable.name, variable.value ?? '']));
+}
+
+/** A Secret's keys and values as a pod sees them: `data` decoded from base64, `stringData` over it (as the API server merges them). */
+export function secretData(secret: SecretDocument): Record<string, string> {
+  const decoded = Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
+  return { ...decoded, ...(secret.stringData ?? {}) };
+}
+
+/** One value of a Secret in the manifests, or undefined when the Secret or the key is not there. */
+export function secretValue(manifests: Pick<Manifests, 'secrets'>, name: string, key: string): string | undefined {
+  const secret = manifests.secrets.find((s) => s.metadata.name === name);
+  return secret ? secretData(secret)[key] : undefined;
+}
+
+/**
+ * A container's env as the kubelet sets it: literal values, and `secretKeyRef` values read from the
+ * manifests' Secrets. A reference the manifests cannot satisfy throws (on a cluster the pod would stay in
+ * CreateContainerConfigError), unless it is marked optional, in which case the variable is left out.
+ */
+export function resolvedEnvOf(container: Container, manifests: Pick<Manifests, 'secrets'>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const variable of container.env ?? []) {
+    const ref = variable.valueFrom?.secretKeyRef;
+    if (ref) {
+      const value = secretValue(manifests, ref.name ?? '', ref.key);
+      if (value !== undefined) env[variable.name] = value;
+      else if (!ref.optional) throw new Error(`${container.name}: env ${variable.name} refers to key ${ref.key} of Secret ${ref.name}, which the manifests do not have`);
+    } else if (variable.valueFrom) {
+      throw new Error(`${container.name}: env ${variable.name} uses a valueFrom source the test runners do not resolve`);
+    } else {
+      env[variable.name] = variable.value ?? '';
+    }
+  }
+  return env;
 }
 
 /** The container port a Service's targetPort names (by port name or number), if the container has it. */

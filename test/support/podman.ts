@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { ROOT, type Manifests, type Workload } from './manifests';
+import { ROOT, secretData, type Manifests, type Workload } from './manifests';
 
 export interface Run {
   status: number | null;
@@ -62,3 +62,42 @@ export function writeKubePlayFile(dir: string, workload: Workload, manifests: Ma
 
 /** The name podman kube play gives a Deployment's (only) container. */
 export const containerName = (workload: Workload) => `${workload.name}-pod-0-${workload.container.name}`;
+
+/** The podman client's version as numbers, e.g. [4, 3, 1]. */
+export function podmanVersion(): number[] {
+  return podman(['version', '--format', '{{.Client.Version}}']).stdout.trim().split(/[.-]/).slice(0, 3).map(Number);
+}
+
+/**
+ * Makes every Secret of the manifests a podman secret that `secretKeyRef` in a kube play file reads, and
+ * answers their names. Each is played with `podman kube play` from its own manifest document (podman
+ * supports kind Secret there). Podman before 4.4 stores that document as YAML while its secretKeyRef
+ * reads a JSON map of base64 values, so env from it fails with "secret ... is not valid JSON" (podman
+ * issue #16269, fixed in 4.4); on those versions the secret is then replaced by that JSON map of the
+ * same keys and values. A podman secret of the same name that this run did not make is an error, not
+ * something to overwrite.
+ */
+export function playSecrets(dir: string, manifests: Manifests): string[] {
+  const [major = 0, minor = 0] = podmanVersion();
+  const readsKubeSecrets = major > 4 || (major === 4 && minor >= 4);
+  const made: string[] = [];
+  for (const secret of manifests.secrets) {
+    const { name } = secret.metadata;
+    if (podman(['secret', 'inspect', name], { check: false }).status === 0) {
+      throw new Error(`a podman secret named ${name} exists already (left by an interrupted run?): remove it with \`podman secret rm ${name}\` and run again`);
+    }
+    const { file: _file, ...document } = secret;
+    const yamlFile = path.join(dir, `secret-${name}.yaml`);
+    fs.writeFileSync(yamlFile, stringify(document));
+    podman(['kube', 'play', yamlFile]);
+    made.push(name);
+    if (!readsKubeSecrets) {
+      const values = Object.fromEntries(Object.entries(secretData(secret)).map(([key, value]) => [key, Buffer.from(value).toString('base64')]));
+      const jsonFile = path.join(dir, `secret-${name}.json`);
+      fs.writeFileSync(jsonFile, JSON.stringify(values), { mode: 0o600 });
+      podman(['secret', 'rm', name]);
+      podman(['secret', 'create', name, jsonFile]);
+    }
+  }
+  return made;
+}

@@ -151,7 +151,14 @@ export class SqliteEventLog implements EventLog {
     if (this.inFlight || this.pending.length === 0) return;
     const group = this.takeGroup();
     this.inFlight = group;
-    this.send({ kind: 'append', groups: group.map((append) => append.envelopes) });
+    try {
+      this.send({ kind: 'append', groups: group.map((append) => append.envelopes) });
+    } catch (error) {
+      // The hand-off itself failed (data the worker cannot be sent): fail this group, keep the log going.
+      this.inFlight = null;
+      for (const append of group) append.reject(error);
+      this.commitNext();
+    }
   }
 
   /** Takes whole appends, oldest first, up to about MAX_GROUP_EVENTS events (at least one append). */
