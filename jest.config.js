@@ -6,10 +6,18 @@ module.exports = {
       '@swc/jest',
       { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
     ],
+    // The client's React components; their tests pick the jsdom environment with a docblock.
+    '^.+\\.tsx$': [
+      '@swc/jest',
+      {
+        jsc: { parser: { syntax: 'typescript', tsx: true }, transform: { react: { runtime: 'automatic' } }, target: 'es2022' },
+        module: { type: 'commonjs' },
+      },
+    ],
   },
   // Service tests run against common's sources, so they need no build; system tests run the build.
   moduleNameMapper: { '^@blog/common$': '<rootDir>/common/src/index.ts' },
-  testMatch: ['<rootDir>/*/test/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+  testMatch: ['<rootDir>/*/test/**/*.test.ts', '<rootDir>/test/**/*.test.ts', '<rootDir>/client/web/test/**/*.test.{ts,tsx}'],
   // The container and chaos tiers have their own commands (npm run test:containers, test:chaos) and configs.
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/containers/', '<rootDir>/test/chaos/'],
   testTimeout: 30_000,

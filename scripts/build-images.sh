@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SERVICES=(event-bus posts comments moderation query)
+SERVICES=(event-bus posts comments moderation query client)
 VERSION=$(node -p "require('./package.json').version")
 DRY_RUN=false
 [[ "${1:-}" == "--dry-run" ]] && DRY_RUN=true

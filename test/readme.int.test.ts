@@ -51,9 +51,13 @@ it('the quick start runs, announces every service with its URL, and the curl tou
   }).catch((error: Error) => {
     throw new Error(`${error.message}\n--- npm start printed:\n${output.slice(-3000)}`);
   });
-  for (const [name, port] of [['event-bus', 4005], ['posts', 4000], ['comments', 4001], ['moderation', 4003], ['query', 4002]]) {
+  for (const [name, port] of [['event-bus', 4005], ['posts', 4000], ['comments', 4001], ['moderation', 4003], ['query', 4002], ['client', 3000]]) {
     expect(output).toMatch(new RegExp(`✓ ${name}\\s+ready at http://localhost:${port}`));
   }
+  // The app itself, as the README says: localhost:3000 in a browser.
+  const page = await fetch('http://localhost:3000/');
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain('<div id="root"></div>');
 
   const tour = await run('bash', ['-e', '-o', 'pipefail', '-c', readmeBlockAfter('## Try it with curl')], { cwd: ROOT });
   expect(tour.stdout).toContain('"title":"Hello, events"');

@@ -10,6 +10,8 @@ const ROOT = path.resolve(__dirname, '../..');
 const CLOCK_TICKS_PER_SECOND = 100;
 export const SERVICE_NAMES = ['event-bus', 'posts', 'comments', 'moderation', 'query'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
+/** The services, and the client server that serves the page and routes the API paths to them. */
+export type ProcessName = ServiceName | 'client';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -28,7 +30,7 @@ export class ServiceProcess {
   private output: string[] = [];
 
   constructor(
-    readonly name: ServiceName,
+    readonly name: ProcessName,
     readonly port: number,
     private readonly env: NodeJS.ProcessEnv,
   ) {}
@@ -107,14 +109,21 @@ export class ServiceProcess {
   }
 }
 
+export interface LocalSystemOptions {
+  /** Also run the client server (needs `npm run build -w client` for its page), routed to these services. */
+  client?: boolean;
+}
+
 /** The five services on free loopback ports, with the bus's log in a fresh temporary folder. */
 export class LocalSystem {
   private constructor(
     readonly services: Record<ServiceName, ServiceProcess>,
     readonly dataDir: string,
+    /** The client server, when asked for: started last, stopped with the rest. */
+    readonly client: ServiceProcess | null = null,
   ) {}
 
-  static async create(extraEnv: NodeJS.ProcessEnv = {}): Promise<LocalSystem> {
+  static async create(extraEnv: NodeJS.ProcessEnv = {}, options: LocalSystemOptions = {}): Promise<LocalSystem> {
     const ports = Object.fromEntries(
       await Promise.all(SERVICE_NAMES.map(async (name) => [name, await freePort()] as const)),
     ) as Record<ServiceName, number>;
@@ -132,21 +141,34 @@ export class LocalSystem {
     const services = Object.fromEntries(
       SERVICE_NAMES.map((name) => [name, new ServiceProcess(name, ports[name], env)]),
     ) as Record<ServiceName, ServiceProcess>;
-    return new LocalSystem(services, dataDir);
+    const client = options.client
+      ? new ServiceProcess('client', await freePort(), {
+          ...env,
+          POSTS_URL: services.posts.url,
+          COMMENTS_URL: services.comments.url,
+          QUERY_URL: services.query.url,
+        })
+      : null;
+    return new LocalSystem(services, dataDir, client);
   }
 
   async startAll(): Promise<void> {
     await this.services['event-bus'].start();
     await Promise.all(SERVICE_NAMES.slice(1).map((name) => this.services[name].start()));
+    await this.client?.start();
   }
 
-  url(name: ServiceName): string {
+  url(name: ProcessName): string {
+    if (name === 'client') {
+      if (!this.client) throw new Error('this system was created without the client (LocalSystem.create(env, { client: true }))');
+      return this.client.url;
+    }
     return this.services[name].url;
   }
 
   /** Stops every service (SIGKILL by default; SIGTERM lets them drain and write any --cpu-prof profile). */
   async stopAll(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    await Promise.all(SERVICE_NAMES.map((name) => this.services[name].stop(signal)));
+    await Promise.all([...SERVICE_NAMES.map((name) => this.services[name].stop(signal)), this.client?.stop(signal)]);
     fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

@@ -5,7 +5,7 @@ import { dockerfilePath, readDockerfile } from '../support/dockerfiles';
 import { ROOT } from '../support/manifests';
 import { makeTempDir, removeTempDirs } from '../support/tempDirs';
 
-const SERVICES = ['event-bus', 'posts', 'comments', 'moderation', 'query'];
+const SERVICES = ['event-bus', 'posts', 'comments', 'moderation', 'query', 'client'];
 const LINTER = path.join(ROOT, 'node_modules/.bin/dockerfilelint');
 
 interface LintReport {

@@ -43,6 +43,11 @@ describe('the workloads, run as the manifests and Dockerfiles say', () => {
       return comments.every((c) => inView.get(c.id)?.status === expectedStatus(c.content));
     });
     expect((await getJson(`${runner.serviceUrl('posts-clusterip-srv')}/posts`))[post.body.id]).toEqual(post.body);
+
+    // The client's env names the Services: through its NodePort, the page and the view it routes to query.
+    const client = runner.serviceUrl('client-nodeport-srv');
+    expect(await (await fetch(`${client}/`)).text()).toContain('<div id="root"></div>');
+    expect((await getJson(`${client}/posts`))[post.body.id]).toMatchObject({ title: post.body.title, comments: expect.any(Array) });
   });
 });
 

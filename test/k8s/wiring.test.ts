@@ -7,8 +7,9 @@ import { configSchema as postsConfig } from '../../posts/src/config';
 import { configSchema as commentsConfig } from '../../comments/src/config';
 import { configSchema as moderationConfig } from '../../moderation/src/config';
 import { configSchema as queryConfig } from '../../query/src/config';
+import { configSchema as clientConfig } from '../../client/src/config';
 import { readDockerfile } from '../support/dockerfiles';
-import { BUS_TOKEN_REF, findRouteProblems, findWiringProblems } from '../support/k8sWiring';
+import { BUS_TOKEN_REF, WITHOUT_BUS_TOKEN, findRouteProblems, findWiringProblems } from '../support/k8sWiring';
 import { INGRESS_DIR, ROOT, classify, loadManifests, readDocuments, resolveTargetPort, resolvedEnvOf, secretValue, serviceOfImage } from '../support/manifests';
 
 const manifests = loadManifests();
@@ -28,6 +29,7 @@ const service = (m: ReturnType<typeof loadManifests>, name: string) => m.service
 describe('the objects the architecture names', () => {
   it('has every workload and Service, with the kinds it names', () => {
     expect(manifests.workloads.map((w) => `${w.kind}/${w.name}`).sort()).toEqual([
+      'Deployment/client-depl',
       'Deployment/comments-depl',
       'Deployment/moderation-depl',
       'Deployment/posts-depl',
@@ -35,11 +37,13 @@ describe('the objects the architecture names', () => {
       'StatefulSet/event-bus',
     ]);
     expect(manifests.services.map((s) => `${s.spec?.type}/${s.metadata.name}`).sort()).toEqual([
+      'ClusterIP/client-srv',
       'ClusterIP/comments-srv',
       'ClusterIP/event-bus-srv',
       'ClusterIP/moderation-srv',
       'ClusterIP/posts-clusterip-srv',
       'ClusterIP/query-srv',
+      'NodePort/client-nodeport-srv',
       'NodePort/posts-srv',
     ]);
   });
@@ -101,6 +105,9 @@ describe('wiring', () => {
     ['a bus token from a misspelled Secret', (m: any) => (busToken(m, 'event-bus').valueFrom!.secretKeyRef!.name = 'bus-tokn'), /event-bus: env BUS_TOKEN refers to Secret bus-tokn, which is not in the manifests/],
     ['a bus token from a key the Secret lacks', (m: any) => (busToken(m, 'comments-depl').valueFrom!.secretKeyRef!.key = 'value'), /comments-depl: env BUS_TOKEN refers to key value, which Secret bus-token does not have/],
     ['an optional bus token', (m: any) => (busToken(m, 'posts-depl').valueFrom!.secretKeyRef!.optional = true), /posts-depl: BUS_TOKEN must not be optional/],
+    ['the bus token given to the client', (m: any) => {
+      find(m, 'client-depl').container.env!.push({ name: 'BUS_TOKEN', valueFrom: { secretKeyRef: { ...BUS_TOKEN_REF } } });
+    }, /client-depl: never talks to the bus, so it must not be given BUS_TOKEN/],
     ['the Secret without its development label', (m: any) => delete m.secrets[0].metadata.labels['app.kubernetes.io/component'], /carry the label app.kubernetes.io\/component: dev-secret/],
   ])('when a manifest has %s, then the check reports it', (_name, change, message) => {
     const problems = brokenManifests(change);
@@ -135,7 +142,11 @@ describe('the bus token', () => {
   it('when each workload starts, then it gets BUS_TOKEN from the Secret in the manifests, the same for all', () => {
     const token = secretValue(manifests, BUS_TOKEN_REF.name, BUS_TOKEN_REF.key);
     expect(token).toMatch(/^local-development-only-/);
-    for (const workload of manifests.workloads) expect([workload.name, resolvedEnvOf(workload.container, manifests).BUS_TOKEN]).toEqual([workload.name, token]);
+    for (const workload of manifests.workloads.filter((w) => !WITHOUT_BUS_TOKEN.includes(w.name))) {
+      expect([workload.name, resolvedEnvOf(workload.container, manifests).BUS_TOKEN]).toEqual([workload.name, token]);
+    }
+    // The client faces browsers and never talks to the bus: it must not hold the secret.
+    for (const name of WITHOUT_BUS_TOKEN) expect([name, resolvedEnvOf(find(manifests, name).container, manifests).BUS_TOKEN]).toEqual([name, undefined]);
   });
 
   it("when the Secret's value is given to every service's configuration, then each accepts it", () => {
@@ -187,6 +198,7 @@ describe('images', () => {
     comments: commentsConfig.parse({}).PORT,
     moderation: moderationConfig.parse({}).PORT,
     query: queryConfig.parse({}).PORT,
+    client: clientConfig.parse({}).PORT,
   };
 
   it.each(images.map((i) => [i.folder, i]))("%s: the Dockerfile exposes, and the code defaults to, the manifest's container port", (folder, { workload }) => {

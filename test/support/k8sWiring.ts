@@ -177,6 +177,9 @@ function secretRefProblems(manifests: Manifests): string[] {
 /** The bus token's Secret, and where every workload must take BUS_TOKEN from. */
 export const BUS_TOKEN_REF = { name: 'bus-token', key: 'token' } as const;
 
+/** Workloads that never talk to the bus and face browsers: they must not be given the token at all. */
+export const WITHOUT_BUS_TOKEN: readonly string[] = ['client-depl'];
+
 /**
  * Every workload reads BUS_TOKEN from the bus-token Secret (never a literal in a manifest, never optional:
  * a pod without the token would be refused by the bus, or would let anyone in). The Secret's value in the
@@ -187,6 +190,10 @@ function busTokenProblems(manifests: Manifests): string[] {
   for (const workload of manifests.workloads) {
     const variables = (workload.container.env ?? []).filter((v) => v.name === 'BUS_TOKEN');
     const ref = variables[0]?.valueFrom?.secretKeyRef;
+    if (WITHOUT_BUS_TOKEN.includes(workload.name)) {
+      if (variables.length > 0) problems.push(`${workload.name}: never talks to the bus, so it must not be given BUS_TOKEN`);
+      continue;
+    }
     if (variables.length !== 1) problems.push(`${workload.name}: BUS_TOKEN is set ${variables.length} times, not once`);
     else if (variables[0]!.value !== undefined || !ref) problems.push(`${workload.name}: BUS_TOKEN must come from secretKeyRef ${BUS_TOKEN_REF.name}/${BUS_TOKEN_REF.key}, not a literal value`);
     else if (ref.name !== BUS_TOKEN_REF.name || ref.key !== BUS_TOKEN_REF.key) problems.push(`${workload.name}: BUS_TOKEN comes from ${ref.name}/${ref.key}, not ${BUS_TOKEN_REF.name}/${BUS_TOKEN_REF.key}`);

@@ -1,0 +1,211 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { requestIdOf, requestLogger, type Lifecycle, type Logger } from '@blog/common';
+import type { Request, RequestHandler, Response } from 'express';
+import { Agent, type Dispatcher } from 'undici';
+
+/** A service the API paths are routed to. */
+export interface Upstream {
+  /** Named in error answers, so the page can say which service is down. */
+  name: string;
+  /** Origin such as `http://posts-clusterip-srv:4000`; a path on it is ignored. */
+  url: string;
+}
+
+export interface ProxyOptions {
+  logger: Logger;
+  lifecycle: Lifecycle;
+  /** Longest wait for a service's status line and headers. */
+  timeoutMs: number;
+  /** Longest wait for a connection before the service counts as down. */
+  connectTimeoutMs: number;
+}
+
+/** An event stream ends when nothing, not even a heartbeat (query sends one every 15 s), came for this long. */
+const STREAM_IDLE_MS = 45_000;
+
+// Headers about one connection, not the message (RFC 9110 section 7.6.1), plus those undici sets itself.
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'expect',
+]);
+
+// A connection that could not be made: the request never reached the service, so retrying is safe.
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+function errorCode(error: unknown): string | undefined {
+  // The first code along the cause chain (undici may wrap the socket's own error).
+  for (let cause = error, depth = 0; cause && typeof cause === 'object' && depth < 5; depth += 1) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** The answer the browser gets when the service did not answer: always JSON, never a hang or an HTML page. */
+export function failureAnswer(error: unknown, upstream: Upstream, method: string, timeoutMs: number): { status: number; error: string } {
+  const code = errorCode(error);
+  if (code && UNREACHABLE_CODES.has(code)) {
+    return { status: 503, error: `the ${upstream.name} service is unavailable; nothing was sent to it, so try again` };
+  }
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+    return {
+      status: 504,
+      error: `the ${upstream.name} service did not answer within ${Math.round(timeoutMs / 1000)} s` +
+        (method === 'GET' ? '' : '; the change may still appear, so look before sending it again'),
+    };
+  }
+  // The connection broke after the request went out: a read can simply be repeated, a write may have happened.
+  if (method === 'GET') return { status: 503, error: `the ${upstream.name} service is unavailable; try again` };
+  return {
+    status: 502,
+    error: `lost the connection to the ${upstream.name} service; the change may or may not have been saved`,
+  };
+}
+
+function forwardedHeaders(req: Request): Record<string, string | string[]> {
+  const named = new Set(
+    String(req.headers.connection ?? '')
+      .split(',')
+      .map((token) => token.trim().toLowerCase())
+      .filter(Boolean),
+  );
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(req.headers as IncomingHttpHeaders)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue;
+    headers[name] = value;
+  }
+  const priorFor = req.headers['x-forwarded-for'];
+  const peer = req.socket.remoteAddress ?? '';
+  headers['x-forwarded-for'] = priorFor ? `${String(priorFor)}, ${peer}` : peer;
+  headers['x-forwarded-proto'] = req.protocol;
+  if (req.headers.host) headers['x-forwarded-host'] = req.headers.host;
+  // The same id in the client's and the service's request logs.
+  const id = requestIdOf(req);
+  if (id) headers['x-request-id'] = id;
+  return headers;
+}
+
+function copyResponseHeaders(res: Response, headers: Dispatcher.ResponseData['headers']): void {
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name.toLowerCase())) continue;
+    res.setHeader(name, value);
+  }
+}
+
+/**
+ * Routes a request to a service over kept-alive connections (undici's Agent) and streams the answer back.
+ * undici rather than http-proxy-middleware: undici is already what the services use to call the bus, it is
+ * maintained with Node itself, and it gives separate connect, header and body timeouts; the current
+ * http-proxy-middleware needs Node 22 and the older one rests on http-proxy, unmaintained since 2020.
+ */
+export class ApiProxy {
+  private readonly agent: Agent;
+  private readonly streams = new Set<AbortController>();
+
+  constructor(private readonly options: ProxyOptions) {
+    this.agent = new Agent({
+      connect: { timeout: options.connectTimeoutMs },
+      keepAliveTimeout: 4_000,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    });
+    // Long-lived event streams end when the server starts draining, so a shutdown is not held open by them;
+    // the browser's EventSource reconnects, to another pod in Kubernetes.
+    options.lifecycle.onDrain(() => {
+      for (const controller of this.streams) controller.abort();
+    });
+  }
+
+  /** A handler for ordinary requests: the answer must start within the timeout and keep flowing. */
+  to(upstream: Upstream): RequestHandler {
+    return (req, res) => this.forward(req, res, upstream, false);
+  }
+
+  /** A handler for a server-sent event stream: no overall time limit, ended by the drain or by silence. */
+  stream(upstream: Upstream): RequestHandler {
+    return (req, res) => this.forward(req, res, upstream, true);
+  }
+
+  async close(): Promise<void> {
+    for (const controller of this.streams) controller.abort();
+    await this.agent.close();
+  }
+
+  private async forward(req: Request, res: Response, upstream: Upstream, isStream: boolean): Promise<void> {
+    const controller = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) controller.abort();
+    };
+    res.on('close', onClose);
+    if (isStream) this.streams.add(controller);
+    const done = () => {
+      res.off('close', onClose);
+      this.streams.delete(controller);
+    };
+    const log = requestLogger(req, this.options.logger);
+    const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+    try {
+      const answer = await this.agent.request({
+        origin: new URL(upstream.url).origin,
+        path: req.originalUrl,
+        method: req.method as Dispatcher.HttpMethod,
+        headers: forwardedHeaders(req),
+        body: hasBody ? req : undefined,
+        signal: controller.signal,
+        bodyTimeout: isStream ? STREAM_IDLE_MS : this.options.timeoutMs,
+      });
+      res.status(answer.statusCode);
+      copyResponseHeaders(res, answer.headers);
+      if (isStream) res.flushHeaders();
+      const body = answer.body;
+      body.on('end', done);
+      body.on('error', (error) => {
+        done();
+        // A stream ended by the drain or by silence closes cleanly, so the browser's EventSource reconnects.
+        if (isStream) {
+          if (!res.writableEnded) res.end();
+          return;
+        }
+        if (!controller.signal.aborted) log.warn({ upstream: upstream.name, err: error }, 'answer from a service broke off');
+        res.destroy();
+      });
+      res.on('close', () => {
+        if (!body.readableEnded) body.destroy();
+      });
+      body.pipe(res);
+    } catch (error) {
+      done();
+      if (controller.signal.aborted && (res.destroyed || this.options.lifecycle.isDraining)) {
+        if (!res.headersSent && !res.destroyed) res.status(503).json({ error: 'the client server is shutting down; try again', details: [] });
+        return;
+      }
+      const failure = failureAnswer(error, upstream, req.method, this.options.timeoutMs);
+      log.warn({ upstream: upstream.name, url: upstream.url, status: failure.status, reason: errorCode(error) ?? String(error) }, 'service did not answer');
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      // A request body the service never read must not hold the connection: drain it before answering.
+      if (hasBody && !req.readableEnded) req.resume();
+      res.status(failure.status).set('cache-control', 'no-store').json({ error: failure.error, details: [] });
+    }
+  }
+}

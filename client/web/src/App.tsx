@@ -1,0 +1,56 @@
+import { ComposeForm } from './components/ComposeForm';
+import { LiveBadge } from './components/LiveBadge';
+import { PostCard, SendingPostCard } from './components/PostCard';
+import { ProblemBanner } from './components/ProblemBanner';
+import { postsNewestFirst } from './model';
+import { useBlog, type BlogDeps } from './useBlog';
+
+export function App({ deps }: { deps: BlogDeps }) {
+  const blog = useBlog(deps);
+  const { state } = blog;
+  const posts = postsNewestFirst(state);
+  const nothingYet = posts.length === 0 && state.sendingPosts.length === 0;
+  return (
+    <div className="page">
+      <header className="masthead">
+        <div>
+          <h1 className="masthead-title">Blog</h1>
+          <p className="masthead-tagline">Posts and comments, moderated as they arrive.</p>
+        </div>
+        <LiveBadge mode={blog.live} />
+      </header>
+      <main>
+        <section className="card new-post" aria-label="Write a post">
+          <ComposeForm
+            label="New post"
+            placeholder="A title for your post"
+            field="title"
+            buttonLabel="Publish"
+            sendingLabel="Publishing…"
+            onSend={blog.createPost}
+          />
+        </section>
+        <section className="posts" aria-label="Posts">
+          {[...state.sendingPosts].reverse().map((draft) => (
+            <SendingPostCard key={draft.tempId} draft={draft} />
+          ))}
+          {posts.map((post) => (
+            <PostCard
+              key={post.id}
+              post={post}
+              sendingComments={state.sendingComments[post.id] ?? []}
+              mine={state.mine}
+              onComment={blog.createComment}
+            />
+          ))}
+          {nothingYet ? (
+            <p className="empty" aria-busy={!state.loaded}>
+              {state.loaded ? 'No posts yet. Write the first one above.' : 'Loading posts…'}
+            </p>
+          ) : null}
+        </section>
+      </main>
+      <ProblemBanner problem={blog.problem} onDismiss={blog.dismissProblem} />
+    </div>
+  );
+}

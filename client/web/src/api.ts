@@ -1,0 +1,129 @@
+/** What the page knows of the API (shared/ARCHITECTURE.md), and how each failure is told apart. */
+
+export type CommentStatus = 'pending' | 'approved' | 'rejected';
+
+export interface Comment {
+  id: string;
+  content: string;
+  status: CommentStatus;
+}
+
+export interface Post {
+  id: string;
+  title: string;
+  comments: Comment[];
+}
+
+export interface FieldError {
+  /** The body field it is about (`title`, `content`), or `(body)`. */
+  path: string;
+  message: string;
+}
+
+/**
+ * - validation: the request was wrong (400, 413); `details` name the fields.
+ * - unavailable: the service is down or unreachable (502, 503, no answer at all); nothing was saved unless
+ *   the message says otherwise, and trying again is the way forward.
+ * - unknown-outcome: the service took too long (504); the change may still appear.
+ * - not-found: an unknown post (404).
+ */
+export type ApiErrorKind = 'validation' | 'unavailable' | 'unknown-outcome' | 'not-found' | 'other';
+
+export class ApiError extends Error {
+  constructor(
+    readonly kind: ApiErrorKind,
+    readonly status: number | null,
+    message: string,
+    readonly details: FieldError[] = [],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface BlogApi {
+  listPosts(): Promise<Post[]>;
+  createPost(title: string): Promise<{ id: string; title: string }>;
+  createComment(postId: string, content: string): Promise<Comment>;
+}
+
+type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+/** Longer than the client server's own wait for a service (15 s), so its answer arrives first. */
+const REQUEST_TIMEOUT_MS = 20_000;
+
+const STATUSES: readonly string[] = ['pending', 'approved', 'rejected'];
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+export function isComment(value: unknown): value is Comment {
+  return isRecord(value) && typeof value.id === 'string' && typeof value.content === 'string' && STATUSES.includes(value.status as string);
+}
+
+export function isPostHead(value: unknown): value is { id: string; title: string } {
+  return isRecord(value) && typeof value.id === 'string' && typeof value.title === 'string';
+}
+
+function kindOf(status: number): ApiErrorKind {
+  if (status === 400 || status === 413 || status === 415) return 'validation';
+  if (status === 404) return 'not-found';
+  if (status === 502 || status === 503) return 'unavailable';
+  if (status === 504) return 'unknown-outcome';
+  return 'other';
+}
+
+function detailsOf(body: unknown): FieldError[] {
+  if (!isRecord(body) || !Array.isArray(body.details)) return [];
+  return body.details
+    .filter((detail): detail is { path?: unknown; message: string } => isRecord(detail) && typeof detail.message === 'string')
+    .map((detail) => ({ path: typeof detail.path === 'string' ? detail.path : '(body)', message: detail.message }));
+}
+
+async function call(fetchImpl: FetchLike, path: string, init: RequestInit = {}): Promise<unknown> {
+  let response: Response;
+  const timeout = typeof AbortSignal.timeout === 'function' ? AbortSignal.timeout(REQUEST_TIMEOUT_MS) : undefined;
+  try {
+    response = await fetchImpl(path, { ...init, signal: timeout, headers: { accept: 'application/json', ...init.headers } });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === 'TimeoutError') {
+      throw new ApiError('unknown-outcome', null, 'the server did not answer in time');
+    }
+    throw new ApiError('unavailable', null, 'cannot reach the server: check your connection');
+  }
+  const body: unknown = await response.json().catch(() => null);
+  if (response.ok) return body;
+  const message = isRecord(body) && typeof body.error === 'string' ? body.error : `the server answered ${response.status}`;
+  throw new ApiError(kindOf(response.status), response.status, message, detailsOf(body));
+}
+
+const unexpected = (what: string) => new ApiError('other', null, `the server sent an unexpected ${what}`);
+
+function postJson(fetchImpl: FetchLike, path: string, body: unknown): Promise<unknown> {
+  return call(fetchImpl, path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+/** The API over HTTP, on the page's own origin (the client server routes each path to its service). */
+export function httpApi(fetchImpl: FetchLike = (input, init) => fetch(input, init)): BlogApi {
+  return {
+    async listPosts() {
+      const body = await call(fetchImpl, '/posts');
+      if (!isRecord(body)) throw unexpected('list of posts');
+      return Object.values(body)
+        .filter(isPostHead)
+        .map((post) => {
+          const comments: unknown = (post as { comments?: unknown }).comments;
+          return { id: post.id, title: post.title, comments: Array.isArray(comments) ? comments.filter(isComment) : [] };
+        });
+    },
+    async createPost(title) {
+      const body = await postJson(fetchImpl, '/posts', { title });
+      if (!isPostHead(body)) throw unexpected('answer');
+      return { id: body.id, title: body.title };
+    },
+    async createComment(postId, content) {
+      const body = await postJson(fetchImpl, `/posts/${encodeURIComponent(postId)}/comments`, { content });
+      if (!isComment(body)) throw unexpected('answer');
+      return body;
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import { useCallback, useId, useRef, useState, type FormEvent } from 'react';
+import type { SendResult } from '../useBlog';
+
+export interface ComposeFormProps {
+  /** The visible label of the text field. */
+  label: string;
+  placeholder: string;
+  /** The field the API names in its errors (`title`, `content`). */
+  field: string;
+  buttonLabel: string;
+  sendingLabel: string;
+  /** Sends the text; `retry` sends this form again (the banner's "Try again"). */
+  onSend(text: string, retry: () => void): Promise<SendResult>;
+  className?: string;
+  /** Shown hidden beside the label, for screen readers (which post a comment form belongs to). */
+  labelContext?: string;
+  /** Shown but not usable yet (the form of a post still being saved): same size, so nothing moves later. */
+  disabled?: boolean;
+}
+
+/**
+ * One text field and its button: Enter sends, the button is disabled while sending, the text stays until
+ * the service has taken it, and the API's errors about the field are shown under it.
+ */
+export function ComposeForm({ label, placeholder, field, buttonLabel, sendingLabel, onSend, className, labelContext, disabled = false }: ComposeFormProps) {
+  const id = useId();
+  const [text, setText] = useState('');
+  const [sending, setSending] = useState(false);
+  const [fieldError, setFieldError] = useState<string | undefined>();
+  const [formError, setFormError] = useState<string | undefined>();
+  const textRef = useRef(text);
+  textRef.current = text;
+  const sendingRef = useRef(false);
+
+  const send = useCallback(async (): Promise<void> => {
+    if (sendingRef.current || disabled) return;
+    sendingRef.current = true;
+    setSending(true);
+    setFieldError(undefined);
+    setFormError(undefined);
+    const sent = textRef.current;
+    const result = await onSend(sent, () => void send());
+    sendingRef.current = false;
+    setSending(false);
+    if (result.ok) {
+      // Whatever was typed while it was being sent is the next one: keep it.
+      setText((current) => (current === sent ? '' : current));
+      return;
+    }
+    setFieldError(result.fieldErrors[field]);
+    setFormError(result.formError);
+  }, [onSend, field, disabled]);
+
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    void send();
+  };
+
+  const errorId = `${id}-error`;
+  const hasError = Boolean(fieldError || formError);
+  return (
+    <form className={`compose ${className ?? ''}`} onSubmit={onSubmit} noValidate>
+      <label htmlFor={`${id}-input`} className="compose-label">
+        {label}
+        {labelContext ? <span className="visually-hidden"> {labelContext}</span> : null}
+      </label>
+      <div className="compose-row">
+        <input
+          id={`${id}-input`}
+          name={field}
+          type="text"
+          autoComplete="off"
+          placeholder={placeholder}
+          value={text}
+          disabled={disabled}
+          onChange={(event) => setText(event.target.value)}
+          aria-invalid={fieldError ? true : undefined}
+          aria-describedby={hasError ? errorId : undefined}
+        />
+        <button type="submit" disabled={sending || disabled}>
+          {sending ? sendingLabel : buttonLabel}
+        </button>
+      </div>
+      {/* Always there, so an error appearing does not push the page down. */}
+      <p id={errorId} className="compose-error" aria-live="polite">
+        {fieldError ?? formError ?? ''}
+      </p>
+    </form>
+  );
+}

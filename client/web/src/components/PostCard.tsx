@@ -1,0 +1,74 @@
+import type { Post } from '../api';
+import type { Draft } from '../model';
+import type { SendResult } from '../useBlog';
+import { CommentItem } from './CommentItem';
+import { ComposeForm } from './ComposeForm';
+
+export interface PostCardProps {
+  post: Post;
+  sendingComments: Draft[];
+  mine: Record<string, true>;
+  onComment(postId: string, content: string, retry: () => void): Promise<SendResult>;
+}
+
+const commentCount = (count: number) => (count === 1 ? '1 comment' : `${count} comments`);
+
+export function PostCard({ post, sendingComments, mine, onComment }: PostCardProps) {
+  const headingId = `post-${post.id}`;
+  const total = post.comments.length + sendingComments.length;
+  return (
+    <article className="card post" aria-labelledby={headingId} data-post-id={post.id}>
+      <header className="post-header">
+        <h2 id={headingId} className="post-title">
+          {post.title}
+        </h2>
+        <span className="post-meta">{commentCount(total)}</span>
+      </header>
+      {total === 0 ? (
+        <p className="comments-empty">No comments yet. Be the first.</p>
+      ) : (
+        <ul className="comments" aria-label={`Comments on ${post.title}`}>
+          {post.comments.map((comment) => (
+            <CommentItem key={comment.id} view={{ kind: 'stored', comment, mine: Boolean(mine[comment.id]) }} />
+          ))}
+          {sendingComments.map((draft) => (
+            <CommentItem key={draft.tempId} view={{ kind: 'sending', text: draft.text }} />
+          ))}
+        </ul>
+      )}
+      <ComposeForm
+        className="compose-comment"
+        label="Add a comment"
+        labelContext={`to “${post.title}”`}
+        placeholder="Say something kind"
+        field="content"
+        buttonLabel="Comment"
+        sendingLabel="Sending…"
+        onSend={(content, retry) => onComment(post.id, content, retry)}
+      />
+    </article>
+  );
+}
+
+/** A post shown at once while the posts service stores it, laid out as it will be once saved. */
+export function SendingPostCard({ draft }: { draft: Draft }) {
+  return (
+    <article className="card post is-sending" aria-busy="true">
+      <header className="post-header">
+        <h2 className="post-title">{draft.text}</h2>
+        <span className="badge badge-sending">Publishing…</span>
+      </header>
+      <p className="comments-empty">No comments yet. Be the first.</p>
+      <ComposeForm
+        className="compose-comment"
+        label="Add a comment"
+        placeholder="Comments open once the post is saved"
+        field="content"
+        buttonLabel="Comment"
+        sendingLabel="Sending…"
+        disabled
+        onSend={async () => ({ ok: false, fieldErrors: {} })}
+      />
+    </article>
+  );
+}

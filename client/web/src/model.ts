@@ -1,0 +1,120 @@
+import type { Comment, CommentStatus, Post } from './api';
+
+/** A post or comment shown at once, before the service has confirmed it. */
+export interface Draft {
+  tempId: string;
+  text: string;
+}
+
+export interface BlogState {
+  /** Whether the view has been loaded once (until then the page shows a placeholder, not "no posts"). */
+  loaded: boolean;
+  posts: Record<string, Post>;
+  /** Post ids in the order they were first seen: the log's order, so oldest first. */
+  order: string[];
+  sendingPosts: Draft[];
+  sendingComments: Record<string, Draft[]>;
+  /** Comments written in this tab: their author sees the text while it awaits moderation. */
+  mine: Record<string, true>;
+}
+
+export type BlogAction =
+  | { type: 'viewLoaded'; posts: Post[] }
+  | { type: 'postSeen'; post: { id: string; title: string } }
+  | { type: 'commentSeen'; postId: string; comment: Comment }
+  | { type: 'postSending'; draft: Draft }
+  | { type: 'postConfirmed'; tempId: string; post: { id: string; title: string } }
+  | { type: 'postFailed'; tempId: string }
+  | { type: 'commentSending'; postId: string; draft: Draft }
+  | { type: 'commentConfirmed'; postId: string; tempId: string; comment: Comment }
+  | { type: 'commentFailed'; postId: string; tempId: string };
+
+export const initialState: BlogState = { loaded: false, posts: {}, order: [], sendingPosts: [], sendingComments: {}, mine: {} };
+
+const rank = (status: CommentStatus): number => (status === 'pending' ? 0 : 1);
+
+/**
+ * A comment's status only moves forward (pending, then a verdict), whatever order the answers, the live
+ * stream and the polls arrive in: an older view never undoes a newer one.
+ */
+function mergeComment(comments: Comment[], incoming: Comment): Comment[] {
+  const index = comments.findIndex((comment) => comment.id === incoming.id);
+  if (index === -1) return [...comments, incoming];
+  const current = comments[index]!;
+  if (rank(incoming.status) <= rank(current.status)) return comments;
+  const next = comments.slice();
+  next[index] = incoming;
+  return next;
+}
+
+function withPost(state: BlogState, post: { id: string; title: string }): BlogState {
+  if (state.posts[post.id]) return state;
+  return { ...state, posts: { ...state.posts, [post.id]: { id: post.id, title: post.title, comments: [] } }, order: [...state.order, post.id] };
+}
+
+function withComment(state: BlogState, postId: string, comment: Comment): BlogState {
+  const post = state.posts[postId];
+  if (!post) return state;
+  const comments = mergeComment(post.comments, comment);
+  if (comments === post.comments) return state;
+  return { ...state, posts: { ...state.posts, [postId]: { ...post, comments } } };
+}
+
+function withoutDraft(drafts: Draft[] | undefined, tempId: string): Draft[] {
+  return (drafts ?? []).filter((draft) => draft.tempId !== tempId);
+}
+
+export function blogReducer(state: BlogState, action: BlogAction): BlogState {
+  switch (action.type) {
+    case 'viewLoaded': {
+      // Nothing is ever deleted, so a snapshot adds to what is known and never removes.
+      let next: BlogState = state.loaded ? state : { ...state, loaded: true };
+      for (const post of action.posts) {
+        next = withPost(next, post);
+        for (const comment of post.comments) next = withComment(next, post.id, comment);
+      }
+      // The snapshot is in the log's order; posts it does not have yet are newer, so they come after.
+      const inSnapshot = new Set(action.posts.map((post) => post.id));
+      const order = [...action.posts.map((post) => post.id), ...next.order.filter((id) => !inSnapshot.has(id))];
+      const moved = order.some((id, index) => next.order[index] !== id);
+      return moved ? { ...next, order } : next;
+    }
+    case 'postSeen':
+      return withPost(state, action.post);
+    case 'commentSeen':
+      return withComment(state, action.postId, action.comment);
+    case 'postSending':
+      return { ...state, sendingPosts: [...state.sendingPosts, action.draft] };
+    case 'postConfirmed':
+      return withPost({ ...state, sendingPosts: withoutDraft(state.sendingPosts, action.tempId) }, action.post);
+    case 'postFailed':
+      return { ...state, sendingPosts: withoutDraft(state.sendingPosts, action.tempId) };
+    case 'commentSending':
+      return {
+        ...state,
+        sendingComments: { ...state.sendingComments, [action.postId]: [...(state.sendingComments[action.postId] ?? []), action.draft] },
+      };
+    case 'commentConfirmed': {
+      const next: BlogState = {
+        ...state,
+        sendingComments: { ...state.sendingComments, [action.postId]: withoutDraft(state.sendingComments[action.postId], action.tempId) },
+        mine: { ...state.mine, [action.comment.id]: true },
+      };
+      return withComment(next, action.postId, action.comment);
+    }
+    case 'commentFailed':
+      return {
+        ...state,
+        sendingComments: { ...state.sendingComments, [action.postId]: withoutDraft(state.sendingComments[action.postId], action.tempId) },
+      };
+    default: {
+      const unknown: never = action;
+      return unknown;
+    }
+  }
+}
+
+/** Newest post first. */
+export function postsNewestFirst(state: BlogState): Post[] {
+  return state.order.map((id) => state.posts[id]!).reverse();
+}

@@ -1,0 +1,163 @@
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import { ApiError, type BlogApi, type FieldError } from './api';
+import { startLiveUpdates, type EventSourceFactory, type LiveMode } from './live';
+import { blogReducer, initialState, type BlogState } from './model';
+
+/** A problem worth a banner: a service is down, with what was being done and a way to try again. */
+export interface Problem {
+  /** `load`: the view could not be read; `write`: a post or comment was not saved. */
+  kind: 'load' | 'write';
+  message: string;
+  retry: () => void;
+}
+
+/** What a form learns from sending: success, or what to show next to which field. */
+export type SendResult = { ok: true } | { ok: false; fieldErrors: Record<string, string>; formError?: string };
+
+export interface BlogDeps {
+  api: BlogApi;
+  eventSource?: EventSourceFactory;
+  pollMs?: number;
+  /** How long a comment on a post the comments service has not heard of yet is retried (it soon will have). */
+  unknownPostRetryMs?: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function fieldErrorsOf(details: FieldError[], field: string): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const detail of details) {
+    const key = detail.path === field ? field : '(form)';
+    errors[key] = errors[key] ? `${errors[key]}; ${detail.message}` : detail.message;
+  }
+  return errors;
+}
+
+function failure(error: unknown, field: string): SendResult {
+  if (error instanceof ApiError && error.kind === 'validation') {
+    const errors = fieldErrorsOf(error.details, field);
+    if (Object.keys(errors).length === 0) errors[field] = error.message;
+    const { '(form)': formError, ...fieldErrors } = errors;
+    return { ok: false, fieldErrors, formError };
+  }
+  const message = error instanceof Error ? error.message : 'something went wrong';
+  return { ok: false, fieldErrors: {}, formError: message };
+}
+
+const isOutage = (error: unknown) => error instanceof ApiError && (error.kind === 'unavailable' || error.kind === 'unknown-outcome');
+
+function outageMessage(error: ApiError, what: string): string {
+  if (error.kind === 'unknown-outcome') return `Your ${what} may not have been saved: ${error.message}.`;
+  return `Your ${what} was not saved: ${error.message}.`;
+}
+
+let nextTempId = 1;
+const tempId = () => `sending-${nextTempId++}`;
+
+export interface Blog {
+  state: BlogState;
+  live: LiveMode;
+  problem: Problem | null;
+  dismissProblem(): void;
+  createPost(title: string, retry: () => void): Promise<SendResult>;
+  createComment(postId: string, content: string, retry: () => void): Promise<SendResult>;
+}
+
+export function useBlog({ api, eventSource, pollMs, unknownPostRetryMs = 5_000 }: BlogDeps): Blog {
+  const [state, dispatch] = useReducer(blogReducer, initialState);
+  const [live, setLive] = useState<LiveMode>('connecting');
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const knownPosts = useRef(state.posts);
+  knownPosts.current = state.posts;
+
+  const load = useCallback(async () => {
+    try {
+      const posts = await api.listPosts();
+      dispatch({ type: 'viewLoaded', posts });
+      setProblem((current) => (current?.kind === 'load' ? null : current));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : 'something went wrong';
+      setProblem((current) =>
+        current?.kind === 'write'
+          ? current
+          : { kind: 'load', message: `Cannot load the posts: ${message}. Retrying by itself.`, retry: () => void load() },
+      );
+      throw error;
+    }
+  }, [api]);
+
+  useEffect(
+    () =>
+      startLiveUpdates(
+        {
+          onPost: (post) => dispatch({ type: 'postSeen', post }),
+          onComment: (postId, comment) => {
+            // A comment on a post not seen yet means the stream missed something: read the whole view.
+            if (!knownPosts.current[postId]) void load().catch(() => undefined);
+            dispatch({ type: 'commentSeen', postId, comment });
+          },
+          resync: load,
+          onMode: setLive,
+        },
+        { eventSource, pollMs },
+      ),
+    [load, eventSource, pollMs],
+  );
+
+  const createPost = useCallback(
+    async (title: string, retry: () => void): Promise<SendResult> => {
+      const draft = { tempId: tempId(), text: title.trim() };
+      dispatch({ type: 'postSending', draft });
+      try {
+        const post = await api.createPost(title);
+        dispatch({ type: 'postConfirmed', tempId: draft.tempId, post });
+        setProblem(null);
+        return { ok: true };
+      } catch (error) {
+        dispatch({ type: 'postFailed', tempId: draft.tempId });
+        if (isOutage(error)) {
+          setProblem({ kind: 'write', message: outageMessage(error as ApiError, 'post'), retry });
+          return { ok: false, fieldErrors: {} };
+        }
+        return failure(error, 'title');
+      }
+    },
+    [api],
+  );
+
+  const createComment = useCallback(
+    async (postId: string, content: string, retry: () => void): Promise<SendResult> => {
+      const draft = { tempId: tempId(), text: content.trim() };
+      dispatch({ type: 'commentSending', postId, draft });
+      const deadline = Date.now() + unknownPostRetryMs;
+      for (let wait = 100; ; wait = Math.min(wait * 2, 1_000)) {
+        try {
+          const comment = await api.createComment(postId, content);
+          dispatch({ type: 'commentConfirmed', postId, tempId: draft.tempId, comment });
+          setProblem(null);
+          return { ok: true };
+        } catch (error) {
+          // A post this page has seen exists: the comments service learns of it from the bus moments later.
+          if (error instanceof ApiError && error.kind === 'not-found' && Date.now() + wait < deadline) {
+            await sleep(wait);
+            continue;
+          }
+          dispatch({ type: 'commentFailed', postId, tempId: draft.tempId });
+          if (isOutage(error)) {
+            setProblem({ kind: 'write', message: outageMessage(error as ApiError, 'comment'), retry });
+            return { ok: false, fieldErrors: {} };
+          }
+          return failure(error, 'content');
+        }
+      }
+    },
+    [api, unknownPostRetryMs],
+  );
+
+  const dismissProblem = useCallback(() => setProblem(null), []);
+
+  return useMemo(
+    () => ({ state, live, problem, dismissProblem, createPost, createComment }),
+    [state, live, problem, dismissProblem, createPost, createComment],
+  );
+}
