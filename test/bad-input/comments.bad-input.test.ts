@@ -19,7 +19,7 @@ import {
   WRONG_CONTENT_TYPES,
   concurrently,
   ILL_FORMED_TEXT,
-  containsIllFormedText,
+  acceptedText,
   containsPollutedKey,
   decodedOrRaw,
   expectClientError,
@@ -66,23 +66,6 @@ afterEach(async () => {
   running = [];
   expectPrototypeIntact();
 });
-
-/** The content the service must store for this parsed body, or undefined when it must refuse it with 400. */
-function acceptedContent(parsed: unknown): string | undefined {
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || containsIllFormedText(parsed)) return undefined;
-  const content = (parsed as Record<string, unknown>).content;
-  if (typeof content !== 'string') return undefined;
-  const trimmed = content.trim();
-  return trimmed.length >= 1 && trimmed.length <= MAX_COMMENT_LENGTH ? trimmed : undefined;
-}
-
-function parsedOrUndefined(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 describe('POST /posts/:id/comments with a bad body', () => {
   describe.each(badJsonBodies('content', MAX_COMMENT_LENGTH))('when the body is $name', (testCase) => {
@@ -346,7 +329,7 @@ describe('/posts/:id/comments with generated input (fast-check)', () => {
     await fc.assert(
       fc.asyncProperty(body, async (text) => {
         const before = snapshot();
-        const expected = acceptedContent(parsedOrUndefined(text));
+        const expected = acceptedText(text, 'content', MAX_COMMENT_LENGTH);
 
         const response = await postJson(commentsPath, text);
 

@@ -389,3 +389,22 @@ export function hostileObjectText(fieldValues: Record<string, fc.Arbitrary<unkno
       return new JsonObjectText(extraFirst ? [...extra, ...present] : [...present, ...extra]).toJSONText();
     });
 }
+
+/**
+ * What a create endpoint must store from the body text: `field` trimmed, when the body is an object
+ * whose field is a string of 1 to `maxLength` characters after trimming (and all its text well formed);
+ * otherwise undefined, and the endpoint must refuse it with 400.
+ */
+export function acceptedText(bodyText: string, field: string, maxLength: number): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bodyText);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || containsIllFormedText(parsed)) return undefined;
+  const value = (parsed as Record<string, unknown>)[field];
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  return trimmed.length >= 1 && trimmed.length <= maxLength ? trimmed : undefined;
+}

@@ -17,7 +17,7 @@ import {
   WRONG_CONTENT_TYPES,
   concurrently,
   ILL_FORMED_TEXT,
-  containsIllFormedText,
+  acceptedText,
   containsPollutedKey,
   decodedOrRaw,
   expectClientError,
@@ -60,23 +60,6 @@ afterEach(async () => {
   running = [];
   expectPrototypeIntact();
 });
-
-/** The title the service must store for this parsed body, or undefined when it must refuse it with 400. */
-function acceptedTitle(parsed: unknown): string | undefined {
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || containsIllFormedText(parsed)) return undefined;
-  const title = (parsed as Record<string, unknown>).title;
-  if (typeof title !== 'string') return undefined;
-  const trimmed = title.trim();
-  return trimmed.length >= 1 && trimmed.length <= MAX_TITLE_LENGTH ? trimmed : undefined;
-}
-
-function parsedOrUndefined(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 describe.each(CREATE_PATHS)('POST %s with bad input', (path) => {
   describe.each(badJsonBodies('title', MAX_TITLE_LENGTH))('when the body is $name', (testCase) => {
@@ -483,7 +466,7 @@ async function expectPostOutcome(
   text: string,
 ): Promise<'created' | 'refused'> {
   const before = snapshot();
-  const title = acceptedTitle(parsedOrUndefined(text));
+  const title = acceptedText(text, 'title', MAX_TITLE_LENGTH);
 
   const response = await postJson(path, text);
 
