@@ -17,7 +17,7 @@ export class HttpClient {
 
   /** `connections`: at least as many as the concurrent clients it serves. */
   constructor(connections: number) {
-    this.transport = new HttpTransport(TIMEOUT_MS, connections);
+    this.transport = new HttpTransport(TIMEOUT_MS, { connections });
   }
 
   async request(method: 'GET' | 'POST', url: string, body?: unknown): Promise<HttpResult> {

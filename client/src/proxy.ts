@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { requestIdOf, requestLogger, type Lifecycle, type Logger } from '@blog/common';
+import { describeHttpFailure, httpFailureCode, neverReached, requestIdOf, requestLogger, type Lifecycle, type Logger } from '@blog/common';
 import type { Request, RequestHandler, Response } from 'express';
 import { Agent, type Dispatcher } from 'undici';
 
@@ -38,34 +38,13 @@ const HOP_BY_HOP = new Set([
   'expect',
 ]);
 
-// A connection that could not be made: the request never reached the service, so retrying is safe.
-const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
-function errorCode(error: unknown): string | undefined {
-  // The first code along the cause chain (undici may wrap the socket's own error).
-  for (let cause = error, depth = 0; cause && typeof cause === 'object' && depth < 5; depth += 1) {
-    const code = (cause as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    cause = (cause as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 /** The answer the browser gets when the service did not answer: always JSON, never a hang or an HTML page. */
 export function failureAnswer(error: unknown, upstream: Upstream, method: string, timeoutMs: number): { status: number; error: string } {
-  const code = errorCode(error);
-  if (code && UNREACHABLE_CODES.has(code)) {
+  // A connection that could not be made: the request never reached the service, so retrying is safe.
+  if (neverReached(error)) {
     return { status: 503, error: `the ${upstream.name} service is unavailable; nothing was sent to it, so try again` };
   }
-  if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+  if (httpFailureCode(error) === 'UND_ERR_HEADERS_TIMEOUT') {
     return {
       status: 504,
       error: `the ${upstream.name} service did not answer within ${Math.round(timeoutMs / 1000)} s` +
@@ -198,7 +177,7 @@ export class ApiProxy {
         return;
       }
       const failure = failureAnswer(error, upstream, req.method, this.options.timeoutMs);
-      log.warn({ upstream: upstream.name, url: upstream.url, status: failure.status, reason: errorCode(error) ?? String(error) }, 'service did not answer');
+      log.warn({ upstream: upstream.name, url: upstream.url, status: failure.status, reason: describeHttpFailure(error) }, 'service did not answer');
       if (res.headersSent) {
         res.destroy();
         return;

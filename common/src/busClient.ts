@@ -4,7 +4,7 @@ import { buildEnvelope, logEntrySchema, type Envelope, type LogEntry } from './e
 import type { BusServiceConfig } from './config';
 import { AppError } from './errors';
 import { busAuthHeaders } from './security';
-import { HttpTransport, describeHttpFailure, isRetryableStatus } from './httpTransport';
+import { HttpTransport, describeHttpFailure, isRetryableStatus, neverReached } from './httpTransport';
 import type { KnownEvent } from './events';
 
 export interface PublishReceipt {
@@ -56,9 +56,6 @@ export class BusOutcomeUnknownError extends AppError {
   }
 }
 
-/** Failures that happen before a single byte reaches the bus: the event certainly was not stored. */
-const NEVER_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-
 const receiptSchema = z.object({ id: z.string(), seq: z.number().int().positive() });
 /** A page of the log as a replaying service needs it; known events' data is checked when applied. */
 const eventPageSchema = z.array(logEntrySchema);
@@ -88,7 +85,7 @@ class HttpBusClient implements BusClient {
   private sendScheduled = false;
 
   constructor(private readonly options: BusClientOptions) {
-    this.http = new HttpTransport(options.timeoutMs, undefined, busAuthHeaders(options.token));
+    this.http = new HttpTransport(options.timeoutMs, { headers: busAuthHeaders(options.token) });
     this.retryDelayMs = options.retryDelayMs ?? 100;
     this.unknownOutcomeMs = options.unknownOutcomeMs ?? 10_000;
   }
@@ -136,7 +133,8 @@ class HttpBusClient implements BusClient {
         answer = await this.http.send('POST', `${this.options.baseUrl}/events`, body);
       } catch (error) {
         lastFailure = describeBusFailure(error);
-        if (!NEVER_SENT.has(describeHttpFailure(error))) outcomeUnknown = true;
+        // A request that never reached the bus stored nothing; any other failure may have stored it.
+        if (!neverReached(error)) outcomeUnknown = true;
         continue;
       }
       if (answer.status === 200 || answer.status === 201) {

@@ -15,14 +15,12 @@ export interface HttpAnswer {
 export class HttpTransport {
   private readonly dispatcher: Agent;
 
+  private readonly headers: Record<string, string>;
   private readonly jsonHeaders: Record<string, string>;
 
   /** `connections`: most open connections per origin; `headers` go on every request (e.g. the bus token). */
-  constructor(
-    timeoutMs: number,
-    connections = 64,
-    private readonly headers: Record<string, string> = {},
-  ) {
+  constructor(timeoutMs: number, { connections = 64, headers = {} }: { connections?: number; headers?: Record<string, string> } = {}) {
+    this.headers = headers;
     this.jsonHeaders = { ...JSON_HEADERS, ...headers };
     this.dispatcher = new Agent({ connections, keepAliveTimeout: 30_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   }
@@ -45,14 +43,43 @@ export class HttpTransport {
   }
 }
 
+/**
+ * The first error code along a failed call's cause chain (undici may wrap the socket's own error).
+ * Duck-typed rather than instanceof: errors may come from another realm (worker, jest's sandbox).
+ */
+export function httpFailureCode(error: unknown): string | undefined {
+  for (let cause = error, depth = 0; typeof cause === 'object' && cause !== null && depth < 5; depth += 1) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Failures before a single byte reached the other side: the request certainly had no effect. */
+const NEVER_REACHED_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** True when the call failed before the request reached the server, so it cannot have been acted on. */
+export function neverReached(error: unknown): boolean {
+  const code = httpFailureCode(error);
+  return code !== undefined && NEVER_REACHED_CODES.has(code);
+}
+
 /** A one-line reason for a failed call, e.g. "ECONNREFUSED" or "UND_ERR_HEADERS_TIMEOUT". */
 export function describeHttpFailure(error: unknown): string {
-  // Duck-typed rather than instanceof: errors may come from another realm (worker, jest's sandbox).
   if (typeof error === 'object' && error !== null) {
-    const { name, code, cause, message } = error as { name?: unknown; code?: unknown; cause?: { code?: unknown }; message?: unknown };
-    if (name === 'AbortError') return 'aborted';
-    if (typeof code === 'string') return code;
-    if (typeof cause?.code === 'string') return cause.code;
+    if ((error as { name?: unknown }).name === 'AbortError') return 'aborted';
+    const code = httpFailureCode(error);
+    if (code) return code;
+    const message = (error as { message?: unknown }).message;
     if (typeof message === 'string') return message;
   }
   return String(error);

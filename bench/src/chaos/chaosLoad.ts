@@ -1,4 +1,4 @@
-import { HttpTransport, describeHttpFailure } from '@blog/common';
+import { HttpTransport, describeHttpFailure, neverReached } from '@blog/common';
 import type { SeededRandom } from './random';
 
 /**
@@ -81,9 +81,8 @@ export class ChaosLoad {
       record.outcome = answer.status === 201 ? 'acknowledged' : 'refused';
       if (answer.status === 201) record.id = (JSON.parse(answer.text) as { id: string }).id;
     } catch (error) {
-      const reason = describeHttpFailure(error);
-      record.status = reason;
-      record.outcome = reason === 'ECONNREFUSED' ? 'refused' : 'unanswered';
+      record.status = describeHttpFailure(error);
+      record.outcome = neverReached(error) ? 'refused' : 'unanswered';
     }
   }
 }

@@ -24,7 +24,7 @@ export class DeliveryHub {
   ) {
     const positions = log.loadPositions();
     const parked = log.loadDeadLetters();
-    this.http = new HttpTransport(options.timeoutMs, undefined, busAuthHeaders(busToken));
+    this.http = new HttpTransport(options.timeoutMs, { headers: busAuthHeaders(busToken) });
     this.deliveries = subscribers.map(
       (url) =>
         new SubscriberDelivery(
