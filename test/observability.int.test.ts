@@ -40,6 +40,14 @@ it('when a comment is posted with an X-Request-Id, then the id is echoed, logged
   expect(lines).toContainEqual(
     expect.objectContaining({ service: 'moderation', msg: 'event handled', type: 'CommentCreated', requestId: 'trace-me-123', seq: expect.any(Number) }),
   );
+  // Publishes and deliveries skip the per-request line; the bus logs what it stored, with the ids.
+  const storedLines = running().services['event-bus']
+    .recentOutput()
+    .split('\n')
+    .filter((line) => line.includes('"msg":"events stored"') && line.includes('trace-me-123'))
+    .map((line) => JSON.parse(line) as { types: string[]; requestIds: string[]; seqs: number[] });
+  expect(storedLines.flatMap((line) => line.types).sort()).toEqual(['CommentCreated', 'CommentModerated', 'CommentUpdated']);
+  expect(storedLines.flatMap((line) => line.requestIds)).toEqual(['trace-me-123', 'trace-me-123', 'trace-me-123']);
   const requestLine = running().services.comments
     .recentOutput()
     .split('\n')

@@ -20,15 +20,13 @@ export function createApp(deps: CommentsDeps): Express {
     logger: deps.logger,
     security: deps.security,
     busPaths: ['/events'],
-    routers: [
-      commentsRoutes({ ...deps, catchUp: () => deps.follower.catchUp() }),
-      eventsRoute({
-        lifecycle: deps.lifecycle,
-        logger: deps.logger,
-        types: HANDLED_TYPES,
-        handle: (event, context) => handleEvent(deps, event, context),
-        onDelivered: (seq) => deps.follower.noteDelivered(seq),
-      }),
-    ],
+    eventRouter: eventsRoute({
+      lifecycle: deps.lifecycle,
+      logger: deps.logger,
+      types: HANDLED_TYPES,
+      handle: (event, context) => handleEvent(deps, event, context),
+      onDelivered: (seq) => deps.follower.noteDelivered(seq),
+    }),
+    routers: [commentsRoutes({ ...deps, catchUp: () => deps.follower.catchUp() })],
   });
 }

@@ -6,7 +6,6 @@ import { isKnownEventType, knownEventSchema, type EventType, type KnownEvent } f
 import type { Lifecycle } from './health';
 import { EVENTS_BODY_LIMIT, jsonBody } from './http';
 import type { Logger } from './logger';
-import { requestLogger } from './requestLog';
 
 export interface EventContext {
   id?: string;
@@ -84,7 +83,6 @@ export function eventsRoute({ lifecycle, handle, types, logger, onDelivered }: E
     // Handlers change state synchronously, in order; what they then publish is awaited together, so a
     // batch of comments is moderated with one round of publishes, not one after another.
     const followUps: Promise<void>[] = [];
-    const log = requestLogger(req, logger);
     let handled = 0;
     for (const { event, received } of items) {
       if (event) {
@@ -92,9 +90,9 @@ export function eventsRoute({ lifecycle, handle, types, logger, onDelivered }: E
         const followUp = handle(event, context);
         if (followUp) followUps.push(followUp);
         handled += 1;
-        log.info({ eventId: received.id, seq: received.seq, type: received.type, requestId: received.requestid }, 'event handled');
+        logger.info({ eventId: received.id, seq: received.seq, type: received.type, requestId: received.requestid }, 'event handled');
       } else {
-        log.debug({ type: received.type, seq: received.seq }, 'ignored unknown event type');
+        logger.debug({ type: received.type, seq: received.seq }, 'ignored unknown event type');
       }
     }
     // Acknowledged only when every follow-up is stored; if one fails, the bus redelivers the batch.

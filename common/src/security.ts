@@ -31,9 +31,12 @@ export function requireBusToken(token: string | undefined): RequestHandler {
   };
 }
 
-/** helmet's headers, and CORS only for the configured origins. */
-export function securityMiddleware({ corsOrigins = [] }: SecurityOptions): RequestHandler[] {
-  const handlers: RequestHandler[] = [helmet()];
-  if (corsOrigins.length > 0) handlers.push(cors({ origin: [...corsOrigins] }));
-  return handlers;
+/** helmet's headers, for anything a browser may load. */
+export function browserHeaders(): RequestHandler {
+  return helmet();
+}
+
+/** CORS only for the configured origins; none by default, and then no handler at all. */
+export function corsFor({ corsOrigins = [] }: SecurityOptions): RequestHandler | null {
+  return corsOrigins.length > 0 ? cors({ origin: [...corsOrigins] }) : null;
 }

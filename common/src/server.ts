@@ -1,6 +1,5 @@
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
 import { describeBusFailure } from './busClient';
 import type { LogFollower } from './follower';
 import type { Lifecycle } from './health';
@@ -8,7 +7,8 @@ import type { Logger } from './logger';
 
 export interface StartOptions {
   name: string;
-  app: Express;
+  /** An Express app, or any request listener. */
+  app: RequestListener;
   port: number;
   host: string;
   lifecycle: Lifecycle;
@@ -39,9 +39,14 @@ async function replayUntilCaughtUp(follower: LogFollower, lifecycle: Lifecycle, 
   }
 }
 
-function listen(app: Express, port: number, host: string): Promise<Server> {
+function listen(app: RequestListener, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(server)));
+    const server = createServer(app);
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
   });
 }
 

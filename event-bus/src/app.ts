@@ -24,6 +24,7 @@ export function createApp(deps: BusDeps): Express {
     metrics: deps.metrics?.service,
     // Everything but the health checks is for the services only.
     busPaths: ['/events', '/subscribers', '/dead-letters'],
-    routers: [publishRoutes({ ...deps, metrics: deps.metrics?.bus }), readRoutes(deps), deadLetterRoutes(deps.hub)],
+    eventRouter: publishRoutes({ ...deps, metrics: deps.metrics?.bus }),
+    routers: [readRoutes(deps), deadLetterRoutes(deps.hub)],
   });
 }

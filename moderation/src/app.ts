@@ -16,13 +16,11 @@ export function createApp(deps: ModerationDeps): Express {
     logger: deps.logger,
     security: deps.security,
     busPaths: ['/events'],
-    routers: [
-      eventsRoute({
-        lifecycle: deps.lifecycle,
-        logger: deps.logger,
-        types: HANDLED_TYPES,
-        handle: (event, context) => handleEvent(deps.bus, event, context),
-      }),
-    ],
+    eventRouter: eventsRoute({
+      lifecycle: deps.lifecycle,
+      logger: deps.logger,
+      types: HANDLED_TYPES,
+      handle: (event, context) => handleEvent(deps.bus, event, context),
+    }),
   });
 }

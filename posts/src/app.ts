@@ -20,15 +20,15 @@ export function createApp(deps: PostsDeps): Express {
     logger: deps.logger,
     security: deps.security,
     busPaths: ['/events'],
+    eventRouter: eventsRoute({
+      lifecycle: deps.lifecycle,
+      logger: deps.logger,
+      types: HANDLED_TYPES,
+      handle: (event) => applyEvent(deps.store, event),
+      onDelivered: (seq) => deps.follower?.noteDelivered(seq),
+    }),
     routers: [
       postsRoutes(deps),
-      eventsRoute({
-        lifecycle: deps.lifecycle,
-        logger: deps.logger,
-        types: HANDLED_TYPES,
-        handle: (event) => applyEvent(deps.store, event),
-        onDelivered: (seq) => deps.follower?.noteDelivered(seq),
-      }),
     ],
   });
 }

@@ -19,15 +19,15 @@ export function createApp(deps: QueryDeps): Express {
     logger: deps.logger,
     security: deps.security,
     busPaths: ['/events'],
+    eventRouter: eventsRoute({
+      lifecycle: deps.lifecycle,
+      logger: deps.logger,
+      types: HANDLED_TYPES,
+      handle: (event) => applyEvent(deps.store, event, deps.logger),
+      onDelivered: (seq) => deps.follower?.noteDelivered(seq),
+    }),
     routers: [
       queryRoutes(deps.store, deps.lifecycle),
-      eventsRoute({
-        lifecycle: deps.lifecycle,
-        logger: deps.logger,
-        types: HANDLED_TYPES,
-        handle: (event) => applyEvent(deps.store, event, deps.logger),
-        onDelivered: (seq) => deps.follower?.noteDelivered(seq),
-      }),
     ],
   });
 }

@@ -86,6 +86,11 @@ export function publishRoutes(deps: { log: EventLog; lifecycle: Lifecycle; logge
       ]);
     }
     const receipts = stored.map(({ id, seq }) => ({ id, seq }));
+    // Publishes skip the per-request log line (see createServiceApp); this is their trace.
+    if (deps.logger.isLevelEnabled('info')) {
+      const requestIds = [...new Set(envelopes.flatMap((envelope) => (envelope.requestid ? [envelope.requestid] : [])))];
+      deps.logger.info({ seqs: receipts.map((receipt) => receipt.seq), types: envelopes.map((e) => e.type), requestIds }, 'events stored');
+    }
     // 201 when something new was stored; 200 when every event was already in the log.
     res.status(stored.every((s) => s.duplicate) ? 200 : 201).json(batch ? receipts : receipts[0]);
   });
