@@ -125,6 +125,32 @@ describe('moderation verdicts', () => {
     ]);
   });
 
+  it('when the bus asks for follow-ups in the answer, then CommentUpdated is answered, not published', async () => {
+    const { app, bus, postId } = await setUp();
+    const created = await request(app).post(`/posts/${postId}/comments`).send({ content: aComment() });
+    const [envelope] = delivered([commentVerdict('CommentModerated', { ...created.body, postId }, 'rejected')], 10);
+
+    const response = await request(app)
+      .post('/events')
+      .set('x-follow-ups', 'in-answer')
+      .send({ ...envelope, requestid: 'req-42' })
+      .expect(200);
+
+    expect(response.body).toMatchObject({ received: 1, handled: 1, ignored: 0 });
+    expect(response.body.publish).toMatchObject([
+      {
+        specversion: '1.0',
+        type: 'CommentUpdated',
+        id: derivedEventId('CommentUpdated', created.body.id),
+        source: bus.source,
+        requestid: 'req-42',
+        data: { ...created.body, postId, status: 'rejected' },
+      },
+    ]);
+    expect(bus.ofType('CommentUpdated')).toHaveLength(0);
+    expect((await request(app).get(`/posts/${postId}/comments`)).body).toEqual([{ ...created.body, status: 'rejected' }]);
+  });
+
   it('when a verdict is final, then a later different verdict does not change it', async () => {
     const { app, postId } = await setUp();
     const comment = commentCreated(postId);

@@ -13,6 +13,8 @@ export interface PublishReceipt {
 }
 
 export interface BusClient {
+  /** CloudEvents `source` of everything this client publishes, e.g. "/comments". */
+  readonly source: string;
   /** Resolves once the bus has durably stored the event; the same `id` is stored at most once. */
   /** `requestId`: the request that caused the event, carried on it as the `requestid` attribute. */
   publish(event: KnownEvent, id?: string, requestId?: string): Promise<PublishReceipt>;
@@ -78,6 +80,7 @@ interface QueuedPublish {
 const MAX_PUBLISH_BATCH = 500;
 
 class HttpBusClient implements BusClient {
+  readonly source: string;
   private readonly http: HttpTransport;
   private readonly retryDelayMs: number;
   private readonly unknownOutcomeMs: number;
@@ -85,6 +88,7 @@ class HttpBusClient implements BusClient {
   private sendScheduled = false;
 
   constructor(private readonly options: BusClientOptions) {
+    this.source = options.source;
     this.http = new HttpTransport(options.timeoutMs, { headers: busAuthHeaders(options.token) });
     this.retryDelayMs = options.retryDelayMs ?? 100;
     this.unknownOutcomeMs = options.unknownOutcomeMs ?? 10_000;

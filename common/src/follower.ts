@@ -45,8 +45,8 @@ export class LogFollower {
           const parsed = knownEventSchema.safeParse({ type: stored.type, data: stored.data });
           // The bus validates known types on publish, so a failure here means an older, looser log entry.
           if (parsed.success) {
-            const pending = this.handle(parsed.data, { id: stored.id, seq: stored.seq, live: false });
-            if (pending) await pending;
+            // Replaying publishes nothing (handlers return no follow-ups when not live).
+            this.handle(parsed.data, { id: stored.id, seq: stored.seq, live: false });
           }
         }
         this.applied = stored.seq;

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { receivedEventSchema, type ReceivedEvent } from './envelope';
+import type { BusClient } from './busClient';
+import { buildEnvelope, receivedEventSchema, type Envelope, type ReceivedEvent } from './envelope';
 import { AppError, detailsFromZod, type ErrorDetail } from './errors';
 import { isKnownEventType, knownEventSchema, type EventType, type KnownEvent } from './events';
 import type { Lifecycle } from './health';
@@ -16,11 +17,34 @@ export interface EventContext {
   requestId?: string;
 }
 
+/** An event a handler publishes in reaction to the one it was given; its id is derived from that one. */
+export interface FollowUp {
+  event: KnownEvent;
+  id: string;
+}
+
 /**
- * Applies one event. It must change state before it returns (synchronously, in delivery order); it may
- * return a promise for what it publishes in reaction, which the delivery waits for before its 2xx.
+ * Applies one event, synchronously, in delivery order, and returns the events to publish in reaction
+ * (none when replaying: `context.live` is false). The delivery is acknowledged only once they are stored.
  */
-export type EventHandler = (event: KnownEvent, context: EventContext) => void | Promise<void>;
+export type EventHandler = (event: KnownEvent, context: EventContext) => readonly FollowUp[] | void;
+
+/**
+ * Sent by the bus on its deliveries: "put the follow-up events in your answer and I will store them
+ * before I count the delivery as done". That saves the subscriber a publish request and its wait for
+ * the answer, and stores the follow-ups exactly when the delivery succeeds. Without the header (curl,
+ * an older bus) the receiver publishes them itself before answering.
+ */
+export const FOLLOW_UPS_HEADER = 'x-follow-ups';
+export const FOLLOW_UPS_IN_ANSWER = 'in-answer';
+
+/** The answer to a delivery; `publish` only when the bus asked for follow-ups in the answer. */
+export interface DeliveryAnswer {
+  received: number;
+  handled: number;
+  ignored: number;
+  publish?: Envelope[];
+}
 
 /** A delivered known event: its contract plus the envelope fields a handler may use. */
 const knownDeliverySchema = z.intersection(
@@ -63,13 +87,15 @@ export interface EventsRouteOptions {
   logger: Logger;
   /** Told about each delivered position, so later catch-ups start after it. */
   onDelivered?: (seq: number) => void;
+  /** Where follow-ups go when the bus did not ask for them in the answer; needed if `handle` returns any. */
+  bus?: BusClient;
 }
 
 /**
  * `POST /events`: one event or an ordered batch. Answers 503 until the service has replayed the log,
  * so the bus keeps the delivery and retries rather than having it applied ahead of older events.
  */
-export function eventsRoute({ lifecycle, handle, types, logger, onDelivered }: EventsRouteOptions): Router {
+export function eventsRoute({ lifecycle, handle, types, logger, onDelivered, bus }: EventsRouteOptions): Router {
   const router = Router();
   // The bus asks this before delivering, so it can skip the events this service would ignore.
   router.get('/events', (_req, res) => {
@@ -80,26 +106,34 @@ export function eventsRoute({ lifecycle, handle, types, logger, onDelivered }: E
       throw new AppError(503, 'not ready: still replaying the event log or shutting down');
     }
     const items = parseDelivery(req.body);
-    // Handlers change state synchronously, in order; what they then publish is awaited together, so a
-    // batch of comments is moderated with one round of publishes, not one after another.
-    const followUps: Promise<void>[] = [];
+    // Handlers change state synchronously, in order; their follow-ups are stored together, so a batch of
+    // comments is moderated with one write to the log, not one after another.
+    const followUps: { followUp: FollowUp; requestId?: string }[] = [];
     let handled = 0;
     for (const { event, received } of items) {
       if (event) {
         const context = { id: received.id, seq: received.seq, live: true, requestId: received.requestid };
-        const followUp = handle(event, context);
-        if (followUp) followUps.push(followUp);
+        for (const followUp of handle(event, context) ?? []) followUps.push({ followUp, requestId: received.requestid });
         handled += 1;
         logger.info({ eventId: received.id, seq: received.seq, type: received.type, requestId: received.requestid }, 'event handled');
       } else {
         logger.debug({ type: received.type, seq: received.seq }, 'ignored unknown event type');
       }
     }
-    // Acknowledged only when every follow-up is stored; if one fails, the bus redelivers the batch.
-    await Promise.all(followUps);
+    const answer: DeliveryAnswer = { received: items.length, handled, ignored: items.length - handled };
+    if (followUps.length > 0) {
+      if (!bus) throw new Error('an event handler returned follow-up events but the events route was given no bus');
+      if (req.get(FOLLOW_UPS_HEADER) === FOLLOW_UPS_IN_ANSWER) {
+        const now = new Date();
+        answer.publish = followUps.map(({ followUp, requestId }) => buildEnvelope(followUp.event, bus.source, followUp.id, now, requestId));
+      } else {
+        // Acknowledged only when every follow-up is stored; if one fails, the bus redelivers the batch.
+        await Promise.all(followUps.map(({ followUp, requestId }) => bus.publish(followUp.event, followUp.id, requestId)));
+      }
+    }
     const lastSeq = items[items.length - 1]?.received.seq;
     if (lastSeq !== undefined) onDelivered?.(lastSeq);
-    res.json({ received: items.length, handled, ignored: items.length - handled });
+    res.json(answer);
   });
   return router;
 }

@@ -53,12 +53,13 @@ export class BusMetrics implements DeliveryObserver {
     gauge('bus_subscriber_lag', 'Events in the log after the subscriber position', (s) => s.lag);
   }
 
-  stored(events: number, publishSeconds: number): void {
-    this.eventsStored.inc(events);
+  published(publishSeconds: number): void {
     this.publishSeconds.observe(publishSeconds);
   }
 
+  /** Every commit, whether its events came in a publish or in a delivery's answer. */
   committed(events: number, commitSeconds: number): void {
+    this.eventsStored.inc(events);
     this.commitSeconds.observe(commitSeconds);
     this.commitEvents.observe(events);
   }

@@ -361,6 +361,61 @@ describe('delivery', () => {
     await everything.close();
   });
 
+  it('when a subscriber answers with follow-up events, then the bus stores them before counting the delivery, and the others get them', async () => {
+    const reacting = await startSubscriber({
+      types: ['PostCreated'],
+      answer: (batch) => ({
+        publish: batch.map((event) => ({ ...cloudEvent({ type: 'PostNoticed', data: { post: event.id } }), id: `noticed-${event.id}`, source: '/reacting' })),
+      }),
+    });
+    const watcher = await startSubscriber();
+    const { app, hub } = openBus({ subscribers: [reacting.url, watcher.url] });
+
+    const posted = await request(app).post('/events').send(cloudEvent({ id: 'post-1' }));
+
+    await waitFor('the original and its follow-up at the watcher', () => watcher.received.length === 2);
+    expect(reacting.followUpHeaders).toEqual(['in-answer']);
+    expect(watcher.received.map((e) => [e.seq, e.type, e.id])).toEqual([
+      [posted.body.seq, 'PostCreated', 'post-1'],
+      [posted.body.seq + 1, 'PostNoticed', 'noticed-post-1'],
+    ]);
+    const log = (await request(app).get('/events')).body as { source: string; data: unknown }[];
+    expect(log[1]).toMatchObject({ source: '/reacting', data: { post: 'post-1' } });
+    expect(hub.status()[0]).toMatchObject({ position: 2, consecutiveFailures: 0 });
+    await reacting.close();
+    await watcher.close();
+  });
+
+  it('when redeliveries answer with the same follow-up id, then it is stored once', async () => {
+    const reacting = await startSubscriber({
+      answer: () => ({ publish: [{ type: 'Tally', id: 'tally-once', source: '/reacting', data: {} }] }),
+      types: ['PostCreated'],
+    });
+    const { app } = openBus({ subscribers: [reacting.url], batchSize: 1 });
+
+    for (let i = 0; i < 3; i += 1) await request(app).post('/events').send(cloudEvent());
+
+    await waitFor('three deliveries', () => reacting.received.length === 3);
+    await waitFor('the bus to go past them', async () => (await request(app).get('/subscribers')).body[0]?.position === 4);
+    const log = (await request(app).get('/events')).body as { type: string }[];
+    // Where the Tally lands among the posts depends on timing; that it is there once does not.
+    expect(log.map((event) => event.type).sort()).toEqual(['PostCreated', 'PostCreated', 'PostCreated', 'Tally']);
+    await reacting.close();
+  });
+
+  it('when the follow-ups in an answer are invalid, then nothing is stored and the event is refused until it is parked', async () => {
+    const broken = await startSubscriber({ answer: () => ({ publish: [{ type: 'CommentCreated', data: { id: 'no post id' } }] }) });
+    const { app, hub } = openBus({ subscribers: [broken.url] });
+
+    await request(app).post('/events').send(cloudEvent());
+
+    await waitFor('the event parked', () => hub.deadLetters().length === 1, { timeoutMs: 10_000 });
+    expect(broken.deliveries).toBeGreaterThan(1);
+    expect(hub.status()[0]!.lastError).toMatch(/follow-up events the bus does not accept/);
+    expect((await request(app).get('/events')).body).toHaveLength(1);
+    await broken.close();
+  });
+
   it('when a subscriber is added to a bus with history, then it gets the whole log from the start', async () => {
     const first = openBus();
     await request(first.app).post('/events').send(commentCreated('p1'));

@@ -20,7 +20,8 @@ export function createApp(deps: ModerationDeps): Express {
       lifecycle: deps.lifecycle,
       logger: deps.logger,
       types: HANDLED_TYPES,
-      handle: (event, context) => handleEvent(deps.bus, event, context),
+      handle: handleEvent,
+      bus: deps.bus,
     }),
   });
 }

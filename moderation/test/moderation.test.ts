@@ -42,6 +42,25 @@ describe('POST /events', () => {
     ]);
   });
 
+  it('when the bus asks for follow-ups in the answer, then the verdicts of a batch are answered in order and nothing is published', async () => {
+    const { app, bus } = setUp();
+    const kind = commentCreated('post-1');
+    const orange = commentCreated('post-1', { content: anOrangeComment() });
+
+    const response = await request(app)
+      .post('/events')
+      .set('x-follow-ups', 'in-answer')
+      .send(delivered([kind, postCreated(), orange]))
+      .expect(200);
+
+    expect(response.body).toMatchObject({ received: 3, handled: 3, ignored: 0 });
+    expect(response.body.publish).toMatchObject([
+      { type: 'CommentModerated', source: '/moderation', id: derivedEventId('CommentModerated', kind.data.id), data: { status: 'approved' } },
+      { type: 'CommentModerated', source: '/moderation', id: derivedEventId('CommentModerated', orange.data.id), data: { status: 'rejected' } },
+    ]);
+    expect(bus.events).toHaveLength(0);
+  });
+
   it('when the same CommentCreated is delivered three times, then only one verdict is stored', async () => {
     const { app, bus } = setUp();
     const [envelope] = delivered([commentCreated('post-1')]);

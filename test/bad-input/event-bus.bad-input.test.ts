@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { MAX_ID_LENGTH, MAX_JSON_DEPTH } from '@blog/common';
 import { createBus, type Bus } from '../../event-bus/src/bus';
 import { configSchema } from '../../event-bus/src/config';
-import { MAX_PUBLISH_BATCH } from '../../event-bus/src/routes/publishRoutes';
+import { MAX_PUBLISH_BATCH } from '../../event-bus/src/publishing';
 import { postCreated } from '../support/factories';
 import { silentLogger } from '../support/silentLogger';
 import { makeTempDir, removeTempDirs } from '../support/tempDirs';

@@ -16,7 +16,7 @@ export class MemoryBus implements BusClient {
   readonly events: StoredEvent[] = [];
   reachable = true;
 
-  constructor(private readonly source = '/test') {}
+  constructor(readonly source = '/test') {}
 
   async publish(event: KnownEvent, id: string = randomUUID()): Promise<PublishReceipt> {
     if (!this.reachable) throw new BusUnavailableError('bus unreachable (test)');

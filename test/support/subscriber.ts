@@ -17,12 +17,15 @@ export interface SubscriberOptions {
   types?: string[];
   /** A poison event: any delivery containing an event this picks is answered 500, every time. */
   refuses?: (event: RecordedEvent) => boolean;
+  /** The body of its 2xx answer to a delivery (default `{ok: true}`), e.g. follow-up events to publish. */
+  answer?: (batch: RecordedEvent[]) => unknown;
 }
 
 /** A subscriber on a loopback port that records every event it acknowledges, and the headers it was sent. */
-export async function startSubscriber({ failures = 0, failStatus = 500, types, refuses }: SubscriberOptions = {}) {
+export async function startSubscriber({ failures = 0, failStatus = 500, types, refuses, answer = () => ({ ok: true }) }: SubscriberOptions = {}) {
   const received: RecordedEvent[] = [];
   const authorizations: (string | undefined)[] = [];
+  const followUpHeaders: (string | undefined)[] = [];
   let deliveries = 0;
   let failuresLeft = failures;
   let refusing = refuses;
@@ -33,6 +36,7 @@ export async function startSubscriber({ failures = 0, failStatus = 500, types, r
   app.post('/events', (req, res) => {
     deliveries += 1;
     authorizations.push(req.headers.authorization);
+    followUpHeaders.push(req.get('x-follow-ups'));
     if (failuresLeft > 0) {
       failuresLeft -= 1;
       res.status(failStatus).json({ error: 'failing on purpose' });
@@ -44,7 +48,7 @@ export async function startSubscriber({ failures = 0, failStatus = 500, types, r
       return;
     }
     received.push(...batch);
-    res.json({ ok: true });
+    res.json(answer(batch));
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -54,6 +58,7 @@ export async function startSubscriber({ failures = 0, failStatus = 500, types, r
     url: `http://127.0.0.1:${port}/events`,
     received,
     authorizations,
+    followUpHeaders,
     /** The handler is fixed: it stops refusing. */
     stopRefusing() {
       refusing = undefined;

@@ -1,4 +1,4 @@
-import { assertNever, derivedEventId, type BusClient, type EventContext, type EventType, type KnownEvent } from '@blog/common';
+import { assertNever, derivedEventId, type EventContext, type EventType, type FollowUp, type KnownEvent } from '@blog/common';
 import type { CommentStore } from '../store/commentStore';
 
 /** The events comments acts on; the rest are ignored below. */
@@ -25,20 +25,13 @@ export function applyEvent(store: CommentStore, event: KnownEvent): void {
 
 /**
  * A delivered verdict is applied and announced as CommentUpdated. The announcement is made on every
- * delivery, not only the first: if we crashed after applying but before publishing, the redelivery
- * publishes it, and its derived id keeps the bus from storing it twice.
+ * delivery, not only the first: if we crashed after applying but before it was stored, the redelivery
+ * makes it again, and its derived id keeps the bus from storing it twice.
  */
-export async function handleEvent(
-  deps: { store: CommentStore; bus: BusClient },
-  event: KnownEvent,
-  context: EventContext,
-): Promise<void> {
-  applyEvent(deps.store, event);
+export function handleEvent(store: CommentStore, event: KnownEvent, context: EventContext): FollowUp[] {
+  applyEvent(store, event);
   if (context.live && event.type === 'CommentModerated' && event.data.status !== 'pending') {
-    await deps.bus.publish(
-      { type: 'CommentUpdated', data: { ...event.data } },
-      derivedEventId('CommentUpdated', event.data.id),
-      context.requestId,
-    );
+    return [{ event: { type: 'CommentUpdated', data: { ...event.data } }, id: derivedEventId('CommentUpdated', event.data.id) }];
   }
+  return [];
 }

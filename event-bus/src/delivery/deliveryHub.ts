@@ -1,4 +1,4 @@
-import { HttpTransport, busAuthHeaders, type Logger } from '@blog/common';
+import { FOLLOW_UPS_HEADER, FOLLOW_UPS_IN_ANSWER, HttpTransport, busAuthHeaders, type Logger } from '@blog/common';
 import type { DeliveryObserver } from '../busMetrics';
 import type { DeadLetter, EventLog } from '../store/eventLog';
 import { SubscriberDelivery, type DeliveryOptions, type SubscriberStatus } from './subscriberDelivery';
@@ -24,7 +24,9 @@ export class DeliveryHub {
   ) {
     const positions = log.loadPositions();
     const parked = log.loadDeadLetters();
-    this.http = new HttpTransport(options.timeoutMs, { headers: busAuthHeaders(busToken) });
+    this.http = new HttpTransport(options.timeoutMs, {
+      headers: { ...busAuthHeaders(busToken), [FOLLOW_UPS_HEADER]: FOLLOW_UPS_IN_ANSWER },
+    });
     this.deliveries = subscribers.map(
       (url) =>
         new SubscriberDelivery(

@@ -1,6 +1,7 @@
 import { describeHttpFailure, isSuccess, type HttpTransport, type Logger } from '@blog/common';
 import { z } from 'zod';
 import type { DeliveryObserver } from '../busMetrics';
+import { logStored, toEnvelopes } from '../publishing';
 import type { DeadLetter, EventLog, LogRow } from '../store/eventLog';
 import { backoffDelay } from './backoff';
 
@@ -264,7 +265,7 @@ export class SubscriberDelivery {
     if (this.failures > 0 || this.refusals > 0) this.observer?.retried(this.url);
     try {
       const answer = await this.http.send('POST', this.url, body, this.inFlight.signal);
-      if (isSuccess(answer.status)) return 'delivered';
+      if (isSuccess(answer.status)) return await this.storeFollowUps(answer.text);
       this.recordFailure(`answered ${answer.status}`);
       return NOT_ABOUT_THE_EVENT.has(answer.status) ? 'unreachable' : 'refused';
     } catch (error) {
@@ -272,6 +273,30 @@ export class SubscriberDelivery {
       return 'unreachable';
     } finally {
       this.inFlight = null;
+    }
+  }
+
+  /**
+   * The events the subscriber published in reaction, carried in its answer (see FOLLOW_UPS_HEADER): the
+   * delivery counts as done only once they are stored. If they cannot be stored, the delivery is made
+   * again later; the subscriber derives the same ids, so nothing is stored twice.
+   */
+  private async storeFollowUps(answerText: string): Promise<Outcome> {
+    const publish = (safeJson(answerText) as { publish?: unknown } | null)?.publish;
+    if (publish === undefined || (Array.isArray(publish) && publish.length === 0)) return 'delivered';
+    let envelopes;
+    try {
+      envelopes = toEnvelopes(publish, new Date());
+    } catch (error) {
+      this.recordFailure(`its answer carried follow-up events the bus does not accept (${describeHttpFailure(error)})`);
+      return 'refused';
+    }
+    try {
+      logStored(this.logger, envelopes, await this.log.append(envelopes));
+      return 'delivered';
+    } catch (error) {
+      this.recordFailure(`could not store its follow-up events (${describeHttpFailure(error)})`);
+      return 'unreachable';
     }
   }
 

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AppError,
+  CLOUDEVENTS_VERSION,
+  JSON_CONTENT_TYPE,
+  detailsFromZod,
+  isKnownEventType,
+  knownEventSchema,
+  publishRequestSchema,
+  type Envelope,
+  type ErrorDetail,
+  type Logger,
+} from '@blog/common';
+import { z } from 'zod';
+import type { AppendResult } from './store/eventLog';
+
+/** Most events one publish (a request, or a delivery's follow-ups) may carry. */
+export const MAX_PUBLISH_BATCH = 1000;
+
+/** Who published a bare course-style `{type, data}`: the CloudEvents source the bus fills in. */
+export const ANONYMOUS_SOURCE = '/anonymous';
+
+function toEnvelope(body: unknown, now: Date): Envelope {
+  const request = publishRequestSchema.parse(body);
+  let data = request.data;
+  if (isKnownEventType(request.type)) {
+    // The bus knows the contracts, so a malformed known event never reaches a subscriber.
+    data = knownEventSchema.parse({ type: request.type, data }).data;
+  }
+  return {
+    specversion: CLOUDEVENTS_VERSION,
+    id: request.id ?? randomUUID(),
+    source: request.source ?? ANONYMOUS_SOURCE,
+    type: request.type,
+    time: request.time ?? now.toISOString(),
+    datacontenttype: JSON_CONTENT_TYPE,
+    ...(request.requestid ? { requestid: request.requestid } : {}),
+    data,
+  };
+}
+
+/**
+ * One event, or an array of events stored together in order (all or none). Every event is checked before
+ * any is stored, and the 400 names each problem with the event's index.
+ */
+export function toEnvelopes(body: unknown, now: Date): Envelope[] {
+  const items = Array.isArray(body) ? body : [body];
+  if (items.length === 0 || items.length > MAX_PUBLISH_BATCH) {
+    throw new AppError(400, 'invalid event batch', [{ message: `a batch holds 1 to ${MAX_PUBLISH_BATCH} events` }]);
+  }
+  const details: ErrorDetail[] = [];
+  const envelopes = items.map((item, index) => {
+    try {
+      return toEnvelope(item, now);
+    } catch (error) {
+      if (!(error instanceof z.ZodError)) throw error;
+      const prefix = Array.isArray(body) ? `${index}.` : '';
+      details.push(...detailsFromZod(error).map((d) => ({ ...d, path: prefix + d.path })));
+      return null;
+    }
+  });
+  if (details.length > 0) throw new AppError(400, Array.isArray(body) ? 'invalid event batch' : 'invalid event', details);
+  return envelopes as Envelope[];
+}
+
+/** The trace of a publish: what was stored, at which positions, for which requests. */
+export function logStored(logger: Logger, envelopes: Envelope[], stored: AppendResult[]): void {
+  if (!logger.isLevelEnabled('info')) return;
+  const requestIds = [...new Set(envelopes.flatMap((envelope) => (envelope.requestid ? [envelope.requestid] : [])))];
+  logger.info({ seqs: stored.map((result) => result.seq), types: envelopes.map((envelope) => envelope.type), requestIds }, 'events stored');
+}
