@@ -23,8 +23,12 @@ export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/scripts/containers/containers.con
 base=docker.io/library/node:20-bookworm-slim
 made_base=false
 if ! podman --runtime runc image exists "$base"; then
+  started=$SECONDS
   bash scripts/containers/make-base-image.sh
   made_base=true
+  # The test adds it to artifacts/containers-timings.json.
+  export CONTAINER_BASE_IMAGE_SECONDS=$((SECONDS - started))
+  echo "==> made the base image in ${CONTAINER_BASE_IMAGE_SECONDS} s"
 fi
 cleanup() {
   if [[ "$made_base" == true ]]; then podman --runtime runc rmi -f "$base" >/dev/null 2>&1 || true; fi

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { commentsInView, createComment, createPost, expectedStatus, queryView } from '../support/blogApi';
 import { ROOT, loadManifests, resolveTargetPort, secretValue, serviceOfImage, type Workload } from '../support/manifests';
 import { WITHOUT_BUS_TOKEN } from '../support/k8sWiring';
-import { containerName, playSecrets, podman, writeKubePlayFile } from '../support/podman';
+import { containerName, playSecrets, podman, podmanAsync, writeKubePlayFile } from '../support/podman';
 import { waitFor } from '../support/waitFor';
 
 jest.setTimeout(20 * 60_000);
@@ -100,25 +100,56 @@ function play(workload: Workload): void {
   podman(['kube', 'play', '--replace', file]);
 }
 
-beforeAll(async () => {
-  fs.mkdirSync(artifacts, { recursive: true });
-  for (const workload of manifests.workloads) {
-    const image = imageOf(workload);
+/**
+ * How many images build at once (CONTAINER_BUILD_JOBS, default 2: this project's machines have 2 cores).
+ * The bus goes first: its image compiles SQLite from source, by far the longest build, and the others build
+ * beside it. Their Dockerfiles share the dev-dependency install and common/'s compile (the same steps, so
+ * the builder reuses the layers), which the first of them pays for.
+ */
+const BUILD_JOBS = Math.max(1, Number(process.env.CONTAINER_BUILD_JOBS ?? 2) || 1);
+/** Wall-clock seconds of each phase of this tier, written to artifacts/containers-timings.json. */
+const phases: Record<string, number> = {};
+const since = (started: number) => Math.round((performance.now() - started) / 100) / 10;
+let testsStarted = 0;
+
+async function buildImages(): Promise<void> {
+  const queue = [bus, ...deployments].map(imageOf);
+  const build = async (image: ReturnType<typeof imageOf>) => {
     const started = performance.now();
-    podman(['build', '--pull=never', '--network', 'host', '-f', `${image.folder}/Dockerfile`, '-t', image.name, '.'], {
+    made.images.push(image.name);
+    await podmanAsync(['build', '--pull=never', '--network', 'host', '-f', `${image.folder}/Dockerfile`, '-t', image.name, '.'], {
       logFile: path.join(artifacts, `build-${image.folder}.log`),
     });
-    made.images.push(image.name);
-    seconds[image.folder] = Math.round((performance.now() - started) / 100) / 10;
-    sizes[image.folder] = Number(podman(['image', 'inspect', '--format', '{{.Size}}', image.name]).stdout.trim());
-  }
+    seconds[image.folder] = since(started);
+  };
+  // After a failed build no other starts, and the ones under way finish before the failure is reported (so
+  // that afterAll removes every image this run made).
+  const failures: unknown[] = [];
+  const worker = async () => {
+    for (let image = queue.shift(); image && failures.length === 0; image = queue.shift()) {
+      await build(image).catch((error: unknown) => failures.push(error));
+    }
+  };
+  await Promise.all(Array.from({ length: BUILD_JOBS }, worker));
+  if (failures.length > 0) throw failures[0];
+  const names = manifests.workloads.map((w) => imageOf(w));
+  const bytes = podman(['image', 'inspect', '--format', '{{.Size}}', ...names.map((i) => i.name)]).stdout.trim().split('\n');
+  names.forEach((image, i) => (sizes[image.folder] = Number(bytes[i])));
+}
+
+beforeAll(async () => {
+  fs.mkdirSync(artifacts, { recursive: true });
+  let started = performance.now();
+  await buildImages();
+  phases.buildImages = since(started);
   fs.writeFileSync(path.join(artifacts, 'image-sizes.json'), JSON.stringify({ bytes: sizes, buildSeconds: seconds }, null, 2));
   console.log(
     Object.entries(sizes)
       .map(([name, bytes]) => `${name}: ${(bytes / 1e6).toFixed(0)} MB (built in ${seconds[name]} s)`)
-      .join('\n'),
+      .join('\n') + `\nall ${Object.keys(sizes).length} built in ${phases.buildImages} s, ${BUILD_JOBS} at a time`,
   );
 
+  started = performance.now();
   // The PersistentVolumeClaim: a named volume. podman fills it from the image's /data (mode 1777), so the
   // pod's uid can write to it, as fsGroup makes a PVC writable in Kubernetes.
   podman(['volume', 'create', BUS_VOLUME]);
@@ -130,19 +161,36 @@ beforeAll(async () => {
   await waitUntilReady(bus);
   for (const workload of deployments) play(workload);
   for (const workload of deployments) await waitUntilReady(workload);
+  phases.startPods = since(started);
+  testsStarted = performance.now();
 });
 
-afterAll(() => {
+afterAll(async () => {
+  if (testsStarted) phases.tests = since(testsStarted);
+  const started = performance.now();
   removeServiceHosts();
-  for (const file of made.yamls.reverse()) podman(['kube', 'down', file], { check: false });
+  // All pods at once (each takes a few seconds to stop: SIGTERM, then the services close their connections),
+  // and meanwhile the layers of the images' build stages, which nothing uses or names, are removed.
+  await Promise.all([
+    ...made.yamls.map((file) => podmanAsync(['kube', 'down', file], { check: false })),
+    podmanAsync(['image', 'prune', '-f'], { check: false }),
+  ]);
   if (made.volume) podman(['volume', 'rm', '-f', BUS_VOLUME], { check: false });
   for (const secret of made.secrets) podman(['secret', 'rm', secret], { check: false });
-  for (const image of made.images) podman(['rmi', '-f', image], { check: false });
+  if (made.images.length > 0) podman(['rmi', '-f', ...made.images], { check: false });
   // kube play's infra image, made by this run's pods.
   const pause = podman(['images', '--filter', 'reference=localhost/podman-pause', '-q'], { check: false }).stdout.trim();
   if (pause) podman(['rmi', '-f', ...pause.split('\n')], { check: false });
   podman(['image', 'prune', '-f'], { check: false });
   fs.rmSync(workDir, { recursive: true, force: true });
+  phases.cleanUp = since(started);
+  // scripts/containers/test-containers.sh says how long the stand-in base image took, when it had to make it.
+  const baseImage = Number(process.env.CONTAINER_BASE_IMAGE_SECONDS) || undefined;
+  fs.writeFileSync(
+    path.join(artifacts, 'containers-timings.json'),
+    JSON.stringify({ buildJobs: BUILD_JOBS, phases: { baseImage, ...phases }, buildSeconds: seconds }, null, 2),
+  );
+  console.log(`container tier phases (s): ${JSON.stringify(phases)}`);
 });
 
 describe('the manifests', () => {

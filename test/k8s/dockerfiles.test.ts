@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { DockerfileParser, type From } from 'dockerfile-ast';
 import { dockerfilePath, readDockerfile } from '../support/dockerfiles';
 import { ROOT } from '../support/manifests';
 import { makeTempDir, removeTempDirs } from '../support/tempDirs';
@@ -52,6 +53,50 @@ describe.each(SERVICES)('%s/Dockerfile', (service) => {
     expect(facts.runtime.workdir).toBe('/app');
     const dockerfile = fs.readFileSync(dockerfilePath(service), 'utf8');
     expect(dockerfile).toContain(`--omit=dev --workspace @blog/${service}`);
+  });
+});
+
+/**
+ * The instructions of one named stage of a service's Dockerfile, each as one line with its whitespace
+ * collapsed (a RUN continued over several lines reads as one), from its FROM down to and including the
+ * first instruction that `until` matches (to the end of the stage when none does).
+ */
+function stageInstructions(service: string, stage: string, until?: RegExp): string[] {
+  const dockerfile = DockerfileParser.parse(fs.readFileSync(dockerfilePath(service), 'utf8'));
+  const lines: string[] = [];
+  let inStage = false;
+  for (const instruction of dockerfile.getInstructions()) {
+    const keyword = instruction.getKeyword();
+    if (keyword === 'FROM') {
+      if (inStage) break;
+      inStage = (instruction as From).getBuildStage() === stage;
+    }
+    if (!inStage) continue;
+    const line = `${keyword} ${(instruction.getArgumentsContent() ?? '').replace(/\\\r?\n/g, ' ').replace(/\s+/g, ' ').trim()}`;
+    lines.push(line);
+    if (until?.test(line)) break;
+  }
+  return lines;
+}
+
+describe('the build stage', () => {
+  // Identical steps over the same files are built once and reused by the builder (docker, podman), so
+  // building all six images installs the dev dependencies and compiles common/ once instead of six times
+  // (most of what keeps npm run test:containers, which builds them all, short).
+  const shared = (service: string) => stageInstructions(service, 'build', /^RUN npx tsc -b common$/);
+
+  it('is the same in every Dockerfile down to compiling common/', () => {
+    const first = shared(SERVICES[0]!);
+    expect(first.at(-1)).toBe('RUN npx tsc -b common');
+    for (const service of SERVICES.slice(1)) expect({ service, steps: shared(service) }).toEqual({ service, steps: first });
+  });
+
+  it('installs the dev dependencies of every image it is shared by, from their own package files', () => {
+    const steps = shared(SERVICES[0]!);
+    for (const workspace of ['common', ...SERVICES]) {
+      expect(steps).toContain(`COPY ${workspace}/package.json ${workspace}/`);
+      expect(steps.find((step) => step.startsWith('RUN npm ci'))).toMatch(new RegExp(`--workspace @blog/${workspace}( |$)`));
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -19,6 +19,46 @@ export function podman(args: string[], { check = true, logFile }: { check?: bool
     throw new Error(`podman ${args.join(' ')} failed (${run.status}):\n${run.stderr.slice(-2000)}`);
   }
   return run;
+}
+
+/**
+ * Runs podman without blocking, so that several commands (the image builds) can run side by side. With
+ * `logFile`, the output goes there as it comes, each line stamped with the seconds since the start (so a
+ * build log shows how long every step took).
+ */
+export function podmanAsync(args: string[], { check = true, logFile }: { check?: boolean; logFile?: string } = {}): Promise<Run> {
+  const started = Date.now();
+  const log = logFile ? fs.createWriteStream(logFile) : undefined;
+  log?.write(`$ podman ${args.join(' ')}\n`);
+  const stamp = () => `[${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] `;
+  return new Promise((resolve, reject) => {
+    const child = spawn('podman', ['--runtime', 'runc', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const output = { stdout: '', stderr: '' };
+    for (const stream of ['stdout', 'stderr'] as const) {
+      let partial = '';
+      child[stream].setEncoding('utf8');
+      child[stream].on('data', (chunk: string) => {
+        output[stream] += chunk;
+        if (!log) return;
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop()!;
+        for (const line of lines) log.write(stamp() + line + '\n');
+      });
+      child[stream].on('end', () => {
+        if (partial) log?.write(stamp() + partial + '\n');
+      });
+    }
+    child.on('error', reject);
+    child.on('close', (status) => {
+      const done = () => {
+        const run = { status, ...output };
+        if (status === 0 || !check) resolve(run);
+        else reject(new Error(`podman ${args.join(' ')} failed (${status})${logFile ? `, log in ${logFile}` : ''}:\n${(output.stdout + output.stderr).slice(-2000)}`));
+      };
+      if (log) log.end(`${stamp()}exit ${status}\n`, done);
+      else done();
+    });
+  });
 }
 
 /**
