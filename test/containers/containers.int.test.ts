@@ -251,7 +251,13 @@ describe('the containers, run as the manifests say', () => {
     await settled();
 
     podman(['kill', '--signal', 'KILL', containerName(bus)]);
-    podman(['start', containerName(bus)]);
+    // podman refuses to start a container it has not finished marking as exited ("container state
+    // improper"), which happened once in CI: wait for the exit, and give the start a few tries.
+    podman(['wait', containerName(bus)], { check: false });
+    await waitFor('the killed bus container to start again', () => podman(['start', containerName(bus)], { check: false }).status === 0, {
+      timeoutMs: 15_000,
+      intervalMs: 500,
+    });
     await waitUntilReady(bus);
     for (const content of ['After the crash', 'orange after the crash']) await comment(content);
     await settled();
