@@ -80,7 +80,6 @@ interface QueuedPublish {
 const MAX_PUBLISH_BATCH = 500;
 
 class HttpBusClient implements BusClient {
-  readonly source: string;
   private readonly http: HttpTransport;
   private readonly retryDelayMs: number;
   private readonly unknownOutcomeMs: number;
@@ -88,10 +87,13 @@ class HttpBusClient implements BusClient {
   private sendScheduled = false;
 
   constructor(private readonly options: BusClientOptions) {
-    this.source = options.source;
     this.http = new HttpTransport(options.timeoutMs, { headers: busAuthHeaders(options.token) });
     this.retryDelayMs = options.retryDelayMs ?? 100;
     this.unknownOutcomeMs = options.unknownOutcomeMs ?? 10_000;
+  }
+
+  get source(): string {
+    return this.options.source;
   }
 
   /**
@@ -100,7 +102,7 @@ class HttpBusClient implements BusClient {
    */
   publish(event: KnownEvent, id: string = randomUUID(), requestId?: string): Promise<PublishReceipt> {
     // The id is fixed before the first attempt, so a retry of a publish that did land is deduplicated.
-    const envelope = buildEnvelope(event, this.options.source, id, new Date(), requestId);
+    const envelope = buildEnvelope(event, this.source, id, new Date(), requestId);
     return new Promise((resolve, reject) => {
       this.queue.push({ envelope, resolve, reject });
       if (!this.sendScheduled) {
