@@ -1,5 +1,6 @@
 import { createServiceApp, type Lifecycle, type Logger, type SecurityOptions } from '@blog/common';
-import { Router, type Express } from 'express';
+import { Router } from 'express';
+import type { RequestListener } from 'node:http';
 import { ApiProxy, type Upstream } from './proxy';
 import { staticRoutes } from './staticFiles';
 
@@ -24,7 +25,7 @@ export function apiRoutes({ proxy, upstreams }: Pick<ClientDeps, 'proxy' | 'upst
   return router;
 }
 
-export function createApp(deps: ClientDeps): Express {
+export function createApp(deps: ClientDeps): RequestListener {
   return createServiceApp({
     lifecycle: deps.lifecycle,
     logger: deps.logger,

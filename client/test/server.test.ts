@@ -259,7 +259,7 @@ describe('the live update stream', () => {
       res.write(': connected\n\n');
       streamToPage = res;
     };
-    const server = app.listen(0, '127.0.0.1');
+    const server = http.createServer(app).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     try {
       const { res, text } = await openStream((server.address() as AddressInfo).port);

@@ -1,5 +1,5 @@
-import { createServiceApp, eventsRoute, type BusClient, type Lifecycle, type LogFollower, type Logger, type SecurityOptions } from '@blog/common';
-import type { Express } from 'express';
+import { createServiceApp, eventsEndpoint, type BusClient, type Lifecycle, type LogFollower, type Logger, type SecurityOptions } from '@blog/common';
+import type { RequestListener } from 'node:http';
 import { HANDLED_TYPES, handleEvent } from './domain/handleEvent';
 import { commentsRoutes } from './routes/commentsRoutes';
 import type { CommentStore } from './store/commentStore';
@@ -14,13 +14,13 @@ export interface CommentsDeps {
   security?: SecurityOptions;
 }
 
-export function createApp(deps: CommentsDeps): Express {
+export function createApp(deps: CommentsDeps): RequestListener {
   return createServiceApp({
     lifecycle: deps.lifecycle,
     logger: deps.logger,
     security: deps.security,
     busPaths: ['/events'],
-    eventRouter: eventsRoute({
+    events: eventsEndpoint({
       lifecycle: deps.lifecycle,
       logger: deps.logger,
       types: HANDLED_TYPES,

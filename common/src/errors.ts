@@ -76,24 +76,19 @@ function clientErrorOf(err: unknown): { status: number; error: string } | undefi
   return { status, error: 'bad request' };
 }
 
+/** The status and JSON body for an error that is the client's doing (or a known refusal); undefined for a bug. */
+export function knownErrorAnswer(err: unknown): { status: number; body: { error: string; details: ErrorDetail[] } } | undefined {
+  if (err instanceof AppError) return { status: err.status, body: { error: err.message, details: err.details } };
+  if (err instanceof z.ZodError) return { status: 400, body: { error: 'invalid request', details: detailsFromZod(err) } };
+  const known = isBodyParserError(err) ? BODY_PARSER_ERRORS[err.type] : clientErrorOf(err);
+  return known ? { status: known.status, body: { error: known.error, details: [] } } : undefined;
+}
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    if (err instanceof AppError) {
-      res.status(err.status).json({ error: err.message, details: err.details });
-      return;
-    }
-    if (err instanceof z.ZodError) {
-      res.status(400).json({ error: 'invalid request', details: detailsFromZod(err) });
-      return;
-    }
-    if (isBodyParserError(err) && BODY_PARSER_ERRORS[err.type]) {
-      const known = BODY_PARSER_ERRORS[err.type]!;
-      res.status(known.status).json({ error: known.error, details: [] });
-      return;
-    }
-    const clientError = clientErrorOf(err);
-    if (clientError) {
-      res.status(clientError.status).json({ error: clientError.error, details: [] });
+    const known = knownErrorAnswer(err);
+    if (known) {
+      res.status(known.status).json(known.body);
       return;
     }
     logger.error({ err, method: req.method, path: req.path }, 'unhandled error');

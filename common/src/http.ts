@@ -3,8 +3,8 @@ import { AppError } from './errors';
 
 /** Body limit for the public API: a post or comment is a few KiB at most. */
 export const API_BODY_LIMIT = '16kb';
-/** Body limit for event deliveries, which may carry a batch of events. */
-export const EVENTS_BODY_LIMIT = '1mb';
+/** Body limit for event deliveries, which may carry a batch of events: 1 MiB. */
+export const EVENTS_BODY_LIMIT = 1024 * 1024;
 
 /**
  * Deepest nesting of objects and arrays a JSON body may have. Ours need five levels at most; a body of a
@@ -60,6 +60,6 @@ const refuseUnsafeJson: RequestHandler = (req, _res, next) => {
  * Refuses non-JSON bodies with 415, then parses JSON objects and arrays up to `limit`, refusing with 400
  * those nested deeper than MAX_JSON_DEPTH or holding text that is not well-formed Unicode.
  */
-export function jsonBody(limit: string): RequestHandler[] {
+export function jsonBody(limit: string | number): RequestHandler[] {
   return [requireJsonContentType, express.json({ limit, strict: true }), refuseUnsafeJson];
 }

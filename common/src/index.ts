@@ -11,6 +11,7 @@ export * from './follower';
 export * from './server';
 export * from './app';
 export * from './httpTransport';
+export * from './eventLane';
 export * from './security';
 export * from './metrics';
 export * from './requestLog';

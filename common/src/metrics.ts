@@ -35,6 +35,12 @@ export class ServiceMetrics {
     return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
   }
 
+  /** Counts one answered request that took `seconds`, under the same series as the middleware's. */
+  recordRequest(labels: { method: string; route: string; status: string }, seconds: number): void {
+    this.requests.inc(labels);
+    this.duration.observe(labels, seconds);
+  }
+
   /** Counts and times every request; the route is the matched pattern (`/posts/:id/comments`), never the raw path. */
   middleware(): RequestHandler {
     return (req, res, next) => {

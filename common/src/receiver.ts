@@ -1,11 +1,13 @@
 import { Router } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 import type { BusClient } from './busClient';
 import { buildEnvelope, receivedEventSchema, type Envelope, type ReceivedEvent } from './envelope';
 import { AppError, detailsFromZod, type ErrorDetail } from './errors';
 import { isKnownEventType, knownEventSchema, type EventType, type KnownEvent } from './events';
 import type { Lifecycle } from './health';
-import { EVENTS_BODY_LIMIT, jsonBody } from './http';
+import type { EventEndpoint, JsonAnswer } from './eventLane';
+import { EVENTS_BODY_LIMIT } from './http';
 import type { Logger } from './logger';
 
 export interface EventContext {
@@ -46,10 +48,24 @@ export interface DeliveryAnswer {
   publish?: Envelope[];
 }
 
-/** A delivered known event: its contract plus the envelope fields a handler may use. */
-const knownDeliverySchema = z.intersection(
-  knownEventSchema,
-  z.object({ id: z.string().optional(), seq: z.number().int().positive().optional(), requestid: z.string().optional() }),
+/** The envelope fields a handler may use, beside a known event's contract. */
+const deliveryFields = {
+  id: z.string().optional(),
+  seq: z.number().int().positive().optional(),
+  requestid: z.string().optional(),
+};
+
+/**
+ * A delivered known event: its contract plus the envelope fields, as one discriminated union of objects
+ * (an intersection would parse every event twice and merge the results: it cost deliveries ~5% of the
+ * receiving service's CPU).
+ */
+const knownDeliverySchema = z.discriminatedUnion(
+  'type',
+  knownEventSchema.options.map((schema) => schema.extend(deliveryFields)) as unknown as [
+    z.ZodObject<z.ZodRawShape>,
+    ...z.ZodObject<z.ZodRawShape>[],
+  ],
 );
 
 interface ParsedItem {
@@ -79,7 +95,7 @@ function parseDelivery(body: unknown): ParsedItem[] {
   return parsed;
 }
 
-export interface EventsRouteOptions {
+export interface EventsEndpointOptions {
   lifecycle: Lifecycle;
   handle: EventHandler;
   /** The event types `handle` acts on; the bus sends only these (others would be ignored anyway). */
@@ -94,46 +110,52 @@ export interface EventsRouteOptions {
 /**
  * `POST /events`: one event or an ordered batch. Answers 503 until the service has replayed the log,
  * so the bus keeps the delivery and retries rather than having it applied ahead of older events.
+ * `GET /events` tells the bus which types to send.
  */
-export function eventsRoute({ lifecycle, handle, types, logger, onDelivered, bus }: EventsRouteOptions): Router {
+export function eventsEndpoint(options: EventsEndpointOptions): EventEndpoint {
   const router = Router();
   // The bus asks this before delivering, so it can skip the events this service would ignore.
   router.get('/events', (_req, res) => {
-    res.json({ types });
+    res.json({ types: options.types });
   });
-  router.post('/events', ...jsonBody(EVENTS_BODY_LIMIT), async (req, res) => {
-    if (!lifecycle.isReady) {
-      throw new AppError(503, 'not ready: still replaying the event log or shutting down');
+  return { path: '/events', limitBytes: EVENTS_BODY_LIMIT, router, handle: (body, headers) => receiveDelivery(body, headers, options) };
+}
+
+async function receiveDelivery(
+  body: unknown,
+  headers: IncomingHttpHeaders,
+  { lifecycle, handle, logger, onDelivered, bus }: EventsEndpointOptions,
+): Promise<JsonAnswer> {
+  if (!lifecycle.isReady) {
+    throw new AppError(503, 'not ready: still replaying the event log or shutting down');
+  }
+  const items = parseDelivery(body);
+  // Handlers change state synchronously, in order; their follow-ups are stored together, so a batch of
+  // comments is moderated with one write to the log, not one after another.
+  const followUps: { followUp: FollowUp; requestId?: string }[] = [];
+  let handled = 0;
+  for (const { event, received } of items) {
+    if (event) {
+      const context = { id: received.id, seq: received.seq, live: true, requestId: received.requestid };
+      for (const followUp of handle(event, context) ?? []) followUps.push({ followUp, requestId: received.requestid });
+      handled += 1;
+      logger.info({ eventId: received.id, seq: received.seq, type: received.type, requestId: received.requestid }, 'event handled');
+    } else {
+      logger.debug({ type: received.type, seq: received.seq }, 'ignored unknown event type');
     }
-    const items = parseDelivery(req.body);
-    // Handlers change state synchronously, in order; their follow-ups are stored together, so a batch of
-    // comments is moderated with one write to the log, not one after another.
-    const followUps: { followUp: FollowUp; requestId?: string }[] = [];
-    let handled = 0;
-    for (const { event, received } of items) {
-      if (event) {
-        const context = { id: received.id, seq: received.seq, live: true, requestId: received.requestid };
-        for (const followUp of handle(event, context) ?? []) followUps.push({ followUp, requestId: received.requestid });
-        handled += 1;
-        logger.info({ eventId: received.id, seq: received.seq, type: received.type, requestId: received.requestid }, 'event handled');
-      } else {
-        logger.debug({ type: received.type, seq: received.seq }, 'ignored unknown event type');
-      }
+  }
+  const answer: DeliveryAnswer = { received: items.length, handled, ignored: items.length - handled };
+  if (followUps.length > 0) {
+    if (!bus) throw new Error('an event handler returned follow-up events but the events route was given no bus');
+    if (headers[FOLLOW_UPS_HEADER] === FOLLOW_UPS_IN_ANSWER) {
+      const now = new Date();
+      answer.publish = followUps.map(({ followUp, requestId }) => buildEnvelope(followUp.event, bus.source, followUp.id, now, requestId));
+    } else {
+      // Acknowledged only when every follow-up is stored; if one fails, the bus redelivers the batch.
+      await Promise.all(followUps.map(({ followUp, requestId }) => bus.publish(followUp.event, followUp.id, requestId)));
     }
-    const answer: DeliveryAnswer = { received: items.length, handled, ignored: items.length - handled };
-    if (followUps.length > 0) {
-      if (!bus) throw new Error('an event handler returned follow-up events but the events route was given no bus');
-      if (req.get(FOLLOW_UPS_HEADER) === FOLLOW_UPS_IN_ANSWER) {
-        const now = new Date();
-        answer.publish = followUps.map(({ followUp, requestId }) => buildEnvelope(followUp.event, bus.source, followUp.id, now, requestId));
-      } else {
-        // Acknowledged only when every follow-up is stored; if one fails, the bus redelivers the batch.
-        await Promise.all(followUps.map(({ followUp, requestId }) => bus.publish(followUp.event, followUp.id, requestId)));
-      }
-    }
-    const lastSeq = items[items.length - 1]?.received.seq;
-    if (lastSeq !== undefined) onDelivered?.(lastSeq);
-    res.json(answer);
-  });
-  return router;
+  }
+  const lastSeq = items[items.length - 1]?.received.seq;
+  if (lastSeq !== undefined) onDelivered?.(lastSeq);
+  return { status: 200, body: answer };
 }

@@ -1,8 +1,8 @@
 import { createServiceApp, type Lifecycle, type Logger, type SecurityOptions, type ServiceMetrics } from '@blog/common';
 import type { BusMetrics } from './busMetrics';
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import type { DeliveryHub } from './delivery/deliveryHub';
-import { publishRoutes } from './routes/publishRoutes';
+import { publishEndpoint } from './routes/publishEndpoint';
 import { deadLetterRoutes } from './routes/deadLetterRoutes';
 import { readRoutes } from './routes/readRoutes';
 import type { EventLog } from './store/eventLog';
@@ -16,7 +16,7 @@ export interface BusDeps {
   metrics?: { service: ServiceMetrics; bus: BusMetrics };
 }
 
-export function createApp(deps: BusDeps): Express {
+export function createApp(deps: BusDeps): RequestListener {
   return createServiceApp({
     lifecycle: deps.lifecycle,
     logger: deps.logger,
@@ -24,7 +24,7 @@ export function createApp(deps: BusDeps): Express {
     metrics: deps.metrics?.service,
     // Everything but the health checks is for the services only.
     busPaths: ['/events', '/subscribers', '/dead-letters'],
-    eventRouter: publishRoutes({ ...deps, metrics: deps.metrics?.bus }),
+    events: publishEndpoint({ ...deps, metrics: deps.metrics?.bus }),
     routers: [readRoutes(deps), deadLetterRoutes(deps.hub)],
   });
 }

@@ -1,13 +1,13 @@
 import { Lifecycle, ServiceMetrics, securityFrom, type Logger } from '@blog/common';
 import { BusMetrics } from './busMetrics';
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import { createApp } from './app';
 import type { Config } from './config';
 import { DeliveryHub } from './delivery/deliveryHub';
 import { SqliteEventLog } from './store/sqliteEventLog';
 
 export interface Bus {
-  app: Express;
+  app: RequestListener;
   lifecycle: Lifecycle;
   hub: DeliveryHub;
   log: SqliteEventLog;

@@ -1,5 +1,5 @@
-import { createServiceApp, eventsRoute, type BusClient, type Lifecycle, type Logger, type SecurityOptions } from '@blog/common';
-import type { Express } from 'express';
+import { createServiceApp, eventsEndpoint, type BusClient, type Lifecycle, type Logger, type SecurityOptions } from '@blog/common';
+import type { RequestListener } from 'node:http';
 import { HANDLED_TYPES, handleEvent } from './domain/handleEvent';
 
 export interface ModerationDeps {
@@ -10,13 +10,13 @@ export interface ModerationDeps {
   security?: SecurityOptions;
 }
 
-export function createApp(deps: ModerationDeps): Express {
+export function createApp(deps: ModerationDeps): RequestListener {
   return createServiceApp({
     lifecycle: deps.lifecycle,
     logger: deps.logger,
     security: deps.security,
     busPaths: ['/events'],
-    eventRouter: eventsRoute({
+    events: eventsEndpoint({
       lifecycle: deps.lifecycle,
       logger: deps.logger,
       types: HANDLED_TYPES,

@@ -1,5 +1,5 @@
-import { createServiceApp, eventsRoute, type BusClient, type Lifecycle, type LogFollower, type Logger, type SecurityOptions } from '@blog/common';
-import type { Express } from 'express';
+import { createServiceApp, eventsEndpoint, type BusClient, type Lifecycle, type LogFollower, type Logger, type SecurityOptions } from '@blog/common';
+import type { RequestListener } from 'node:http';
 import { HANDLED_TYPES, applyEvent } from './domain/applyEvent';
 import { postsRoutes } from './routes/postsRoutes';
 import type { PostStore } from './store/postStore';
@@ -14,13 +14,13 @@ export interface PostsDeps {
   security?: SecurityOptions;
 }
 
-export function createApp(deps: PostsDeps): Express {
+export function createApp(deps: PostsDeps): RequestListener {
   return createServiceApp({
     lifecycle: deps.lifecycle,
     logger: deps.logger,
     security: deps.security,
     busPaths: ['/events'],
-    eventRouter: eventsRoute({
+    events: eventsEndpoint({
       lifecycle: deps.lifecycle,
       logger: deps.logger,
       types: HANDLED_TYPES,

@@ -1,5 +1,5 @@
-import { createServiceApp, eventsRoute, type Lifecycle, type LogFollower, type Logger, type SecurityOptions } from '@blog/common';
-import type { Express } from 'express';
+import { createServiceApp, eventsEndpoint, type Lifecycle, type LogFollower, type Logger, type SecurityOptions } from '@blog/common';
+import type { RequestListener } from 'node:http';
 import { HANDLED_TYPES, applyEvent } from './domain/applyEvent';
 import { queryRoutes } from './routes/queryRoutes';
 import type { QueryStore } from './store/queryStore';
@@ -13,13 +13,13 @@ export interface QueryDeps {
   security?: SecurityOptions;
 }
 
-export function createApp(deps: QueryDeps): Express {
+export function createApp(deps: QueryDeps): RequestListener {
   return createServiceApp({
     lifecycle: deps.lifecycle,
     logger: deps.logger,
     security: deps.security,
     busPaths: ['/events'],
-    eventRouter: eventsRoute({
+    events: eventsEndpoint({
       lifecycle: deps.lifecycle,
       logger: deps.logger,
       types: HANDLED_TYPES,

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import request from 'supertest';
 import { Lifecycle, LogFollower } from '@blog/common';
 import { createApp } from '../src/app';
@@ -108,7 +109,7 @@ describe('GET /posts', () => {
 describe('GET /updates', () => {
   it('when the view changes, then each change is pushed as a server-sent event', async () => {
     const { app } = setUp();
-    const server = app.listen(0, '127.0.0.1');
+    const server = http.createServer(app).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const { port } = server.address() as { port: number };
     const controller = new AbortController();

@@ -1,6 +1,5 @@
-import http, { type IncomingHttpHeaders, type Server } from 'node:http';
+import http, { type IncomingHttpHeaders, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
 import fc from 'fast-check';
 import type { Response } from 'supertest';
 
@@ -20,9 +19,9 @@ export interface Listening {
 }
 
 /** Listens on a loopback port; `request(server)` then reuses it rather than starting a server per call. */
-export async function listen(app: Express): Promise<Listening> {
+export async function listen(app: RequestListener): Promise<Listening> {
   const server: Server = await new Promise((resolve) => {
-    const started = app.listen(0, '127.0.0.1', () => resolve(started));
+    const started = http.createServer(app).listen(0, '127.0.0.1', () => resolve(started));
   });
   return {
     server,

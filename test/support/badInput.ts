@@ -1,5 +1,5 @@
+import type { RequestListener } from 'node:http';
 import request from 'supertest';
-import type { Express } from 'express';
 
 export interface BadInputCase {
   name: string;
@@ -26,7 +26,7 @@ export function badJsonBodies(field: string, maxLength: number): BadInputCase[] 
   ];
 }
 
-export async function send(app: Express, path: string, testCase: BadInputCase) {
+export async function send(app: RequestListener, path: string, testCase: BadInputCase) {
   const req = request(app).post(path);
   if (testCase.contentType !== '') req.set('Content-Type', testCase.contentType ?? 'application/json');
   return testCase.body === '' ? req : req.send(testCase.body);

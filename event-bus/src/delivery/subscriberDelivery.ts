@@ -57,7 +57,8 @@ export interface SubscriberStatus {
 export class SubscriberDelivery {
   private stopped = false;
   private wake: (() => void) | null = null;
-  private inFlight: AbortController | null = null;
+  /** Aborted by stop(), which ends the delivery in flight; one for the loop's life, not one per request. */
+  private readonly stopping = new AbortController();
   private loop: Promise<void> | null = null;
   private failures = 0;
   private deliveries = 0;
@@ -108,7 +109,7 @@ export class SubscriberDelivery {
   /** Stops after the delivery in flight, if any, is answered or aborted. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.inFlight?.abort();
+    this.stopping.abort();
     this.notify();
     await this.loop;
   }
@@ -261,18 +262,15 @@ export class SubscriberDelivery {
   private async deliver(rows: LogRow[]): Promise<Outcome> {
     // With a batch size of 1 the body is the bare event, as course-style subscribers expect.
     const body = this.options.batchSize === 1 ? rows[0]!.body : `[${rows.map((row) => row.body).join(',')}]`;
-    this.inFlight = new AbortController();
     if (this.failures > 0 || this.refusals > 0) this.observer?.retried(this.url);
     try {
-      const answer = await this.http.send('POST', this.url, body, this.inFlight.signal);
+      const answer = await this.http.send('POST', this.url, body, this.stopping.signal);
       if (isSuccess(answer.status)) return await this.storeFollowUps(answer.text);
       this.recordFailure(`answered ${answer.status}`);
       return NOT_ABOUT_THE_EVENT.has(answer.status) ? 'unreachable' : 'refused';
     } catch (error) {
       this.recordFailure(describeHttpFailure(error));
       return 'unreachable';
-    } finally {
-      this.inFlight = null;
     }
   }
 

@@ -1,0 +1,40 @@
+import { AppError, type EventEndpoint, type JsonAnswer, type Lifecycle, type Logger } from '@blog/common';
+import type { BusMetrics } from '../busMetrics';
+import { logStored, toEnvelopes } from '../publishing';
+import type { AppendResult, EventLog } from '../store/eventLog';
+
+/** Enough for a batch of a thousand ordinary events (1 MiB); stops a client from making the bus buffer more. */
+export const PUBLISH_BODY_LIMIT = 1024 * 1024;
+
+interface PublishDeps {
+  log: EventLog;
+  lifecycle: Lifecycle;
+  logger: Logger;
+  metrics?: BusMetrics;
+}
+
+/** `POST /events`: one event or a batch, stored durably before the answer. */
+export function publishEndpoint(deps: PublishDeps): EventEndpoint {
+  return { path: '/events', limitBytes: PUBLISH_BODY_LIMIT, handle: (body) => publish(body, deps) };
+}
+
+async function publish(body: unknown, deps: PublishDeps): Promise<JsonAnswer> {
+  if (deps.lifecycle.isDraining) throw new AppError(503, 'the bus is shutting down; nothing was stored');
+  const envelopes = toEnvelopes(body, new Date());
+  let stored: AppendResult[];
+  const started = performance.now();
+  try {
+    stored = await deps.log.append(envelopes);
+    deps.metrics?.published((performance.now() - started) / 1000);
+  } catch (error) {
+    deps.logger.error({ err: error, count: envelopes.length }, 'could not store events');
+    throw new AppError(503, 'the bus could not store the event; nothing was stored, try again', [
+      { message: 'storage unavailable' },
+    ]);
+  }
+  // Publishes skip the per-request log line (see createServiceApp); this is their trace.
+  logStored(deps.logger, envelopes, stored);
+  const receipts = stored.map(({ id, seq }) => ({ id, seq }));
+  // 201 when something new was stored; 200 when every event was already in the log.
+  return { status: stored.every((s) => s.duplicate) ? 200 : 201, body: Array.isArray(body) ? receipts : receipts[0] };
+}
