@@ -11,8 +11,8 @@ export interface Sample {
 
 export type Send = (index: number) => Promise<{ status: number; value?: string }>;
 
-async function timed(index: number, send: Send): Promise<Sample> {
-  const startedAt = performance.now();
+/** `startedAt` defaults to now; an open loop passes the moment the request was due instead. */
+async function timed(index: number, send: Send, startedAt = performance.now()): Promise<Sample> {
   try {
     const { status, value } = await send(index);
     return { index, startedAt, latencyMs: performance.now() - startedAt, status, value };
@@ -38,7 +38,9 @@ export async function closedLoop(count: number, concurrency: number, send: Send,
 
 /**
  * Requests at a fixed arrival rate whatever the answers take (open loop), so latency is measured below
- * saturation instead of being hidden by clients that wait.
+ * saturation instead of being hidden by clients that wait. Each request's latency counts from when it
+ * was due, not when it left: if the load generator itself falls behind (a busy core), that delay is
+ * part of what a user at that rate would see, and is not silently dropped (coordinated omission).
  */
 export async function openLoop(ratePerSecond: number, durationSeconds: number, send: Send, onDone?: () => void): Promise<Sample[]> {
   const total = Math.round(ratePerSecond * durationSeconds);
@@ -50,7 +52,7 @@ export async function openLoop(ratePerSecond: number, durationSeconds: number, s
     const wait = due - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     pending.push(
-      timed(index, send).then((sample) => {
+      timed(index, send, due).then((sample) => {
         onDone?.();
         return sample;
       }),
