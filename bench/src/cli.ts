@@ -11,7 +11,8 @@
  *   --replay N         instead: time a query restart over a log of N events
  *   --json             print the figures as JSON only
  *   --posts-url URL --comments-url URL --query-url URL --bus-url URL
- *                      measure a running system instead of starting one (all four together)
+ *                      measure a running system instead of starting one (all four together);
+ *                      BUS_TOKEN is sent to the bus when that system has one
  */
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
@@ -82,7 +83,7 @@ async function pipelineMain(): Promise<number> {
   let system: LocalSystem | null = null;
   let targets: Targets;
   if (urls.every(Boolean)) {
-    targets = { posts: urls[0]!, comments: urls[1]!, query: urls[2]!, bus: urls[3]! };
+    targets = { posts: urls[0]!, comments: urls[1]!, query: urls[2]!, bus: urls[3]!, busToken: process.env.BUS_TOKEN };
   } else {
     say('Starting the five services (durable log in a temporary folder)...');
     system = await LocalSystem.create({ LOG_LEVEL: 'warn' });

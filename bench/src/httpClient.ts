@@ -15,9 +15,9 @@ const TIMEOUT_MS = 120_000;
 export class HttpClient {
   private readonly transport: HttpTransport;
 
-  /** `connections`: at least as many as the concurrent clients it serves. */
-  constructor(connections: number) {
-    this.transport = new HttpTransport(TIMEOUT_MS, { connections });
+  /** `connections`: at least as many as the concurrent clients it serves; `headers` go on every request. */
+  constructor(connections: number, headers: Record<string, string> = {}) {
+    this.transport = new HttpTransport(TIMEOUT_MS, { connections, headers });
   }
 
   async request(method: 'GET' | 'POST', url: string, body?: unknown): Promise<HttpResult> {

@@ -1,3 +1,4 @@
+import { busAuthHeaders } from '@blog/common';
 import { performance } from 'node:perf_hooks';
 import { HttpClient } from './httpClient';
 import { closedLoop, openLoop, type Sample } from './load';
@@ -9,6 +10,8 @@ export interface Targets {
   comments: string;
   query: string;
   bus: string;
+  /** The bus's token, when it has one (a running system started with BUS_TOKEN); sent to the bus only. */
+  busToken?: string;
 }
 
 export interface PipelineOptions {
@@ -41,9 +44,14 @@ export interface PipelineResult {
 export const expectedStatus = (content: string) => (/orange/i.test(content) ? 'rejected' : 'approved');
 const contentFor = (index: number) => (index % 10 === 0 ? `bench comment ${index}: orange juice` : `bench comment ${index}: lovely`);
 
-async function busLastSeq(client: HttpClient, busUrl: string): Promise<number> {
-  const subscribers = await client.getJson<{ position: number; lag: number }[]>(`${busUrl}/subscribers`);
-  return Math.max(0, ...subscribers.map((s) => s.position + s.lag));
+async function busLastSeq(targets: Targets): Promise<number> {
+  const busClient = new HttpClient(1, busAuthHeaders(targets.busToken));
+  try {
+    const subscribers = await busClient.getJson<{ position: number; lag: number }[]>(`${targets.bus}/subscribers`);
+    return Math.max(0, ...subscribers.map((s) => s.position + s.lag));
+  } finally {
+    busClient.close();
+  }
 }
 
 async function createPosts(client: HttpClient, targets: Targets, count: number): Promise<string[]> {
@@ -75,7 +83,7 @@ export async function runPipeline(targets: Targets, system: LocalSystem | null, 
     const postIds = await createPosts(client, targets, options.posts);
     if (options.warmup > 0) await warmUp(client, targets, watcher, postIds, options);
     const usageBefore = usageDelta(system, {});
-    const seqBefore = await busLastSeq(client, targets.bus);
+    const seqBefore = await busLastSeq(targets);
 
     const send = async (index: number) => {
       const postId = postIds[index % postIds.length]!;
@@ -96,7 +104,7 @@ export async function runPipeline(targets: Targets, system: LocalSystem | null, 
     const settleSeconds = (lastFinal - began) / 1000;
     const endToEndMs = accepted.flatMap((s, i) => (finals[i] ? [finals[i]!.at - s.startedAt] : []));
 
-    const seqAfter = await busLastSeq(client, targets.bus);
+    const seqAfter = await busLastSeq(targets);
     const check = await verify(client, targets, accepted, samples.length);
     return { samples, loadSeconds, settleSeconds, endToEndMs, eventsStored: seqAfter - seqBefore, usage: usageDelta(system, usageBefore), check };
   } finally {

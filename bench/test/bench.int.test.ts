@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { LocalSystem } from '../src/localSystem';
 import { distribution, percentile } from '../src/stats';
 
 jest.setTimeout(120_000);
@@ -7,7 +8,11 @@ jest.setTimeout(120_000);
 const CLI = path.resolve(__dirname, '../dist/cli.js');
 
 function bench(...args: string[]) {
-  const result = spawnSync(process.execPath, [CLI, ...args, '--json'], { encoding: 'utf8' });
+  return benchWithEnv(process.env, ...args);
+}
+
+function benchWithEnv(env: NodeJS.ProcessEnv, ...args: string[]) {
+  const result = spawnSync(process.execPath, [CLI, ...args, '--json'], { encoding: 'utf8', env });
   if (result.status === null) throw new Error(`bench did not finish: ${result.stderr}`);
   return { status: result.status, report: result.stdout ? JSON.parse(result.stdout) : null, stderr: result.stderr };
 }
@@ -44,6 +49,47 @@ describe('npm run bench, at a small size', () => {
     const result = spawnSync(process.execPath, [CLI, '--count', 'many'], { encoding: 'utf8' });
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/--count must be a positive whole number/);
+  });
+});
+
+describe('npm run bench, against a system that is already running', () => {
+  const BUS_TOKEN = 'bench-test-token-0123456789';
+  let system: LocalSystem;
+  let urls: string[];
+
+  beforeAll(async () => {
+    system = await LocalSystem.create({ BUS_TOKEN });
+    await system.startAll();
+    urls = [
+      '--posts-url', system.url('posts'),
+      '--comments-url', system.url('comments'),
+      '--query-url', system.url('query'),
+      '--bus-url', system.url('event-bus'),
+    ];
+  });
+  afterAll(() => system.stopAll());
+
+  it('when given its four URLs and its bus token, then it measures that system instead of starting one', () => {
+    const { status, report, stderr } = benchWithEnv({ ...process.env, BUS_TOKEN }, ...urls, '--count', '60', '--concurrency', '5', '--warmup', '0', '--posts', '2', '--no-ceiling');
+
+    expect({ status, stderr }).toMatchObject({ status: 0 });
+    expect(report.pipeline.check).toEqual({ accepted: 60, refused: 0, lost: 0, duplicated: 0, pending: 0, wrongStatus: 0 });
+    expect(report.pipeline.eventsStored).toBe(180);
+    // It did not start these processes, so it has no CPU or memory figures for them.
+    expect(report.pipeline.services).toEqual({});
+  });
+
+  it('when that bus has a token and none is given, then it stops with a message naming the refusal', () => {
+    const { BUS_TOKEN: _unset, ...envWithoutToken } = process.env;
+    const { status, stderr } = benchWithEnv(envWithoutToken, ...urls, '--count', '5', '--warmup', '0', '--posts', '1', '--no-ceiling');
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/subscribers answered 401/);
+  });
+
+  it('when only some of the four URLs are given, then it refuses to run', () => {
+    const { status, stderr } = bench('--posts-url', system.url('posts'));
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/give all four of --posts-url, --comments-url, --query-url and --bus-url/);
   });
 });
 
