@@ -1,4 +1,4 @@
-import { createServiceApp, eventsEndpoint, type BusClient, type Lifecycle, type LogFollower, type Logger, type SecurityOptions } from '@blog/common';
+import { createSubscriberApp, type BusClient, type Lifecycle, type LogFollower, type Logger, type SecurityOptions } from '@blog/common';
 import type { RequestListener } from 'node:http';
 import { HANDLED_TYPES, handleEvent } from './domain/handleEvent';
 import { commentsRoutes } from './routes/commentsRoutes';
@@ -15,19 +15,10 @@ export interface CommentsDeps {
 }
 
 export function createApp(deps: CommentsDeps): RequestListener {
-  return createServiceApp({
-    lifecycle: deps.lifecycle,
-    logger: deps.logger,
-    security: deps.security,
-    busPaths: ['/events'],
-    events: eventsEndpoint({
-      lifecycle: deps.lifecycle,
-      logger: deps.logger,
-      types: HANDLED_TYPES,
-      handle: (event, context) => handleEvent(deps.store, event, context),
-      bus: deps.bus,
-      onDelivered: (seq) => deps.follower.noteDelivered(seq),
-    }),
+  return createSubscriberApp({
+    ...deps,
+    types: HANDLED_TYPES,
+    handle: (event, context) => handleEvent(deps.store, event, context),
     routers: [commentsRoutes({ ...deps, catchUp: () => deps.follower.catchUp() })],
   });
 }

@@ -15,3 +15,4 @@ export * from './eventLane';
 export * from './security';
 export * from './metrics';
 export * from './requestLog';
+export * from './subscriberApp';

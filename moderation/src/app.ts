@@ -1,4 +1,4 @@
-import { createServiceApp, eventsEndpoint, type BusClient, type Lifecycle, type Logger, type SecurityOptions } from '@blog/common';
+import { createSubscriberApp, type BusClient, type Lifecycle, type Logger, type SecurityOptions } from '@blog/common';
 import type { RequestListener } from 'node:http';
 import { HANDLED_TYPES, handleEvent } from './domain/handleEvent';
 
@@ -11,17 +11,5 @@ export interface ModerationDeps {
 }
 
 export function createApp(deps: ModerationDeps): RequestListener {
-  return createServiceApp({
-    lifecycle: deps.lifecycle,
-    logger: deps.logger,
-    security: deps.security,
-    busPaths: ['/events'],
-    events: eventsEndpoint({
-      lifecycle: deps.lifecycle,
-      logger: deps.logger,
-      types: HANDLED_TYPES,
-      handle: handleEvent,
-      bus: deps.bus,
-    }),
-  });
+  return createSubscriberApp({ ...deps, types: HANDLED_TYPES, handle: handleEvent });
 }

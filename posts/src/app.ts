@@ -1,4 +1,4 @@
-import { createServiceApp, eventsEndpoint, type BusClient, type Lifecycle, type LogFollower, type Logger, type SecurityOptions } from '@blog/common';
+import { createSubscriberApp, type BusClient, type Lifecycle, type LogFollower, type Logger, type SecurityOptions } from '@blog/common';
 import type { RequestListener } from 'node:http';
 import { HANDLED_TYPES, applyEvent } from './domain/applyEvent';
 import { postsRoutes } from './routes/postsRoutes';
@@ -15,20 +15,10 @@ export interface PostsDeps {
 }
 
 export function createApp(deps: PostsDeps): RequestListener {
-  return createServiceApp({
-    lifecycle: deps.lifecycle,
-    logger: deps.logger,
-    security: deps.security,
-    busPaths: ['/events'],
-    events: eventsEndpoint({
-      lifecycle: deps.lifecycle,
-      logger: deps.logger,
-      types: HANDLED_TYPES,
-      handle: (event) => applyEvent(deps.store, event),
-      onDelivered: (seq) => deps.follower?.noteDelivered(seq),
-    }),
-    routers: [
-      postsRoutes(deps),
-    ],
+  return createSubscriberApp({
+    ...deps,
+    types: HANDLED_TYPES,
+    handle: (event) => applyEvent(deps.store, event),
+    routers: [postsRoutes(deps)],
   });
 }

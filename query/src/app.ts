@@ -1,4 +1,4 @@
-import { createServiceApp, eventsEndpoint, type Lifecycle, type LogFollower, type Logger, type SecurityOptions } from '@blog/common';
+import { createSubscriberApp, type Lifecycle, type LogFollower, type Logger, type SecurityOptions } from '@blog/common';
 import type { RequestListener } from 'node:http';
 import { HANDLED_TYPES, applyEvent } from './domain/applyEvent';
 import { queryRoutes } from './routes/queryRoutes';
@@ -14,20 +14,10 @@ export interface QueryDeps {
 }
 
 export function createApp(deps: QueryDeps): RequestListener {
-  return createServiceApp({
-    lifecycle: deps.lifecycle,
-    logger: deps.logger,
-    security: deps.security,
-    busPaths: ['/events'],
-    events: eventsEndpoint({
-      lifecycle: deps.lifecycle,
-      logger: deps.logger,
-      types: HANDLED_TYPES,
-      handle: (event) => applyEvent(deps.store, event, deps.logger),
-      onDelivered: (seq) => deps.follower?.noteDelivered(seq),
-    }),
-    routers: [
-      queryRoutes(deps.store, deps.lifecycle),
-    ],
+  return createSubscriberApp({
+    ...deps,
+    types: HANDLED_TYPES,
+    handle: (event) => applyEvent(deps.store, event, deps.logger),
+    routers: [queryRoutes(deps.store, deps.lifecycle)],
   });
 }
