@@ -15,13 +15,15 @@ export interface SubscriberAppOptions extends Omit<EventsEndpointOptions, 'onDel
 }
 
 /** A service that receives events from the bus: its `POST /events` (bus token required) and its own routes. */
-export function createSubscriberApp({ follower, security, routers, ...endpoint }: SubscriberAppOptions): RequestListener {
+export function createSubscriberApp(options: SubscriberAppOptions): RequestListener {
+  // Named one by one: services pass their whole deps object, and the endpoint should hold only what it uses.
+  const { lifecycle, logger, types, handle, bus, follower, security, routers } = options;
   return createServiceApp({
-    lifecycle: endpoint.lifecycle,
-    logger: endpoint.logger,
+    lifecycle,
+    logger,
     security,
     routers,
     busPaths: ['/events'],
-    events: eventsEndpoint({ ...endpoint, onDelivered: follower ? (seq) => follower.noteDelivered(seq) : undefined }),
+    events: eventsEndpoint({ lifecycle, logger, types, handle, bus, onDelivered: follower ? (seq) => follower.noteDelivered(seq) : undefined }),
   });
 }
