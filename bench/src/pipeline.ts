@@ -44,14 +44,9 @@ export interface PipelineResult {
 export const expectedStatus = (content: string) => (/orange/i.test(content) ? 'rejected' : 'approved');
 const contentFor = (index: number) => (index % 10 === 0 ? `bench comment ${index}: orange juice` : `bench comment ${index}: lovely`);
 
-async function busLastSeq(targets: Targets): Promise<number> {
-  const busClient = new HttpClient(1, busAuthHeaders(targets.busToken));
-  try {
-    const subscribers = await busClient.getJson<{ position: number; lag: number }[]>(`${targets.bus}/subscribers`);
-    return Math.max(0, ...subscribers.map((s) => s.position + s.lag));
-  } finally {
-    busClient.close();
-  }
+async function busLastSeq(busClient: HttpClient, busUrl: string): Promise<number> {
+  const subscribers = await busClient.getJson<{ position: number; lag: number }[]>(`${busUrl}/subscribers`);
+  return Math.max(0, ...subscribers.map((s) => s.position + s.lag));
 }
 
 async function createPosts(client: HttpClient, targets: Targets, count: number): Promise<string[]> {
@@ -77,13 +72,15 @@ function usageDelta(system: LocalSystem | null, before: PipelineResult['usage'])
 /** Creates posts, then comments through the comments service, and follows each to its final status. */
 export async function runPipeline(targets: Targets, system: LocalSystem | null, options: PipelineOptions): Promise<PipelineResult> {
   const client = new HttpClient(Math.max(options.concurrency, 8));
+  // Its own client, so the bus token goes to the bus only.
+  const busClient = new HttpClient(1, busAuthHeaders(targets.busToken));
   const watcher = new FinalStatusWatcher(targets.query);
   await watcher.start();
   try {
     const postIds = await createPosts(client, targets, options.posts);
     if (options.warmup > 0) await warmUp(client, targets, watcher, postIds, options);
     const usageBefore = usageDelta(system, {});
-    const seqBefore = await busLastSeq(targets);
+    const seqBefore = await busLastSeq(busClient, targets.bus);
 
     const send = async (index: number) => {
       const postId = postIds[index % postIds.length]!;
@@ -104,12 +101,13 @@ export async function runPipeline(targets: Targets, system: LocalSystem | null, 
     const settleSeconds = (lastFinal - began) / 1000;
     const endToEndMs = accepted.flatMap((s, i) => (finals[i] ? [finals[i]!.at - s.startedAt] : []));
 
-    const seqAfter = await busLastSeq(targets);
+    const seqAfter = await busLastSeq(busClient, targets.bus);
     const check = await verify(client, targets, accepted, samples.length);
     return { samples, loadSeconds, settleSeconds, endToEndMs, eventsStored: seqAfter - seqBefore, usage: usageDelta(system, usageBefore), check };
   } finally {
     watcher.close();
     client.close();
+    busClient.close();
   }
 }
 
