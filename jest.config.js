@@ -15,8 +15,12 @@ module.exports = {
       },
     ],
   },
-  // Service tests run against common's sources, so they need no build; system tests run the build.
-  moduleNameMapper: { '^@blog/common$': '<rootDir>/common/src/index.ts' },
+  // Service tests run against the shared packages' sources, so they need no build; system tests run the build.
+  moduleNameMapper: {
+    '^@blog/contracts$': '<rootDir>/contracts/src/index.ts',
+    '^@blog/service-kit$': '<rootDir>/service-kit/src/index.ts',
+    '^@blog/launcher$': '<rootDir>/launcher/src/index.ts',
+  },
   testMatch: ['<rootDir>/*/test/**/*.test.ts', '<rootDir>/test/**/*.test.ts', '<rootDir>/client/web/test/**/*.test.{ts,tsx}'],
   // The container and chaos tiers have their own commands (npm run test:containers, test:chaos) and configs.
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/containers/', '<rootDir>/test/chaos/'],

@@ -17,7 +17,7 @@
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
 import { measureCeiling } from './ceiling';
-import { LocalSystem } from './localSystem';
+import { LocalSystem } from '@blog/launcher';
 import { runPipeline, type Targets } from './pipeline';
 import { runReplay } from './replay';
 import { buildReport, printReport, printReplay } from './report';

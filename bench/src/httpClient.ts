@@ -1,4 +1,4 @@
-import { HttpTransport } from '@blog/common';
+import { HttpTransport } from '@blog/service-kit';
 
 export interface HttpResult {
   status: number;

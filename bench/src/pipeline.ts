@@ -1,8 +1,8 @@
-import { busAuthHeaders } from '@blog/common';
+import { busAuthHeaders } from '@blog/service-kit';
 import { performance } from 'node:perf_hooks';
 import { HttpClient } from './httpClient';
 import { closedLoop, openLoop, type Sample } from './load';
-import type { LocalSystem, ServiceName } from './localSystem';
+import type { LocalSystem, ServiceName } from '@blog/launcher';
 import { FinalStatusWatcher } from './updates';
 
 export interface Targets {

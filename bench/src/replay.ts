@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { buildEnvelope, type Envelope, type KnownEvent } from '@blog/common';
-import { SqliteEventLog } from '@blog/event-bus/dist/store/sqliteEventLog';
+import { buildEnvelope, type Envelope, type KnownEvent } from '@blog/contracts';
+import { SqliteStore } from '@blog/event-bus/store';
 import { HttpClient } from './httpClient';
-import { LocalSystem } from './localSystem';
+import { LocalSystem } from '@blog/launcher';
 
 const COMMENTS_PER_POST = 100;
 
@@ -56,7 +56,7 @@ export async function runReplay(eventCount: number, onProgress: (written: number
   const system = await LocalSystem.create({ LOG_LEVEL: 'warn' });
   try {
     const writeStart = performance.now();
-    const log = new SqliteEventLog(system.dataDir);
+    const log = new SqliteStore(system.dataDir);
     let batch: Envelope[] = [];
     let written = 0;
     const expected = { posts: 0, comments: 0 };

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { LocalSystem } from '../src/localSystem';
+import { LocalSystem } from '@blog/launcher';
 import { distribution, percentile } from '../src/stats';
 
 jest.setTimeout(120_000);

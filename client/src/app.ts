@@ -1,4 +1,4 @@
-import { createServiceApp, type Lifecycle, type Logger, type SecurityOptions } from '@blog/common';
+import { createServiceApp, type Lifecycle, type Logger, type SecurityOptions } from '@blog/service-kit';
 import { Router } from 'express';
 import type { RequestListener } from 'node:http';
 import { ApiProxy, type Upstream } from './proxy';

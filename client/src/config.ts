@@ -1,4 +1,4 @@
-import { baseConfigShape, intVar, portVar, readConfig, urlVar } from '@blog/common';
+import { baseConfigShape, intVar, portVar, readConfig, urlVar } from '@blog/service-kit';
 import { z } from 'zod';
 
 export const configSchema = z.object({

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Lifecycle, createLogger, runService, securityFrom } from '@blog/common';
+import { Lifecycle, createLogger, runService, securityFrom } from '@blog/service-kit';
 import { createApp } from './app';
 import { loadConfig } from './config';
 import { ApiProxy } from './proxy';

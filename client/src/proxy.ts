@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { describeHttpFailure, httpFailureCode, neverReached, requestIdOf, requestLogger, type Lifecycle, type Logger } from '@blog/common';
+import { describeHttpFailure, httpFailureCode, neverReached, requestIdOf, requestLogger, type Lifecycle, type Logger } from '@blog/service-kit';
 import type { Request, RequestHandler, Response } from 'express';
 import { Agent, type Dispatcher } from 'undici';
 

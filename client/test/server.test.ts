@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Lifecycle } from '@blog/common';
+import { Lifecycle } from '@blog/service-kit';
 import request from 'supertest';
 import { createApp } from '../src/app';
 import { ApiProxy, type Upstream } from '../src/proxy';

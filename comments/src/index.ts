@@ -1,15 +1,15 @@
-import { Lifecycle, securityFrom, LogFollower, busClientFor, createLogger, runService } from '@blog/common';
+import { EventReceiver, Lifecycle, createLogger, engineFor, runService, securityFrom } from '@blog/service-kit';
 import { createApp } from './app';
 import { loadConfig } from './config';
-import { applyEvent } from './domain/handleEvent';
+import { commentsEventHandlers } from './domain/handleEvent';
 import { CommentStore } from './store/commentStore';
 
 const config = loadConfig();
 const logger = createLogger('comments', config.LOG_LEVEL, config.LOG_FORMAT);
-const bus = busClientFor(config, '/comments');
+const engine = engineFor(config, '/comments');
 const store = new CommentStore();
 const lifecycle = new Lifecycle();
-const follower = new LogFollower(bus, (event) => applyEvent(store, event));
-const app = createApp({ bus, store, lifecycle, logger, follower, security: securityFrom(config) });
+const receiver = new EventReceiver({ engine, handlers: commentsEventHandlers(store), lifecycle, logger });
+const app = createApp({ engine, receiver, store, lifecycle, logger, security: securityFrom(config) });
 
-runService({ name: 'comments', app, port: config.PORT, host: config.HOST, lifecycle, logger, follower });
+runService({ name: 'comments', app, port: config.PORT, host: config.HOST, lifecycle, logger, events: { engine, receiver } });

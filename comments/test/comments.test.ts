@@ -1,24 +1,24 @@
 import request from 'supertest';
-import { Lifecycle, LogFollower, MAX_COMMENT_LENGTH, derivedEventId } from '@blog/common';
+import { MemoryEngine, MAX_COMMENT_LENGTH, derivedEventId } from '@blog/contracts';
+import { Lifecycle, EventReceiver } from '@blog/service-kit';
 import { createApp } from '../src/app';
-import { applyEvent } from '../src/domain/handleEvent';
+import { commentsEventHandlers } from '../src/domain/handleEvent';
 import { CommentStore } from '../src/store/commentStore';
-import { MemoryBus } from '../../test/support/memoryBus';
 import { aComment, commentCreated, commentVerdict, delivered, postCreated } from '../../test/support/factories';
 import { badJsonBodies, send } from '../../test/support/badInput';
 import { silentLogger } from '../../test/support/silentLogger';
 
 async function setUp() {
-  const bus = new MemoryBus();
+  const bus = new MemoryEngine();
   const store = new CommentStore();
   const lifecycle = new Lifecycle();
-  const follower = new LogFollower(bus, (event) => applyEvent(store, event));
-  const app = createApp({ bus, store, lifecycle, logger: silentLogger, follower });
+  const receiver = new EventReceiver({ engine: bus, handlers: commentsEventHandlers(store), lifecycle, logger: silentLogger });
+  const app = createApp({ engine: bus, receiver, store, lifecycle, logger: silentLogger });
   const post = postCreated();
   await bus.publish(post);
-  await follower.catchUp();
+  await receiver.catchUp();
   lifecycle.markReady();
-  return { app, bus, store, follower, postId: post.data.id };
+  return { app, bus, store, receiver, postId: post.data.id };
 }
 
 describe('POST /posts/:id/comments', () => {
@@ -164,16 +164,16 @@ describe('moderation verdicts', () => {
   });
 
   it('when verdicts are replayed from the log at start, then the state has them but nothing is published', async () => {
-    const bus = new MemoryBus();
+    const bus = new MemoryEngine();
     const post = postCreated();
     const comment = commentCreated(post.data.id);
     await bus.publish(post);
     await bus.publish(comment);
     await bus.publish(commentVerdict('CommentModerated', comment.data, 'approved'));
     const store = new CommentStore();
-    const follower = new LogFollower(bus, (event) => applyEvent(store, event));
+    const receiver = new EventReceiver({ engine: bus, handlers: commentsEventHandlers(store), lifecycle: new Lifecycle(), logger: silentLogger });
 
-    await follower.catchUp();
+    await receiver.catchUp();
 
     expect(store.commentsOf(post.data.id)).toMatchObject([{ id: comment.data.id, status: 'approved' }]);
     expect(bus.ofType('CommentUpdated')).toHaveLength(0);

@@ -1,4 +1,4 @@
-import { createServiceApp, type Lifecycle, type Logger, type SecurityOptions, type ServiceMetrics } from '@blog/common';
+import { createServiceApp, type Lifecycle, type Logger, type SecurityOptions, type ServiceMetrics } from '@blog/service-kit';
 import type { BusMetrics } from './busMetrics';
 import type { RequestListener } from 'node:http';
 import type { DeliveryHub } from './delivery/deliveryHub';

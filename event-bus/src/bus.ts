@@ -1,32 +1,49 @@
-import { Lifecycle, ServiceMetrics, securityFrom, type Logger } from '@blog/common';
-import { BusMetrics } from './busMetrics';
+import { Lifecycle, ServiceMetrics, securityFrom, type Logger } from '@blog/service-kit';
 import type { RequestListener } from 'node:http';
 import { createApp } from './app';
+import { BusMetrics } from './busMetrics';
 import type { Config } from './config';
 import { DeliveryHub } from './delivery/deliveryHub';
-import { SqliteEventLog } from './store/sqliteEventLog';
+import type { EventLog } from './store/eventLog';
+import { openSqliteStorage } from './store/sqlite/sqliteStore';
+import type { OpenStorage, StorageObserver } from './store/storage';
 
 export interface Bus {
   app: RequestListener;
   lifecycle: Lifecycle;
   hub: DeliveryHub;
-  log: SqliteEventLog;
-  /** Stops delivering, commits what is queued and closes the log. */
+  log: EventLog;
+  /** Stops delivering, commits what is queued and closes the storage. */
   close(): Promise<void>;
 }
 
-/** Opens the log and wires the app and the deliveries; used by index.ts and by the tests. */
-export function createBus(config: Config, logger: Logger, lifecycle = new Lifecycle()): Bus {
-  const log = new SqliteEventLog(config.DATA_DIR);
-  // Not fatal: an unsaved position only means those events are delivered again after a restart.
-  log.onStateError((reason) => logger.error({ reason }, 'could not save subscriber positions or dead letters'));
+/** What the storage reports goes to the bus's log and metrics. */
+function storageObserver(logger: Logger, metrics: () => BusMetrics | undefined): StorageObserver {
+  return {
+    committed: (events, seconds) => metrics()?.committed(events, seconds),
+    // Not fatal: an unsaved position only means those events are delivered again after a restart.
+    stateNotSaved: (reason) => logger.error({ reason }, 'could not save subscriber positions or dead letters'),
+    tornTail: (droppedBytes) =>
+      logger.warn({ droppedBytes }, 'the last write to the log was torn (the bus died mid-write); dropped the partial record'),
+  };
+}
+
+/**
+ * Opens the storage (SQLite in `DATA_DIR` unless `openStorage` says otherwise) and wires the app and
+ * the deliveries to it; used by index.ts and by the tests. Throws when the storage cannot be opened.
+ */
+export function createBus(config: Config, logger: Logger, lifecycle = new Lifecycle(), openStorage: OpenStorage = openSqliteStorage): Bus {
+  // The metrics come after the storage opened: index.ts retries a failed open every few seconds, and
+  // each ServiceMetrics starts the process's default collectors.
+  let metrics: BusMetrics | undefined;
+  const storage = openStorage(config.DATA_DIR, storageObserver(logger, () => metrics));
   const service = new ServiceMetrics();
-  const metrics = new BusMetrics(service, () => hub.status());
-  log.onCommit((events, seconds) => metrics.committed(events, seconds));
-  const hub: DeliveryHub = new DeliveryHub(
-    config.SUBSCRIBERS,
-    log,
-    {
+  metrics = new BusMetrics(service, () => hub.status());
+  const hub: DeliveryHub = new DeliveryHub({
+    subscribers: config.SUBSCRIBERS,
+    log: storage.log,
+    state: storage.subscribers,
+    delivery: {
       batchSize: config.DELIVERY_BATCH_SIZE,
       timeoutMs: config.DELIVERY_TIMEOUT_MS,
       retryBaseMs: config.RETRY_BASE_MS,
@@ -34,19 +51,19 @@ export function createBus(config: Config, logger: Logger, lifecycle = new Lifecy
       maxAttempts: config.MAX_DELIVERY_ATTEMPTS,
     },
     logger,
-    config.BUS_TOKEN,
-    metrics,
-  );
-  const app = createApp({ log, hub, lifecycle, logger, security: securityFrom(config), metrics: { service, bus: metrics } });
+    busToken: config.BUS_TOKEN,
+    observer: metrics,
+  });
+  const app = createApp({ log: storage.log, hub, lifecycle, logger, security: securityFrom(config), metrics: { service, bus: metrics } });
   return {
     app,
     lifecycle,
     hub,
-    log,
+    log: storage.log,
     async close() {
       lifecycle.markDraining();
       await hub.stop();
-      await log.close();
+      await storage.close();
     },
   };
 }

@@ -1,14 +1,6 @@
-import { type ServiceMetrics } from '@blog/common';
+import { type ServiceMetrics } from '@blog/service-kit';
 import { Counter, Gauge } from 'prom-client';
-import type { SubscriberStatus } from './delivery/subscriberDelivery';
-
-/** Told by each delivery loop what happened; the metrics count it. */
-export interface DeliveryObserver {
-  delivered(subscriber: string, events: number): void;
-  failed(subscriber: string): void;
-  retried(subscriber: string): void;
-  parked(subscriber: string): void;
-}
+import type { DeliveryObserver, SubscriberStatus } from './delivery/deliveryStats';
 
 const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000];
 

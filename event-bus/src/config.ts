@@ -1,4 +1,5 @@
-import { baseConfigShape, intVar, portVar, readConfig } from '@blog/common';
+import { MAX_EVENT_BATCH } from '@blog/contracts';
+import { baseConfigShape, intVar, portVar, readConfig } from '@blog/service-kit';
 import { z } from 'zod';
 
 const LOCAL_SUBSCRIBERS = [
@@ -20,7 +21,7 @@ export const configSchema = z.object({
   ...baseConfigShape,
   DATA_DIR: z.string().min(1).default('./data'),
   SUBSCRIBERS: subscribersVar,
-  DELIVERY_BATCH_SIZE: intVar(100, 1, 1000),
+  DELIVERY_BATCH_SIZE: intVar(100, 1, MAX_EVENT_BATCH),
   DELIVERY_TIMEOUT_MS: intVar(10_000, 100, 600_000),
   RETRY_BASE_MS: intVar(100, 1, 60_000),
   RETRY_MAX_MS: intVar(5_000, 1, 600_000),

@@ -1,4 +1,4 @@
-import { Lifecycle, createLogger, createServiceApp, runService, securityFrom } from '@blog/common';
+import { Lifecycle, createLogger, createServiceApp, runService, securityFrom } from '@blog/service-kit';
 import type { RequestListener } from 'node:http';
 import { createBus, type Bus } from './bus';
 import { loadConfig } from './config';
@@ -28,12 +28,6 @@ async function openLog(): Promise<void> {
   while (!lifecycle.isDraining) {
     try {
       bus = createBus(config, logger, lifecycle);
-      if (bus.log.droppedTornBytes > 0) {
-        logger.warn(
-          { droppedBytes: bus.log.droppedTornBytes },
-          'the last write to the log was torn (the bus died mid-write); dropped the partial record',
-        );
-      }
       logger.info({ dataDir: config.DATA_DIR, lastSeq: bus.log.lastSeq }, 'event log opened');
       bus.hub.start();
       return;

@@ -1,21 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import {
-  AppError,
-  CLOUDEVENTS_VERSION,
-  JSON_CONTENT_TYPE,
-  detailsFromZod,
-  isKnownEventType,
-  knownEventSchema,
-  publishRequestSchema,
-  type Envelope,
-  type ErrorDetail,
-  type Logger,
-} from '@blog/common';
+import { CLOUDEVENTS_VERSION, JSON_CONTENT_TYPE, MAX_EVENT_BATCH, isKnownEventType, knownEventSchema, publishRequestSchema, type Envelope } from '@blog/contracts';
+import { AppError, detailsFromZod, type ErrorDetail, type Logger } from '@blog/service-kit';
 import { z } from 'zod';
 import type { AppendResult } from './store/eventLog';
-
-/** Most events one publish (a request, or a delivery's follow-ups) may carry. */
-export const MAX_PUBLISH_BATCH = 1000;
 
 /** Who published a bare course-style `{type, data}`: the CloudEvents source the bus fills in. */
 export const ANONYMOUS_SOURCE = '/anonymous';
@@ -45,8 +32,8 @@ function toEnvelope(body: unknown, now: Date): Envelope {
  */
 export function toEnvelopes(body: unknown, now: Date): Envelope[] {
   const items = Array.isArray(body) ? body : [body];
-  if (items.length === 0 || items.length > MAX_PUBLISH_BATCH) {
-    throw new AppError(400, 'invalid event batch', [{ message: `a batch holds 1 to ${MAX_PUBLISH_BATCH} events` }]);
+  if (items.length === 0 || items.length > MAX_EVENT_BATCH) {
+    throw new AppError(400, 'invalid event batch', [{ message: `a batch holds 1 to ${MAX_EVENT_BATCH} events` }]);
   }
   const details: ErrorDetail[] = [];
   const envelopes = items.map((item, index) => {

@@ -2,12 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
-import { Lifecycle } from '@blog/common';
+import { Lifecycle } from '@blog/service-kit';
 import { createApp } from '../src/app';
 import { createBus, type Bus } from '../src/bus';
 import { configSchema } from '../src/config';
 import { DeliveryHub } from '../src/delivery/deliveryHub';
 import type { EventLog } from '../src/store/eventLog';
+import { MemorySubscriberState } from '../src/store/memoryStore';
 import { commentCreated, postCreated } from '../../test/support/factories';
 import { deadSubscriberUrl, startSubscriber } from '../../test/support/subscriber';
 import { silentLogger } from '../../test/support/silentLogger';
@@ -194,20 +195,20 @@ describe('POST /events (publish)', () => {
   it('when the log cannot store, then it answers 503 and says nothing was stored', async () => {
     const failingLog: EventLog = {
       append: () => Promise.reject(new Error('SQLITE_FULL: database or disk is full')),
-      readAfter: () => [],
+      readAfter: () => Promise.resolve([]),
+      readOne: () => Promise.resolve(undefined),
       lastSeq: 0,
       onAppend: () => () => undefined,
-      readOne: () => undefined,
-      loadPositions: () => new Map(),
-      savePositions: () => undefined,
-      loadDeadLetters: () => [],
-      park: () => undefined,
-      unpark: () => undefined,
-      close: () => Promise.resolve(),
     };
     const lifecycle = new Lifecycle();
     lifecycle.markReady();
-    const hub = new DeliveryHub([], failingLog, { batchSize: 1, timeoutMs: 100, retryBaseMs: 1, retryMaxMs: 1, maxAttempts: 3 }, silentLogger);
+    const hub = new DeliveryHub({
+      subscribers: [],
+      log: failingLog,
+      state: new MemorySubscriberState(),
+      delivery: { batchSize: 1, timeoutMs: 100, retryBaseMs: 1, retryMaxMs: 1, maxAttempts: 3 },
+      logger: silentLogger,
+    });
     const app = createApp({ log: failingLog, hub, lifecycle, logger: silentLogger });
 
     const response = await request(app).post('/events').send(cloudEvent());

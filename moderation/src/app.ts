@@ -1,9 +1,11 @@
-import { createSubscriberApp, type BusClient, type Lifecycle, type Logger, type SecurityOptions } from '@blog/common';
+import type { EventEngine } from '@blog/contracts';
+import { createSubscriberApp, type EventReceiver, type Lifecycle, type Logger, type SecurityOptions } from '@blog/service-kit';
 import type { RequestListener } from 'node:http';
-import { HANDLED_TYPES, handleEvent } from './domain/handleEvent';
 
 export interface ModerationDeps {
-  bus: BusClient;
+  engine: EventEngine;
+  /** Takes the events in: built with moderationEventHandlers. */
+  receiver: EventReceiver;
   lifecycle: Lifecycle;
   logger: Logger;
   /** Bus token and CORS origins; none in tests that do not need them. */
@@ -11,5 +13,5 @@ export interface ModerationDeps {
 }
 
 export function createApp(deps: ModerationDeps): RequestListener {
-  return createSubscriberApp({ ...deps, types: HANDLED_TYPES, handle: handleEvent });
+  return createSubscriberApp(deps);
 }

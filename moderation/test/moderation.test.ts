@@ -1,8 +1,9 @@
 import request from 'supertest';
-import { Lifecycle, derivedEventId } from '@blog/common';
+import { MemoryEngine, derivedEventId } from '@blog/contracts';
+import { EventReceiver, Lifecycle } from '@blog/service-kit';
 import { createApp } from '../src/app';
+import { moderationEventHandlers } from '../src/domain/handleEvent';
 import { moderate } from '../src/domain/moderate';
-import { MemoryBus } from '../../test/support/memoryBus';
 import { anOrangeComment, commentCreated, delivered, postCreated } from '../../test/support/factories';
 import { silentLogger } from '../../test/support/silentLogger';
 
@@ -20,10 +21,11 @@ describe('moderate', () => {
 });
 
 function setUp() {
-  const bus = new MemoryBus('/moderation');
+  const bus = new MemoryEngine('/moderation');
   const lifecycle = new Lifecycle();
   lifecycle.markReady();
-  return { bus, app: createApp({ bus, lifecycle, logger: silentLogger }) };
+  const receiver = new EventReceiver({ engine: bus, handlers: moderationEventHandlers, lifecycle, logger: silentLogger });
+  return { bus, app: createApp({ engine: bus, receiver, lifecycle, logger: silentLogger }) };
 }
 
 describe('POST /events', () => {

@@ -1,24 +1,20 @@
-import { createSubscriberApp, type BusClient, type Lifecycle, type LogFollower, type Logger, type SecurityOptions } from '@blog/common';
+import type { EventEngine } from '@blog/contracts';
+import { createSubscriberApp, type EventReceiver, type Lifecycle, type Logger, type SecurityOptions } from '@blog/service-kit';
 import type { RequestListener } from 'node:http';
-import { HANDLED_TYPES, applyEvent } from './domain/applyEvent';
 import { postsRoutes } from './routes/postsRoutes';
 import type { PostStore } from './store/postStore';
 
 export interface PostsDeps {
-  bus: BusClient;
+  engine: EventEngine;
+  /** Takes the events in: built with postsEventHandlers(store). */
+  receiver: EventReceiver;
   store: PostStore;
   lifecycle: Lifecycle;
   logger: Logger;
-  follower?: LogFollower;
   /** Bus token and CORS origins; none in tests that do not need them. */
   security?: SecurityOptions;
 }
 
 export function createApp(deps: PostsDeps): RequestListener {
-  return createSubscriberApp({
-    ...deps,
-    types: HANDLED_TYPES,
-    handle: (event) => applyEvent(deps.store, event),
-    routers: [postsRoutes(deps)],
-  });
+  return createSubscriberApp({ ...deps, routers: [postsRoutes(deps)] });
 }

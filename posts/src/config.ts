@@ -1,4 +1,4 @@
-import { busServiceConfigSchema, readConfig, type BusServiceConfig } from '@blog/common';
+import { busServiceConfigSchema, readConfig, type BusServiceConfig } from '@blog/service-kit';
 
 export const configSchema = busServiceConfigSchema(4000);
 

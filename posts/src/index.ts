@@ -1,15 +1,15 @@
-import { Lifecycle, securityFrom, LogFollower, busClientFor, createLogger, runService } from '@blog/common';
+import { EventReceiver, Lifecycle, createLogger, engineFor, runService, securityFrom } from '@blog/service-kit';
 import { createApp } from './app';
 import { loadConfig } from './config';
-import { applyEvent } from './domain/applyEvent';
+import { postsEventHandlers } from './domain/applyEvent';
 import { PostStore } from './store/postStore';
 
 const config = loadConfig();
 const logger = createLogger('posts', config.LOG_LEVEL, config.LOG_FORMAT);
-const bus = busClientFor(config, '/posts');
+const engine = engineFor(config, '/posts');
 const store = new PostStore();
 const lifecycle = new Lifecycle();
-const follower = new LogFollower(bus, (event) => applyEvent(store, event));
-const app = createApp({ bus, store, lifecycle, logger, follower, security: securityFrom(config) });
+const receiver = new EventReceiver({ engine, handlers: postsEventHandlers(store), lifecycle, logger });
+const app = createApp({ engine, receiver, store, lifecycle, logger, security: securityFrom(config) });
 
-runService({ name: 'posts', app, port: config.PORT, host: config.HOST, lifecycle, logger, follower });
+runService({ name: 'posts', app, port: config.PORT, host: config.HOST, lifecycle, logger, events: { engine, receiver } });

@@ -1,21 +1,21 @@
 import request from 'supertest';
-import { Lifecycle, LogFollower, MAX_TITLE_LENGTH } from '@blog/common';
+import { MemoryEngine, MAX_TITLE_LENGTH } from '@blog/contracts';
+import { Lifecycle, EventReceiver } from '@blog/service-kit';
 import { createApp } from '../src/app';
-import { applyEvent } from '../src/domain/applyEvent';
+import { postsEventHandlers } from '../src/domain/applyEvent';
 import { PostStore } from '../src/store/postStore';
-import { MemoryBus } from '../../test/support/memoryBus';
 import { aTitle, delivered, postCreated } from '../../test/support/factories';
 import { badJsonBodies, send } from '../../test/support/badInput';
 import { silentLogger } from '../../test/support/silentLogger';
 
 function setUp({ ready = true } = {}) {
-  const bus = new MemoryBus();
+  const bus = new MemoryEngine();
   const store = new PostStore();
   const lifecycle = new Lifecycle();
-  const follower = new LogFollower(bus, (event) => applyEvent(store, event));
+  const receiver = new EventReceiver({ engine: bus, handlers: postsEventHandlers(store), lifecycle, logger: silentLogger });
   if (ready) lifecycle.markReady();
-  const app = createApp({ bus, store, lifecycle, logger: silentLogger, follower });
-  return { app, bus, store, lifecycle, follower };
+  const app = createApp({ engine: bus, receiver, store, lifecycle, logger: silentLogger });
+  return { app, bus, store, lifecycle, receiver };
 }
 
 describe('POST /posts', () => {
@@ -143,18 +143,18 @@ describe('POST /events', () => {
 
 describe('replay on start', () => {
   it('when the log holds posts, then catching up rebuilds the list in order, once', async () => {
-    const { app, bus, follower } = setUp({ ready: false });
+    const { app, bus, receiver } = setUp({ ready: false });
     const first = await bus.publish(postCreated());
     await bus.publish(postCreated());
     await bus.publish({ type: 'CommentCreated', data: { id: 'c', postId: 'p', content: 'x', status: 'pending' } });
 
-    await follower.catchUp();
-    await follower.catchUp();
+    await receiver.catchUp();
+    await receiver.catchUp();
 
     const list = await request(app).get('/posts');
     expect(Object.keys(list.body)).toEqual(bus.ofType('PostCreated').map((e) => (e.data as { id: string }).id));
     expect(first.seq).toBe(1);
-    expect(follower.position).toBe(3);
+    expect(receiver.position).toBe(3);
   });
 });
 

@@ -1,23 +1,20 @@
-import { createSubscriberApp, type Lifecycle, type LogFollower, type Logger, type SecurityOptions } from '@blog/common';
+import type { EventEngine } from '@blog/contracts';
+import { createSubscriberApp, type EventReceiver, type Lifecycle, type Logger, type SecurityOptions } from '@blog/service-kit';
 import type { RequestListener } from 'node:http';
-import { HANDLED_TYPES, applyEvent } from './domain/applyEvent';
 import { queryRoutes } from './routes/queryRoutes';
 import type { QueryStore } from './store/queryStore';
 
 export interface QueryDeps {
+  engine: EventEngine;
+  /** Takes the events in: built with queryEventHandlers(store). */
+  receiver: EventReceiver;
   store: QueryStore;
   lifecycle: Lifecycle;
   logger: Logger;
-  follower?: LogFollower;
   /** Bus token and CORS origins; none in tests that do not need them. */
   security?: SecurityOptions;
 }
 
 export function createApp(deps: QueryDeps): RequestListener {
-  return createSubscriberApp({
-    ...deps,
-    types: HANDLED_TYPES,
-    handle: (event) => applyEvent(deps.store, event, deps.logger),
-    routers: [queryRoutes(deps.store, deps.lifecycle)],
-  });
+  return createSubscriberApp({ ...deps, routers: [queryRoutes(deps.store, deps.lifecycle)] });
 }

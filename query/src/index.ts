@@ -1,16 +1,16 @@
-import { Lifecycle, securityFrom, LogFollower, busClientFor, createLogger, runService } from '@blog/common';
+import { EventReceiver, Lifecycle, createLogger, engineFor, runService, securityFrom } from '@blog/service-kit';
 import { createApp } from './app';
 import { loadConfig } from './config';
-import { applyEvent } from './domain/applyEvent';
+import { queryEventHandlers } from './domain/applyEvent';
 import { QueryStore } from './store/queryStore';
 
 const config = loadConfig();
 const logger = createLogger('query', config.LOG_LEVEL, config.LOG_FORMAT);
-// query never publishes; it only reads the log to rebuild its view.
-const bus = busClientFor(config, '/query');
+// query never publishes; it only reads the log to rebuild its view and receives what comes after.
+const engine = engineFor(config, '/query');
 const store = new QueryStore();
 const lifecycle = new Lifecycle();
-const follower = new LogFollower(bus, (event) => applyEvent(store, event, logger));
-const app = createApp({ store, lifecycle, logger, follower, security: securityFrom(config) });
+const receiver = new EventReceiver({ engine, handlers: queryEventHandlers(store, logger), lifecycle, logger });
+const app = createApp({ engine, receiver, store, lifecycle, logger, security: securityFrom(config) });
 
-runService({ name: 'query', app, port: config.PORT, host: config.HOST, lifecycle, logger, follower });
+runService({ name: 'query', app, port: config.PORT, host: config.HOST, lifecycle, logger, events: { engine, receiver } });

@@ -1,10 +1,10 @@
 import http from 'node:http';
 import request from 'supertest';
-import { Lifecycle, LogFollower } from '@blog/common';
+import { MemoryEngine } from '@blog/contracts';
+import { Lifecycle, EventReceiver } from '@blog/service-kit';
 import { createApp } from '../src/app';
-import { applyEvent } from '../src/domain/applyEvent';
+import { queryEventHandlers } from '../src/domain/applyEvent';
 import { QueryStore } from '../src/store/queryStore';
-import { MemoryBus } from '../../test/support/memoryBus';
 import { anOrangeComment, commentCreated, commentVerdict, delivered, postCreated } from '../../test/support/factories';
 import { silentLogger } from '../../test/support/silentLogger';
 
@@ -12,7 +12,9 @@ function setUp() {
   const store = new QueryStore();
   const lifecycle = new Lifecycle();
   lifecycle.markReady();
-  return { store, app: createApp({ store, lifecycle, logger: silentLogger }) };
+  const engine = new MemoryEngine('/query');
+  const receiver = new EventReceiver({ engine, handlers: queryEventHandlers(store), lifecycle, logger: silentLogger });
+  return { store, app: createApp({ engine, receiver, store, lifecycle, logger: silentLogger }) };
 }
 
 /** A post with an approved and a rejected comment, as the bus would deliver them. */
@@ -93,16 +95,16 @@ describe('GET /posts', () => {
   });
 
   it('when query restarts, then replaying the log rebuilds the same view', async () => {
-    const bus = new MemoryBus();
+    const bus = new MemoryEngine();
     const { events, expected } = story();
     for (const event of events) await bus.publish(event);
     const store = new QueryStore();
-    const follower = new LogFollower(bus, (event) => applyEvent(store, event), 2);
+    const receiver = new EventReceiver({ engine: bus, handlers: queryEventHandlers(store), lifecycle: new Lifecycle(), logger: silentLogger, replayPage: 2 });
 
-    await follower.catchUp();
+    await receiver.catchUp();
 
     expect(JSON.parse(JSON.stringify(store.toRecord()))).toEqual(expected);
-    expect(follower.position).toBe(events.length);
+    expect(receiver.position).toBe(events.length);
   });
 });
 

@@ -1,11 +1,11 @@
 import zlib from 'node:zlib';
 import request from 'supertest';
 import fc from 'fast-check';
-import { Lifecycle, LogFollower, MAX_COMMENT_LENGTH, MAX_ID_LENGTH } from '@blog/common';
+import { MemoryEngine, handledTypes, MAX_COMMENT_LENGTH, MAX_ID_LENGTH } from '@blog/contracts';
+import { Lifecycle, EventReceiver } from '@blog/service-kit';
 import { createApp } from '../../comments/src/app';
-import { HANDLED_TYPES, applyEvent } from '../../comments/src/domain/handleEvent';
+import { commentsEventHandlers } from '../../comments/src/domain/handleEvent';
 import { CommentStore } from '../../comments/src/store/commentStore';
-import { MemoryBus } from '../support/memoryBus';
 import { aComment, postCreated } from '../support/factories';
 import { badJsonBodies, send } from '../support/badInput';
 import { silentLogger } from '../support/silentLogger';
@@ -41,14 +41,14 @@ import {
 let running: Listening[] = [];
 
 async function setUp() {
-  const bus = new MemoryBus();
+  const bus = new MemoryEngine();
   const store = new CommentStore();
   const lifecycle = new Lifecycle();
-  const follower = new LogFollower(bus, (event) => applyEvent(store, event));
-  const app = createApp({ bus, store, lifecycle, logger: silentLogger, follower });
+  const receiver = new EventReceiver({ engine: bus, handlers: commentsEventHandlers(store), lifecycle, logger: silentLogger });
+  const app = createApp({ engine: bus, receiver, store, lifecycle, logger: silentLogger });
   const post = postCreated();
   await bus.publish(post);
-  await follower.catchUp();
+  await receiver.catchUp();
   lifecycle.markReady();
   const listening = await listen(app);
   running.push(listening);
@@ -408,7 +408,7 @@ describeEventsEndpoint(async () => {
   const { server, snapshot } = await setUp();
   return {
     server,
-    handledTypes: HANDLED_TYPES,
+    handledTypes: handledTypes(commentsEventHandlers(new CommentStore())),
     snapshot: () => JSON.stringify(snapshot()),
     validEvent: () => postCreated(),
   };

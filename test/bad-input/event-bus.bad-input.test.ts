@@ -1,10 +1,10 @@
 import zlib from 'node:zlib';
 import request from 'supertest';
 import fc from 'fast-check';
-import { MAX_ID_LENGTH, MAX_JSON_DEPTH } from '@blog/common';
+import { MAX_ID_LENGTH, MAX_JSON_DEPTH } from '@blog/contracts';
 import { createBus, type Bus } from '../../event-bus/src/bus';
 import { configSchema } from '../../event-bus/src/config';
-import { MAX_PUBLISH_BATCH } from '../../event-bus/src/publishing';
+import { MAX_EVENT_BATCH } from '@blog/contracts';
 import { postCreated } from '../support/factories';
 import { silentLogger } from '../support/silentLogger';
 import { makeTempDir, removeTempDirs } from '../support/tempDirs';
@@ -145,7 +145,7 @@ describe('POST /events (publish) with bad input', () => {
 
   it.each([
     ['an empty batch', []],
-    [`a batch of ${MAX_PUBLISH_BATCH + 1}`, Array.from({ length: MAX_PUBLISH_BATCH + 1 }, () => ({ type: 'Many', data: 1 }))],
+    [`a batch of ${MAX_EVENT_BATCH + 1}`, Array.from({ length: MAX_EVENT_BATCH + 1 }, () => ({ type: 'Many', data: 1 }))],
     ['no type', { data: {} }],
     ['a numeric type', { type: 7, data: {} }],
     ['an empty type', { type: '', data: {} }],

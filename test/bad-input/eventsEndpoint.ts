@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import request from 'supertest';
 import fc from 'fast-check';
-import { MAX_JSON_DEPTH, type KnownEvent } from '@blog/common';
+import { MAX_JSON_DEPTH, type KnownEvent } from '@blog/contracts';
 import {
   HUGE_BODY_BYTES,
   MALFORMED_JSON_BODIES,

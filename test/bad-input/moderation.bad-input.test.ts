@@ -1,9 +1,9 @@
 import request from 'supertest';
 import fc from 'fast-check';
-import { Lifecycle, MAX_COMMENT_LENGTH, MAX_ID_LENGTH, derivedEventId } from '@blog/common';
+import { MemoryEngine, handledTypes, MAX_COMMENT_LENGTH, MAX_ID_LENGTH, derivedEventId } from '@blog/contracts';
+import { EventReceiver, Lifecycle } from '@blog/service-kit';
 import { createApp } from '../../moderation/src/app';
-import { HANDLED_TYPES } from '../../moderation/src/domain/handleEvent';
-import { MemoryBus } from '../support/memoryBus';
+import { moderationEventHandlers } from '../../moderation/src/domain/handleEvent';
 import { commentCreated } from '../support/factories';
 import { silentLogger } from '../support/silentLogger';
 import { describeEventsEndpoint } from './eventsEndpoint';
@@ -28,10 +28,11 @@ let running: Listening[] = [];
 
 /** Moderation keeps nothing: what it publishes to the bus is all a delivery can change. */
 async function setUp() {
-  const bus = new MemoryBus('/moderation');
+  const bus = new MemoryEngine('/moderation');
   const lifecycle = new Lifecycle();
   lifecycle.markReady();
-  const listening = await listen(createApp({ bus, lifecycle, logger: silentLogger }));
+  const receiver = new EventReceiver({ engine: bus, handlers: moderationEventHandlers, lifecycle, logger: silentLogger });
+  const listening = await listen(createApp({ engine: bus, receiver, lifecycle, logger: silentLogger }));
   running.push(listening);
   const { server } = listening;
   const snapshot = () => JSON.stringify(bus.events);
@@ -53,7 +54,7 @@ const bareCommentCreated = (overrides: Partial<{ id: string; content: string }> 
 
 describeEventsEndpoint(async () => {
   const { server, snapshot } = await setUp();
-  return { server, snapshot, handledTypes: HANDLED_TYPES, validEvent: () => commentCreated('post-1') };
+  return { server, snapshot, handledTypes: handledTypes(moderationEventHandlers), validEvent: () => commentCreated('post-1') };
 });
 
 describe('moderation of hostile comments', () => {

@@ -1,11 +1,11 @@
 import zlib from 'node:zlib';
 import request from 'supertest';
 import fc from 'fast-check';
-import { Lifecycle, LogFollower, MAX_TITLE_LENGTH } from '@blog/common';
+import { MemoryEngine, MAX_TITLE_LENGTH } from '@blog/contracts';
+import { Lifecycle, EventReceiver } from '@blog/service-kit';
 import { createApp } from '../../posts/src/app';
-import { applyEvent } from '../../posts/src/domain/applyEvent';
+import { postsEventHandlers } from '../../posts/src/domain/applyEvent';
 import { PostStore } from '../../posts/src/store/postStore';
-import { MemoryBus } from '../support/memoryBus';
 import { aTitle } from '../support/factories';
 import { badJsonBodies, send } from '../support/badInput';
 import { silentLogger } from '../support/silentLogger';
@@ -40,12 +40,12 @@ const CREATE_PATHS = ['/posts', '/posts/create'] as const;
 let running: Listening[] = [];
 
 async function setUp() {
-  const bus = new MemoryBus();
+  const bus = new MemoryEngine();
   const store = new PostStore();
   const lifecycle = new Lifecycle();
-  const follower = new LogFollower(bus, (event) => applyEvent(store, event));
+  const receiver = new EventReceiver({ engine: bus, handlers: postsEventHandlers(store), lifecycle, logger: silentLogger });
   lifecycle.markReady();
-  const app = createApp({ bus, store, lifecycle, logger: silentLogger, follower });
+  const app = createApp({ engine: bus, receiver, store, lifecycle, logger: silentLogger });
   const listening = await listen(app);
   running.push(listening);
   const { server } = listening;

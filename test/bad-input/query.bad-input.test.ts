@@ -1,8 +1,9 @@
 import request from 'supertest';
 import fc from 'fast-check';
-import { Lifecycle, MAX_ID_LENGTH, MAX_TITLE_LENGTH } from '@blog/common';
+import { MemoryEngine, handledTypes, MAX_ID_LENGTH, MAX_TITLE_LENGTH } from '@blog/contracts';
+import { EventReceiver, Lifecycle } from '@blog/service-kit';
 import { createApp } from '../../query/src/app';
-import { HANDLED_TYPES } from '../../query/src/domain/applyEvent';
+import { queryEventHandlers } from '../../query/src/domain/applyEvent';
 import { QueryStore } from '../../query/src/store/queryStore';
 import { commentCreated, commentVerdict, postCreated } from '../support/factories';
 import { silentLogger } from '../support/silentLogger';
@@ -30,7 +31,9 @@ async function setUp() {
   const store = new QueryStore();
   const lifecycle = new Lifecycle();
   lifecycle.markReady();
-  const listening = await listen(createApp({ store, lifecycle, logger: silentLogger }));
+  const engine = new MemoryEngine('/query');
+  const receiver = new EventReceiver({ engine, handlers: queryEventHandlers(store), lifecycle, logger: silentLogger });
+  const listening = await listen(createApp({ engine, receiver, store, lifecycle, logger: silentLogger }));
   running.push(listening);
   const { server } = listening;
   /** The whole read model: a refused delivery must leave it exactly as it was. */
@@ -50,7 +53,7 @@ const bare = (event: { type: string; data: unknown }) => ({ type: event.type, da
 
 describeEventsEndpoint(async () => {
   const { server, snapshot } = await setUp();
-  return { server, snapshot, handledTypes: HANDLED_TYPES, validEvent: () => postCreated() };
+  return { server, snapshot, handledTypes: handledTypes(queryEventHandlers(new QueryStore())), validEvent: () => postCreated() };
 });
 
 describe('GET /posts on query with odd requests', () => {

@@ -103,7 +103,7 @@ function play(workload: Workload): void {
 /**
  * How many images build at once (CONTAINER_BUILD_JOBS, default 2: this project's machines have 2 cores).
  * The bus goes first: its image compiles SQLite from source, by far the longest build, and the others build
- * beside it. Their Dockerfiles share the dev-dependency install and common/'s compile (the same steps, so
+ * beside it. Their Dockerfiles share the dev-dependency install and the shared packages' compile (the same steps, so
  * the builder reuses the layers), which the first of them pays for.
  */
 const BUILD_JOBS = Math.max(1, Number(process.env.CONTAINER_BUILD_JOBS ?? 2) || 1);

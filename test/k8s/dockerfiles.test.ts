@@ -81,19 +81,19 @@ function stageInstructions(service: string, stage: string, until?: RegExp): stri
 
 describe('the build stage', () => {
   // Identical steps over the same files are built once and reused by the builder (docker, podman), so
-  // building all six images installs the dev dependencies and compiles common/ once instead of six times
+  // building all six images installs the dev dependencies and compiles the shared packages once instead of six times
   // (most of what keeps npm run test:containers, which builds them all, short).
-  const shared = (service: string) => stageInstructions(service, 'build', /^RUN npx tsc -b common$/);
+  const shared = (service: string) => stageInstructions(service, 'build', /^RUN npx tsc -b service-kit$/);
 
-  it('is the same in every Dockerfile down to compiling common/', () => {
+  it('is the same in every Dockerfile down to compiling the shared packages', () => {
     const first = shared(SERVICES[0]!);
-    expect(first.at(-1)).toBe('RUN npx tsc -b common');
+    expect(first.at(-1)).toBe('RUN npx tsc -b service-kit');
     for (const service of SERVICES.slice(1)) expect({ service, steps: shared(service) }).toEqual({ service, steps: first });
   });
 
   it('installs the dev dependencies of every image it is shared by, from their own package files', () => {
     const steps = shared(SERVICES[0]!);
-    for (const workspace of ['common', ...SERVICES]) {
+    for (const workspace of ['contracts', 'service-kit', ...SERVICES]) {
       expect(steps).toContain(`COPY ${workspace}/package.json ${workspace}/`);
       expect(steps.find((step) => step.startsWith('RUN npm ci'))).toMatch(new RegExp(`--workspace @blog/${workspace}( |$)`));
     }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CommentCreated, CommentStatus, KnownEvent, PostCreated } from '@blog/common';
+import type { CommentCreated, CommentStatus, KnownEvent, PostCreated } from '@blog/contracts';
 
 const unique = () => randomUUID().slice(0, 8);
 

@@ -13,7 +13,7 @@ import {
   type Workload,
 } from './manifests';
 
-/** Longest a service takes to shut down (common/src/server.ts), plus a margin for the probe to see it. */
+/** Longest a service takes to shut down (service-kit/src/server.ts), plus a margin for the probe to see it. */
 const SHUTDOWN_SECONDS = 10 + 2;
 const VERSION: string = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
 

@@ -1,6 +1,6 @@
-import { LocalSystem } from '../../bench/src/localSystem';
+import { LocalSystem } from '@blog/launcher';
 
-export * from '../../bench/src/localSystem';
+export * from '@blog/launcher';
 
 /**
  * Starts the five services as processes before the file's tests and stops them after; answers a

@@ -1,3 +1,3 @@
-import { createLogger } from '@blog/common';
+import { createLogger } from '@blog/service-kit';
 
 export const silentLogger = createLogger('test', 'silent');

@@ -1,1 +1,1 @@
-export { waitFor } from '../../bench/src/waitFor';
+export { waitFor } from '@blog/launcher';

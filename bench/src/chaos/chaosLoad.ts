@@ -1,4 +1,4 @@
-import { HttpTransport, describeHttpFailure, neverReached } from '@blog/common';
+import { HttpTransport, describeHttpFailure, neverReached } from '@blog/service-kit';
 import type { SeededRandom } from './random';
 
 /**

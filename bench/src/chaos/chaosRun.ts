@@ -1,5 +1,4 @@
-import { LocalSystem, SERVICE_NAMES, type ServiceName } from '../localSystem';
-import { waitFor } from '../waitFor';
+import { LocalSystem, SERVICE_NAMES, type ServiceName, waitFor } from '@blog/launcher';
 import { ChaosLoad } from './chaosLoad';
 import { SeededRandom } from './random';
 import { converged, verify, type StoredEvent, type Verdict, type ViewPost } from './verify';

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, type BusClient } from '@blog/common';
+import { type EventEngine } from '@blog/contracts';
+import { AppError } from '@blog/service-kit';
 import type { Comment, CommentStore } from '../store/commentStore';
 
 export interface CreateCommentDeps {
-  bus: BusClient;
+  engine: EventEngine;
   store: CommentStore;
   /** Reads the log up to now: a post created a moment ago may not have been delivered here yet. */
   catchUp: () => Promise<void>;
@@ -25,7 +26,7 @@ export async function createComment(
 ): Promise<Comment> {
   await ensurePostExists(postId, deps);
   const comment: Comment = { id: (deps.newId ?? randomUUID)(), content, status: 'pending' };
-  await deps.bus.publish({ type: 'CommentCreated', data: { ...comment, postId, status: 'pending' } }, undefined, requestId);
+  await deps.engine.publish({ type: 'CommentCreated', data: { ...comment, postId, status: 'pending' } }, { requestId });
   deps.store.addComment(postId, comment);
   return comment;
 }

@@ -1,8 +1,5 @@
-import { assertNever, derivedEventId, type EventContext, type EventType, type FollowUp, type KnownEvent } from '@blog/common';
+import { assertNever, derivedEventId, type EventHandlers, type FollowUp, type KnownEvent } from '@blog/contracts';
 import type { CommentStore } from '../store/commentStore';
-
-/** The events comments acts on; the rest are ignored below. */
-export const HANDLED_TYPES: readonly EventType[] = ['PostCreated', 'CommentCreated', 'CommentModerated'];
 
 /** Applies an event to the comments' state; safe to call any number of times for the same event. */
 export function applyEvent(store: CommentStore, event: KnownEvent): void {
@@ -24,14 +21,25 @@ export function applyEvent(store: CommentStore, event: KnownEvent): void {
 }
 
 /**
- * A delivered verdict is applied and announced as CommentUpdated. The announcement is made on every
- * delivery, not only the first: if we crashed after applying but before it was stored, the redelivery
- * makes it again, and its derived id keeps the bus from storing it twice.
+ * A verdict is announced as CommentUpdated. The announcement is made on every delivery, not only the
+ * first: if we crashed after applying but before it was stored, the redelivery makes it again, and its
+ * derived id keeps it from being stored twice.
  */
-export function handleEvent(store: CommentStore, event: KnownEvent, context: EventContext): FollowUp[] {
-  applyEvent(store, event);
-  if (context.live && event.type === 'CommentModerated' && event.data.status !== 'pending') {
-    return [{ event: { type: 'CommentUpdated', data: { ...event.data } }, id: derivedEventId('CommentUpdated', event.data.id) }];
-  }
-  return [];
+export function announceVerdict(event: KnownEvent): FollowUp[] {
+  if (event.type !== 'CommentModerated' || event.data.status === 'pending') return [];
+  return [{ event: { type: 'CommentUpdated', data: { ...event.data } }, id: derivedEventId('CommentUpdated', event.data.id) }];
+}
+
+/**
+ * What comments does with events: keeps the posts that exist and their comments (PostCreated so it can
+ * answer 404 for an unknown post; its own CommentCreated, which also repairs its state after a publish
+ * whose outcome was unknown), and answers each verdict with CommentUpdated.
+ */
+export function commentsEventHandlers(store: CommentStore): EventHandlers {
+  return {
+    applies: ['PostCreated', 'CommentCreated', 'CommentModerated'],
+    apply: (event) => applyEvent(store, event),
+    reactsTo: ['CommentModerated'],
+    react: announceVerdict,
+  };
 }

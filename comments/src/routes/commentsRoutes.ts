@@ -1,4 +1,5 @@
-import { API_BODY_LIMIT, MAX_COMMENT_LENGTH, MAX_ID_LENGTH, AppError, jsonBody, parseOrThrow, requestIdOf } from '@blog/common';
+import { API_BODY_LIMIT_BYTES, MAX_COMMENT_LENGTH, MAX_ID_LENGTH } from '@blog/contracts';
+import { AppError, jsonBody, parseOrThrow, requestIdOf } from '@blog/service-kit';
 import { Router } from 'express';
 import { z } from 'zod';
 import { createComment, type CreateCommentDeps } from '../domain/createComment';
@@ -18,7 +19,7 @@ function postIdOf(raw: unknown): string {
 export function commentsRoutes(deps: CreateCommentDeps): Router {
   const router = Router();
 
-  router.post('/posts/:id/comments', ...jsonBody(API_BODY_LIMIT), async (req, res) => {
+  router.post('/posts/:id/comments', jsonBody(API_BODY_LIMIT_BYTES), async (req, res) => {
     const postId = postIdOf(req.params.id);
     const { content } = parseOrThrow(createCommentBody, req.body, 'comment');
     const comment = await createComment(postId, content, deps, requestIdOf(req));

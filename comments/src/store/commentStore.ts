@@ -1,4 +1,4 @@
-import type { CommentStatus, FinalCommentStatus } from '@blog/common';
+import type { CommentStatus, FinalCommentStatus } from '@blog/contracts';
 
 export interface Comment {
   id: string;

@@ -1,45 +1,54 @@
-import { FOLLOW_UPS_HEADER, FOLLOW_UPS_IN_ANSWER, HttpTransport, busAuthHeaders, type Logger } from '@blog/common';
-import type { DeliveryObserver } from '../busMetrics';
-import type { DeadLetter, EventLog } from '../store/eventLog';
-import { SubscriberDelivery, type DeliveryOptions, type SubscriberStatus } from './subscriberDelivery';
+import { FOLLOW_UPS_HEADER, FOLLOW_UPS_IN_ANSWER, HttpTransport, busAuthHeaders, type Logger } from '@blog/service-kit';
+import type { EventLog } from '../store/eventLog';
+import type { DeadLetter, SubscriberState } from '../store/subscriberState';
+import type { DeliveryObserver, SubscriberStatus } from './deliveryStats';
+import { PositionSaver } from './positionSaver';
+import { SubscriberDelivery, type DeliveryOptions } from './subscriberDelivery';
 
-/** How often delivered positions are written down. Losing the last interval only means redelivery. */
-const POSITION_FLUSH_MS = 200;
+export interface DeliveryHubOptions {
+  /** Subscriber URLs, in the order GET /subscribers lists them. */
+  subscribers: string[];
+  log: EventLog;
+  state: SubscriberState;
+  delivery: DeliveryOptions;
+  logger: Logger;
+  /** Sent with every delivery when the bus has a token. */
+  busToken?: string;
+  observer?: DeliveryObserver;
+}
 
-/** Runs one delivery loop per subscriber and keeps their positions on disk. */
+/** Runs one delivery loop per subscriber, from the positions and dead letters stored for them, and keeps their positions saved. */
 export class DeliveryHub {
   private readonly deliveries: SubscriberDelivery[];
   private readonly http: HttpTransport;
-  private readonly dirty = new Map<string, number>();
-  private flushTimer: NodeJS.Timeout | null = null;
+  private readonly log: EventLog;
+  private readonly logger: Logger;
+  private readonly positions: PositionSaver;
   private unsubscribe: (() => void) | null = null;
 
-  constructor(
-    subscribers: string[],
-    private readonly log: EventLog,
-    options: DeliveryOptions,
-    private readonly logger: Logger,
-    busToken?: string,
-    observer?: DeliveryObserver,
-  ) {
-    const positions = log.loadPositions();
-    const parked = log.loadDeadLetters();
-    this.http = new HttpTransport(options.timeoutMs, {
+  constructor({ subscribers, log, state, delivery, logger, busToken, observer }: DeliveryHubOptions) {
+    this.log = log;
+    this.logger = logger;
+    this.positions = new PositionSaver({ state });
+    const stored = state.loadPositions();
+    const parked = state.loadDeadLetters();
+    this.http = new HttpTransport(delivery.timeoutMs, {
       headers: { ...busAuthHeaders(busToken), [FOLLOW_UPS_HEADER]: FOLLOW_UPS_IN_ANSWER },
     });
     this.deliveries = subscribers.map(
       (url) =>
-        new SubscriberDelivery(
+        new SubscriberDelivery({
           url,
-          positions.get(url) ?? 0,
+          position: stored.get(url) ?? 0,
           log,
-          this.http,
-          options,
-          (u, p) => this.remember(u, p),
+          state,
+          http: this.http,
+          delivery,
           logger,
-          parked.filter((letter) => letter.subscriber === url),
+          parked: parked.filter((letter) => letter.subscriber === url),
           observer,
-        ),
+          onDelivered: (subscriber, position) => this.positions.remember(subscriber, position),
+        }),
     );
   }
 
@@ -69,21 +78,7 @@ export class DeliveryHub {
   async stop(): Promise<void> {
     this.unsubscribe?.();
     await Promise.all(this.deliveries.map((delivery) => delivery.stop()));
-    this.flushPositions();
+    this.positions.flush();
     await this.http.close();
-  }
-
-  private remember(url: string, position: number): void {
-    this.dirty.set(url, position);
-    this.flushTimer ??= setTimeout(() => this.flushPositions(), POSITION_FLUSH_MS);
-  }
-
-  private flushPositions(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    if (this.dirty.size === 0) return;
-    const positions = new Map(this.dirty);
-    this.dirty.clear();
-    this.log.savePositions(positions);
   }
 }

@@ -1,4 +1,5 @@
-import { API_BODY_LIMIT, jsonBody, parseOrThrow } from '@blog/common';
+import { API_BODY_LIMIT_BYTES } from '@blog/contracts';
+import { jsonBody, parseOrThrow } from '@blog/service-kit';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { DeliveryHub } from '../delivery/deliveryHub';
@@ -20,7 +21,7 @@ export function deadLetterRoutes(hub: DeliveryHub): Router {
   router.get('/dead-letters', (_req, res) => {
     res.json(hub.deadLetters());
   });
-  router.post('/dead-letters/retry', ...jsonBody(API_BODY_LIMIT), (req, res) => {
+  router.post('/dead-letters/retry', jsonBody(API_BODY_LIMIT_BYTES), (req, res) => {
     const filter = parseOrThrow(retryRequest, req.body, 'retry request');
     const retrying = hub.retryDeadLetters(filter);
     res.status(202).json({ retrying });

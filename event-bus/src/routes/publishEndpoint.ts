@@ -1,10 +1,8 @@
-import { AppError, type EventEndpoint, type JsonAnswer, type Lifecycle, type Logger } from '@blog/common';
+import { EVENTS_BODY_LIMIT_BYTES } from '@blog/contracts';
+import { AppError, type EventEndpoint, type JsonAnswer, type Lifecycle, type Logger } from '@blog/service-kit';
 import type { BusMetrics } from '../busMetrics';
 import { logStored, toEnvelopes } from '../publishing';
 import type { AppendResult, EventLog } from '../store/eventLog';
-
-/** Enough for a batch of a thousand ordinary events (1 MiB); stops a client from making the bus buffer more. */
-export const PUBLISH_BODY_LIMIT = 1024 * 1024;
 
 interface PublishDeps {
   log: EventLog;
@@ -15,7 +13,7 @@ interface PublishDeps {
 
 /** `POST /events`: one event or a batch, stored durably before the answer. */
 export function publishEndpoint(deps: PublishDeps): EventEndpoint {
-  return { path: '/events', limitBytes: PUBLISH_BODY_LIMIT, handle: (body) => publish(body, deps) };
+  return { path: '/events', limitBytes: EVENTS_BODY_LIMIT_BYTES, handle: (body) => publish(body, deps) };
 }
 
 async function publish(body: unknown, deps: PublishDeps): Promise<JsonAnswer> {

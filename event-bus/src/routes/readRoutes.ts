@@ -1,4 +1,4 @@
-import { parseOrThrow } from '@blog/common';
+import { parseOrThrow } from '@blog/service-kit';
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { DeliveryHub } from '../delivery/deliveryHub';
@@ -21,7 +21,7 @@ async function streamWholeLog(log: EventLog, res: Response): Promise<void> {
   let after = 0;
   let first = true;
   for (;;) {
-    const rows = log.readAfter(after, MAX_PAGE);
+    const rows = await log.readAfter(after, MAX_PAGE);
     if (rows.length === 0) break;
     const chunk = rows.map((row) => row.body).join(',');
     const writable = res.write(first ? chunk : `,${chunk}`);
@@ -41,7 +41,7 @@ export function readRoutes(deps: { log: EventLog; hub: DeliveryHub }): Router {
       return;
     }
     const { after, limit } = parseOrThrow(pageQuery, req.query, 'query');
-    const rows = deps.log.readAfter(after, limit);
+    const rows = await deps.log.readAfter(after, limit);
     res.type('application/json').send(`[${rows.map((row) => row.body).join(',')}]`);
   });
   router.get('/subscribers', (_req, res) => {

@@ -1,4 +1,4 @@
-import { AppError } from '@blog/common';
+import { AppError } from '@blog/service-kit';
 import { Router } from 'express';
 
 /** What the bus answers while its log cannot be opened: every call that needs the log gets a 503. */

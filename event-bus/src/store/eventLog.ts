@@ -1,4 +1,4 @@
-import type { Envelope } from '@blog/common';
+import type { Envelope } from '@blog/contracts';
 
 export interface AppendResult {
   id: string;
@@ -14,36 +14,20 @@ export interface LogRow {
   body: string;
 }
 
-/** An event a subscriber kept refusing, set aside so the rest of the log could flow to it. */
-export interface DeadLetter {
-  subscriber: string;
-  seq: number;
-  id: string;
-  type: string;
-  attempts: number;
-  lastError: string;
-  parkedAt: string;
-}
-
-/** The bus's durable state: the append-only event log and each subscriber's position in it. */
+/** The append-only event log: the bus's source of truth. */
 export interface EventLog {
   /**
-   * Stores the events, in order and all or none, and resolves once they are durably stored (an event
-   * whose source and id are already stored is answered with its stored seq). Rejects if nothing was stored.
+   * Stores the events durably, in order and all or none, and resolves once they are stored. An event
+   * whose source and id are already stored (earlier, or earlier in the same call) is not stored again:
+   * it is answered with its stored seq. Rejects if nothing was stored.
    */
   append(envelopes: Envelope[]): Promise<AppendResult[]>;
-  readAfter(after: number, limit: number): LogRow[];
-  readonly lastSeq: number;
-  /** Calls `listener` after each commit that stored new events; returns a function that unsubscribes. */
-  onAppend(listener: () => void): () => void;
+  /** Up to `limit` stored events with a seq above `after`, in order. */
+  readAfter(after: number, limit: number): Promise<LogRow[]>;
   /** One stored event by seq, if there is one. */
-  readOne(seq: number): LogRow | undefined;
-  loadPositions(): Map<string, number>;
-  loadDeadLetters(): DeadLetter[];
-  /** Records a parked event; stored before any position saved after this call. */
-  park(letter: DeadLetter): void;
-  unpark(subscriber: string, seq: number): void;
-  savePositions(positions: Map<string, number>): void;
-  /** Commits what is queued, then closes. */
-  close(): Promise<void>;
+  readOne(seq: number): Promise<LogRow | undefined>;
+  /** The seq of the newest stored event; 0 while the log is empty. */
+  readonly lastSeq: number;
+  /** Calls `listener` after each append that stored new events; returns a function that unsubscribes. */
+  onAppend(listener: () => void): () => void;
 }

@@ -1,14 +1,11 @@
-import { assertNever, derivedEventId, type EventType, type FollowUp, type KnownEvent } from '@blog/common';
+import { assertNever, derivedEventId, type EventHandlers, type FollowUp, type KnownEvent } from '@blog/contracts';
 import { moderate } from './moderate';
 
-/** The events moderation acts on; the rest are ignored below. */
-export const HANDLED_TYPES: readonly EventType[] = ['CommentCreated'];
-
 /**
- * Moderation keeps no state: each CommentCreated gets a verdict. The verdict's id is derived from the
- * comment, so a redelivered CommentCreated yields the same event again and the bus stores it once.
+ * Each CommentCreated gets a verdict. The verdict's id is derived from the comment, so a redelivered
+ * CommentCreated yields the same event again and it is stored once.
  */
-export function handleEvent(event: KnownEvent): FollowUp[] {
+export function moderateComment(event: KnownEvent): FollowUp[] {
   switch (event.type) {
     case 'CommentCreated': {
       const status = moderate(event.data.content);
@@ -22,3 +19,6 @@ export function handleEvent(event: KnownEvent): FollowUp[] {
       return assertNever(event);
   }
 }
+
+/** Moderation keeps no state (so it never replays the log): it only reacts to new comments. */
+export const moderationEventHandlers: EventHandlers = { applies: [], reactsTo: ['CommentCreated'], react: moderateComment };

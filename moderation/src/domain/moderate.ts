@@ -1,4 +1,4 @@
-import type { FinalCommentStatus } from '@blog/common';
+import type { FinalCommentStatus } from '@blog/contracts';
 
 const FORBIDDEN_WORD = /orange/i;
 

@@ -1,8 +1,5 @@
-import { assertNever, type EventType, type KnownEvent } from '@blog/common';
+import { assertNever, type EventHandlers, type KnownEvent } from '@blog/contracts';
 import type { PostStore } from '../store/postStore';
-
-/** The events posts acts on; the rest are ignored below. */
-export const HANDLED_TYPES: readonly EventType[] = ['PostCreated'];
 
 /** posts keeps its own list; replaying its PostCreated events rebuilds it. */
 export function applyEvent(store: PostStore, event: KnownEvent): void {
@@ -17,4 +14,9 @@ export function applyEvent(store: PostStore, event: KnownEvent): void {
     default:
       assertNever(event);
   }
+}
+
+/** What posts does with events: keeps its list of posts, reacts to nothing. */
+export function postsEventHandlers(store: PostStore): EventHandlers {
+  return { applies: ['PostCreated'], apply: (event) => applyEvent(store, event), reactsTo: [] };
 }

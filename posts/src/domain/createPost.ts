@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { BusClient } from '@blog/common';
+import type { EventEngine } from '@blog/contracts';
 import type { Post, PostStore } from '../store/postStore';
 
 export interface CreatePostDeps {
-  bus: BusClient;
+  engine: EventEngine;
   store: PostStore;
   newId?: () => string;
 }
@@ -11,11 +11,11 @@ export interface CreatePostDeps {
 /** The post exists only once its event is stored: if publishing fails, nothing is kept. */
 export async function createPost(
   title: string,
-  { bus, store, newId = randomUUID }: CreatePostDeps,
+  { engine, store, newId = randomUUID }: CreatePostDeps,
   requestId?: string,
 ): Promise<Post> {
   const post: Post = { id: newId(), title };
-  await bus.publish({ type: 'PostCreated', data: post }, undefined, requestId);
+  await engine.publish({ type: 'PostCreated', data: post }, { requestId });
   store.add(post);
   return post;
 }

@@ -1,4 +1,5 @@
-import { API_BODY_LIMIT, MAX_TITLE_LENGTH, jsonBody, parseOrThrow, requestIdOf, type BusClient } from '@blog/common';
+import { API_BODY_LIMIT_BYTES, MAX_TITLE_LENGTH, type EventEngine } from '@blog/contracts';
+import { jsonBody, parseOrThrow, requestIdOf } from '@blog/service-kit';
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { createPost } from '../domain/createPost';
@@ -8,7 +9,7 @@ const createPostBody = z.object({
   title: z.string().trim().min(1, 'title must not be empty').max(MAX_TITLE_LENGTH),
 });
 
-export function postsRoutes(deps: { bus: BusClient; store: PostStore }): Router {
+export function postsRoutes(deps: { engine: EventEngine; store: PostStore }): Router {
   const router = Router();
 
   const handleCreate: RequestHandler = async (req, res) => {
@@ -18,7 +19,7 @@ export function postsRoutes(deps: { bus: BusClient; store: PostStore }): Router 
   };
 
   // `/posts/create` is the path the course's ingress routes to posts; both create a post.
-  router.post(['/posts', '/posts/create'], ...jsonBody(API_BODY_LIMIT), handleCreate);
+  router.post(['/posts', '/posts/create'], jsonBody(API_BODY_LIMIT_BYTES), handleCreate);
   router.get('/posts', (_req, res) => {
     res.json(deps.store.toRecord());
   });

@@ -1,8 +1,6 @@
-import { assertNever, type EventType, type KnownEvent, type Logger } from '@blog/common';
+import { assertNever, type EventHandlers, type KnownEvent } from '@blog/contracts';
+import { type Logger } from '@blog/service-kit';
 import type { QueryStore } from '../store/queryStore';
-
-/** The events query acts on; the rest are ignored below. */
-export const HANDLED_TYPES: readonly EventType[] = ['PostCreated', 'CommentCreated', 'CommentUpdated'];
 
 /** Projects an event into the read model; applying the same event again changes nothing. */
 export function applyEvent(store: QueryStore, event: KnownEvent, logger?: Logger): void {
@@ -27,4 +25,13 @@ export function applyEvent(store: QueryStore, event: KnownEvent, logger?: Logger
     default:
       assertNever(event);
   }
+}
+
+/** What query does with events: projects posts and their comments' final status into its view. */
+export function queryEventHandlers(store: QueryStore, logger?: Logger): EventHandlers {
+  return {
+    applies: ['PostCreated', 'CommentCreated', 'CommentUpdated'],
+    apply: (event) => applyEvent(store, event, logger),
+    reactsTo: [],
+  };
 }

@@ -1,4 +1,4 @@
-import type { Lifecycle } from '@blog/common';
+import type { Lifecycle } from '@blog/service-kit';
 import { Router } from 'express';
 import type { QueryStore, ViewChange } from '../store/queryStore';
 

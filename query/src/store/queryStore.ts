@@ -1,4 +1,4 @@
-import type { CommentStatus } from '@blog/common';
+import type { CommentStatus } from '@blog/contracts';
 
 export interface QueryComment {
   id: string;

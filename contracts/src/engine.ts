@@ -1,0 +1,124 @@
+import type { LogEntry } from './envelope';
+import type { EventType, KnownEvent } from './events';
+
+/**
+ * The event engine as a service sees it: the one seam between the blog's services and whatever carries
+ * their events. A service publishes events durably, receives the events of the types it handles (in
+ * order, at least once) and replays the log from the start to rebuild its state; nothing else.
+ *
+ * Adapters: the embedded bus over HTTP (service-kit's `HttpEngine`, the default) and `MemoryEngine` here,
+ * which the unit tests use.
+ */
+export interface EventEngine {
+  /** CloudEvents `source` of everything this engine publishes for its service, e.g. "/comments". */
+  readonly source: string;
+  /**
+   * How live events reach the service. `push`: the engine POSTs them to the service's `/events` (the
+   * embedded bus does), so the service kit mounts that endpoint. `pull`: `subscribe` fetches them.
+   */
+  readonly delivery: 'push' | 'pull';
+  /** Resolves once the event is durably stored; an event with the same id is stored at most once. */
+  publish(event: KnownEvent, options?: PublishOptions): Promise<PublishReceipt>;
+  /** Stored events with a position after `after`, oldest first, at most `limit`: the replay at start. */
+  read(after: number, limit: number): Promise<LogEntry[]>;
+  /**
+   * From now on, hands the consumer the live events of its types, in order, at least once; the events it
+   * answers with are stored before the ones that caused them count as delivered.
+   */
+  subscribe(consumer: EventConsumer): Promise<Subscription>;
+  close(): Promise<void>;
+}
+
+export interface PublishOptions {
+  /** Fixed before the first attempt, so a retried publish is stored once; a new UUID when left out. */
+  id?: string;
+  /** The request that caused the event, carried on it as the CloudEvents attribute `requestid`. */
+  requestId?: string;
+}
+
+export interface PublishReceipt {
+  id: string;
+  /** The event's position in the log. */
+  seq: number;
+}
+
+/** Where a received event sits in the log, and the request that caused it. */
+export interface EventContext {
+  id?: string;
+  seq?: number;
+  requestId?: string;
+}
+
+/** An event published in reaction to a received one; its id is derived from that one, so a repeat is stored once. */
+export interface FollowUp {
+  event: KnownEvent;
+  id: string;
+}
+
+/**
+ * What a service does with events. `apply` changes its state: every replica applies every event of the
+ * `applies` types, in order, live and when replaying the log at start. `react` answers an event with
+ * events of its own: once per event, never when replaying. Both must be safe to run twice for one event.
+ */
+export interface EventHandlers {
+  readonly applies: readonly EventType[];
+  apply?(event: KnownEvent, context: EventContext): void;
+  readonly reactsTo: readonly EventType[];
+  react?(event: KnownEvent, context: EventContext): readonly FollowUp[];
+}
+
+/** A received event of a known type, with its place in the log. */
+export interface Delivered {
+  event: KnownEvent;
+  context: EventContext;
+}
+
+/** A follow-up on its way to the log, with the request id it carries on. */
+export interface OutgoingEvent extends FollowUp {
+  requestId?: string;
+}
+
+/** The receiving side of a service, as an engine sees it. */
+export interface EventConsumer {
+  /** The event types it handles; an engine may skip the others. */
+  readonly types: readonly EventType[];
+  /** False while the service replays or shuts down: the engine keeps the events and tries again later. */
+  readonly ready: boolean;
+  /** Handles the events in order; answers the events to store before these count as delivered. */
+  receive(events: readonly Delivered[]): OutgoingEvent[];
+}
+
+export interface Subscription {
+  stop(): Promise<void>;
+}
+
+/** The engine cannot take or give events right now; nothing was stored. */
+export class EngineUnavailableError extends Error {
+  constructor(
+    readonly reason: string,
+    message = 'the event bus cannot take the event right now; nothing was stored, try again',
+  ) {
+    super(message);
+    this.name = 'EngineUnavailableError';
+  }
+}
+
+/** The engine may have stored the event and could not say so in time: the caller must not assume either way. */
+export class EngineOutcomeUnknownError extends Error {
+  constructor(readonly reason: string) {
+    super('the event bus did not confirm the write in time: it may still appear; check before sending it again');
+    this.name = 'EngineOutcomeUnknownError';
+  }
+}
+
+/** The union of what a service's handlers act on: the types its consumer asks for. */
+export function handledTypes(handlers: EventHandlers): EventType[] {
+  return [...new Set([...handlers.applies, ...handlers.reactsTo])];
+}
+
+/** One received event through the handlers: applied if it is of an `applies` type, then reacted to. */
+export function handleDelivered(handlers: EventHandlers, { event, context }: Delivered): OutgoingEvent[] {
+  if (handlers.applies.includes(event.type)) handlers.apply?.(event, context);
+  if (!handlers.reactsTo.includes(event.type)) return [];
+  return (handlers.react?.(event, context) ?? []).map((followUp) => ({ ...followUp, requestId: context.requestId }));
+}

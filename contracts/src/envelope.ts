@@ -1,0 +1,100 @@
+import { v5 as uuidv5 } from 'uuid';
+import { z } from 'zod';
+import type { KnownEvent } from './events';
+import { MAX_ID_LENGTH } from './limits';
+
+export const CLOUDEVENTS_VERSION = '1.0';
+export const JSON_CONTENT_TYPE = 'application/json';
+
+/**
+ * CloudEvents extension attribute: the id of the HTTP request that caused the event, carried on to the
+ * events it causes in turn, so one grep follows a comment from its POST through moderation to the view.
+ */
+export const REQUEST_ID_PATTERN = /^[\w.:-]{1,100}$/;
+export const requestIdSchema = z.string().regex(REQUEST_ID_PATTERN, 'letters, digits, _ . : - only, at most 100');
+
+/** What a publisher may send to the bus: a CloudEvent, or the course's bare `{type, data}`. */
+export const publishRequestSchema = z
+  .object({
+    specversion: z.literal(CLOUDEVENTS_VERSION).optional(),
+    id: z.string().min(1).max(MAX_ID_LENGTH).optional(),
+    source: z.string().min(1).max(500).optional(),
+    type: z.string().min(1).max(200),
+    time: z.iso.datetime({ offset: true }).optional(),
+    datacontenttype: z.literal(JSON_CONTENT_TYPE).optional(),
+    requestid: requestIdSchema.optional(),
+    data: z.unknown(),
+  })
+  .refine((event) => event.data !== undefined, { path: ['data'], message: 'data is required' });
+
+export type PublishRequest = z.infer<typeof publishRequestSchema>;
+
+/** An event as the bus stores and delivers it: a CloudEvent plus the bus's position `seq`. */
+export const storedEventSchema = z.object({
+  specversion: z.literal(CLOUDEVENTS_VERSION),
+  id: z.string().min(1),
+  source: z.string().min(1),
+  type: z.string().min(1),
+  time: z.string(),
+  datacontenttype: z.string().optional(),
+  requestid: z.string().optional(),
+  data: z.unknown(),
+  seq: z.number().int().positive(),
+});
+
+export type StoredEvent = z.infer<typeof storedEventSchema>;
+
+/** The fields of a stored event that replaying it needs. */
+export const logEntrySchema = z.object({
+  seq: z.number().int().positive(),
+  id: z.string(),
+  type: z.string(),
+  data: z.unknown(),
+});
+
+export type LogEntry = z.infer<typeof logEntrySchema>;
+export type Envelope = Omit<StoredEvent, 'seq'>;
+
+/** What a service accepts at its own `POST /events`: the stored envelope, or a bare `{type, data}`. */
+export const receivedEventSchema = z
+  .object({
+    type: z.string().min(1).max(200),
+    data: z.unknown(),
+    id: z.string().optional(),
+    seq: z.number().int().positive().optional(),
+    requestid: z.string().optional(),
+  })
+  .refine((event) => event.data !== undefined, { path: ['data'], message: 'data is required' });
+
+export type ReceivedEvent = z.infer<typeof receivedEventSchema>;
+
+export function buildEnvelope(
+  event: { type: string; data: unknown },
+  source: string,
+  // The global Web Crypto, so the contracts load in a browser as well as in Node.
+  id: string = globalThis.crypto.randomUUID(),
+  now: Date = new Date(),
+  requestId?: string,
+): Envelope {
+  return {
+    specversion: CLOUDEVENTS_VERSION,
+    id,
+    source,
+    type: event.type,
+    time: now.toISOString(),
+    datacontenttype: JSON_CONTENT_TYPE,
+    ...(requestId ? { requestid: requestId } : {}),
+    data: event.data,
+  };
+}
+
+// Fixed namespace so every process derives the same id for the same fact.
+const DERIVED_ID_NAMESPACE = '6f1c2a52-9f0e-4a43-9d8e-2b7f0c6e5a11';
+
+/**
+ * An event id that depends only on what the event is about, so a handler that runs twice for the same
+ * input publishes the same id twice and the bus stores it once.
+ */
+export function derivedEventId(type: KnownEvent['type'], key: string): string {
+  return uuidv5(`${type}:${key}`, DERIVED_ID_NAMESPACE);
+}

@@ -1,0 +1,5 @@
+export * from './limits';
+export * from './events';
+export * from './envelope';
+export * from './engine';
+export * from './memoryEngine';

@@ -1,0 +1,26 @@
+/**
+ * Sizes every service and the bus agree on. Each is written here once; the schemas, the body readers and
+ * the bus client read them from here.
+ */
+
+/** Longest id any publisher may use; ours are UUIDs. */
+export const MAX_ID_LENGTH = 100;
+export const MAX_TITLE_LENGTH = 200;
+export const MAX_COMMENT_LENGTH = 2000;
+
+/** Largest body of a public API request (a post or a comment is a few KiB at most). */
+export const API_BODY_LIMIT_BYTES = 16 * 1024;
+
+/** Largest body of the event traffic: a publish to the bus or a delivery to a service, one event or a batch. */
+export const EVENTS_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Most events in one publish (a request, or a delivery's follow-ups) and in one delivery. */
+export const MAX_EVENT_BATCH = 1000;
+
+/**
+ * Deepest nesting of objects and arrays a JSON body may have. Ours need five levels at most; a body of a
+ * few KiB of `[[[[...` is far deeper, and although it parses, JSON.stringify and structured cloning (the
+ * bus hands events to its writer thread) overflow the stack on it later, in code that does not expect to
+ * fail. So such bodies are refused at the door.
+ */
+export const MAX_JSON_DEPTH = 64;

@@ -1,0 +1,177 @@
+import { randomUUID } from 'node:crypto';
+import {
+  EVENTS_BODY_LIMIT_BYTES,
+  EngineOutcomeUnknownError,
+  EngineUnavailableError,
+  MAX_EVENT_BATCH,
+  buildEnvelope,
+  logEntrySchema,
+  type Envelope,
+  type EventEngine,
+  type KnownEvent,
+  type LogEntry,
+  type PublishOptions,
+  type PublishReceipt,
+  type Subscription,
+} from '@blog/contracts';
+import { z } from 'zod';
+import { busAuthHeaders } from '../security';
+import { HttpTransport, describeHttpFailure, isRetryableStatus, neverReached } from './httpTransport';
+
+export interface HttpEngineOptions {
+  baseUrl: string;
+  /** CloudEvents `source` of everything this process publishes, e.g. "/posts". */
+  source: string;
+  /** Extra attempts of a publish after the first when the bus is unreachable or answers 5xx. */
+  retries: number;
+  /** Longest wait for the bus's answer to one request. */
+  timeoutMs: number;
+  /** Sent as a bearer token on every call when set (BUS_TOKEN). */
+  token?: string;
+  /** Wait before the first retry; doubles for each further one, up to a second. */
+  retryDelayMs?: number;
+  /**
+   * How long to keep retrying once a request may have reached the bus unanswered (connection reset,
+   * timeout): a 503 must mean "nothing stored", so the client keeps asking (same id) until it knows.
+   */
+  unknownOutcomeMs?: number;
+}
+
+/** A one-line reason for a failed call to the bus. */
+export function describeEngineFailure(error: unknown): string {
+  if (error instanceof EngineUnavailableError || error instanceof EngineOutcomeUnknownError) return error.reason;
+  return `bus unreachable (${describeHttpFailure(error)})`;
+}
+
+const receiptSchema = z.object({ id: z.string(), seq: z.number().int().positive() });
+/** A page of the log as a replaying service needs it; known events' data is checked when applied. */
+const eventPageSchema = z.array(logEntrySchema);
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+interface QueuedPublish {
+  envelope: Envelope;
+  text: string;
+  resolve: (receipt: PublishReceipt) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * The embedded bus (the event-bus service) over HTTP: publishes are `POST /events` to it, the replay is
+ * `GET /events?after=&limit=`, and live events are pushed by the bus to the service's own `POST /events`.
+ */
+export class HttpEngine implements EventEngine {
+  readonly delivery = 'push' as const;
+  private readonly http: HttpTransport;
+  private readonly retryDelayMs: number;
+  private readonly unknownOutcomeMs: number;
+  private queue: QueuedPublish[] = [];
+  private sendScheduled = false;
+
+  constructor(private readonly options: HttpEngineOptions) {
+    this.http = new HttpTransport(options.timeoutMs, { headers: busAuthHeaders(options.token) });
+    this.retryDelayMs = options.retryDelayMs ?? 100;
+    this.unknownOutcomeMs = options.unknownOutcomeMs ?? 10_000;
+  }
+
+  get source(): string {
+    return this.options.source;
+  }
+
+  /**
+   * Publishes made in the same event-loop turn travel to the bus in one request (an array, stored all or
+   * none), so a burst of comments or a batch of verdicts costs one round trip, not one each.
+   */
+  publish(event: KnownEvent, { id = randomUUID(), requestId }: PublishOptions = {}): Promise<PublishReceipt> {
+    // The id is fixed before the first attempt, so a retry of a publish that did land is deduplicated.
+    const envelope = buildEnvelope(event, this.source, id, new Date(), requestId);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ envelope, text: JSON.stringify(envelope), resolve, reject });
+      if (!this.sendScheduled) {
+        this.sendScheduled = true;
+        setImmediate(() => this.sendQueued());
+      }
+    });
+  }
+
+  /** Nothing to start: the bus pushes live events to the service's `POST /events`. */
+  async subscribe(): Promise<Subscription> {
+    return { stop: async () => {} };
+  }
+
+  /** Sends the queue in requests the bus accepts: at most MAX_EVENT_BATCH events and EVENTS_BODY_LIMIT_BYTES each. */
+  private sendQueued(): void {
+    this.sendScheduled = false;
+    let batch: QueuedPublish[] = [];
+    let bytes = 2;
+    for (const queued of this.queue.splice(0)) {
+      const size = Buffer.byteLength(queued.text) + 1;
+      if (batch.length > 0 && (batch.length === MAX_EVENT_BATCH || bytes + size > EVENTS_BODY_LIMIT_BYTES)) {
+        void this.sendBatch(batch);
+        batch = [];
+        bytes = 2;
+      }
+      batch.push(queued);
+      bytes += size;
+    }
+    if (batch.length > 0) void this.sendBatch(batch);
+  }
+
+  private async sendBatch(batch: QueuedPublish[]): Promise<void> {
+    try {
+      const receipts = await this.postWithRetries(batch);
+      batch.forEach((queued, index) => queued.resolve(receipts[index]!));
+    } catch (error) {
+      for (const queued of batch) queued.reject(error);
+    }
+  }
+
+  private async postWithRetries(batch: QueuedPublish[]): Promise<PublishReceipt[]> {
+    const single = batch.length === 1;
+    const body = single ? batch[0]!.text : `[${batch.map((queued) => queued.text).join(',')}]`;
+    const unknownDeadline = Date.now() + this.unknownOutcomeMs;
+    let lastFailure = 'no attempt made';
+    let outcomeUnknown = false;
+    for (let attempt = 0; attempt <= this.options.retries || (outcomeUnknown && Date.now() < unknownDeadline); attempt += 1) {
+      if (attempt > 0) await sleep(Math.min(this.retryDelayMs * 2 ** (attempt - 1), 1000));
+      let answer;
+      try {
+        answer = await this.http.send('POST', `${this.options.baseUrl}/events`, body);
+      } catch (error) {
+        lastFailure = describeEngineFailure(error);
+        // A request that never reached the bus stored nothing; any other failure may have stored it.
+        if (!neverReached(error)) outcomeUnknown = true;
+        continue;
+      }
+      if (answer.status === 200 || answer.status === 201) {
+        const parsed: unknown = JSON.parse(answer.text);
+        return single ? [receiptSchema.parse(parsed)] : z.array(receiptSchema).length(batch.length).parse(parsed);
+      }
+      if (!isRetryableStatus(answer.status)) {
+        // The bus refused the events themselves: a contract bug on our side, not an outage.
+        throw new Error(`bus rejected ${batch.map((queued) => queued.envelope.type).join(', ')}: ${answer.status} ${answer.text}`);
+      }
+      lastFailure = `bus answered ${answer.status}`;
+    }
+    if (outcomeUnknown) throw new EngineOutcomeUnknownError(lastFailure);
+    throw new EngineUnavailableError(lastFailure);
+  }
+
+  /** One attempt: a replaying service retries the whole read itself (see the service kit's server). */
+  async read(after: number, limit: number): Promise<LogEntry[]> {
+    let answer;
+    try {
+      answer = await this.http.send('GET', `${this.options.baseUrl}/events?after=${after}&limit=${limit}`);
+    } catch (error) {
+      throw new EngineUnavailableError(describeEngineFailure(error), 'cannot read the event log');
+    }
+    if (answer.status !== 200) {
+      throw new EngineUnavailableError(`bus answered ${answer.status}`, 'cannot read the event log');
+    }
+    return eventPageSchema.parse(JSON.parse(answer.text));
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+}

@@ -1,0 +1,103 @@
+import { EngineOutcomeUnknownError, EngineUnavailableError } from '@blog/contracts';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+
+export interface ErrorDetail {
+  path?: string;
+  message: string;
+}
+
+/** A failure with a known HTTP status; anything else that reaches the error handler is a bug (500). */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export function detailsFromZod(error: z.ZodError): ErrorDetail[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.') || '(body)',
+    message: issue.message,
+  }));
+}
+
+/** Parses untrusted input with a schema; failure becomes a 400 that lists every problem. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    throw new AppError(400, `invalid ${what}`, detailsFromZod(result.error));
+  }
+  return result.data;
+}
+
+export const notFoundHandler: RequestHandler = (req, res) => {
+  res.status(404).json({ error: `no route for ${req.method} ${req.path}`, details: [] });
+};
+
+interface BodyParserError {
+  type: string;
+  status?: number;
+}
+
+function isBodyParserError(err: unknown): err is BodyParserError {
+  return typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string';
+}
+
+// body-parser's error types, answered with a message of ours so nothing internal leaks.
+const BODY_PARSER_ERRORS: Record<string, { status: number; error: string }> = {
+  'entity.parse.failed': { status: 400, error: 'malformed JSON body' },
+  'entity.too.large': { status: 413, error: 'request body too large' },
+  'entity.verify.failed': { status: 400, error: 'request body rejected' },
+  'request.aborted': { status: 400, error: 'request aborted' },
+  'request.size.invalid': { status: 400, error: 'request size did not match Content-Length' },
+  'encoding.unsupported': { status: 415, error: 'unsupported content encoding' },
+  'charset.unsupported': { status: 415, error: 'unsupported charset' },
+  'stream.encoding.set': { status: 500, error: 'internal error' },
+};
+
+/**
+ * Other client errors raised inside Express and body-parser carry a 4xx `status` but no body-parser type: a
+ * path parameter that is not valid percent-encoding (the router's URIError), a gzip or brotli body that
+ * does not inflate (zlib's error). They are the client's fault, so they get their 4xx, with a message of
+ * ours: theirs may quote internals.
+ */
+function clientErrorOf(err: unknown): { status: number; error: string } | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const status = (err as { status?: unknown }).status;
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 400 || status > 499) return undefined;
+  if (err instanceof URIError) return { status, error: 'malformed percent-encoding in the request path' };
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('Z_')) return { status, error: 'request body could not be decompressed' };
+  return { status, error: 'bad request' };
+}
+
+/** The status and JSON body for an error that is the client's doing (or a known refusal); undefined for a bug. */
+export function knownErrorAnswer(err: unknown): { status: number; body: { error: string; details: ErrorDetail[] } } | undefined {
+  if (err instanceof AppError) return { status: err.status, body: { error: err.message, details: err.details } };
+  // The engine could not store the event (503: try again) or could not say whether it did (504).
+  if (err instanceof EngineUnavailableError) return { status: 503, body: { error: err.message, details: [{ message: err.reason }] } };
+  if (err instanceof EngineOutcomeUnknownError) return { status: 504, body: { error: err.message, details: [{ message: err.reason }] } };
+  if (err instanceof z.ZodError) return { status: 400, body: { error: 'invalid request', details: detailsFromZod(err) } };
+  const known = isBodyParserError(err) ? BODY_PARSER_ERRORS[err.type] : clientErrorOf(err);
+  return known ? { status: known.status, body: { error: known.error, details: [] } } : undefined;
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    const known = knownErrorAnswer(err);
+    if (known) {
+      res.status(known.status).json(known.body);
+      return;
+    }
+    logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
+    if (!res.headersSent) {
+      res.status(500).json({ error: 'internal error', details: [] });
+    }
+  };
+}

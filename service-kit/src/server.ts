@@ -1,0 +1,115 @@
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { EventEngine, Subscription } from '@blog/contracts';
+import { describeEngineFailure } from './engines/httpEngine';
+import type { Lifecycle } from './health';
+import type { Logger } from './logger';
+import type { EventReceiver } from './receiver';
+
+export interface StartOptions {
+  name: string;
+  /** An Express app, or any request listener. */
+  app: RequestListener;
+  port: number;
+  host: string;
+  lifecycle: Lifecycle;
+  logger: Logger;
+  /**
+   * The service's event engine and what takes its events in: the service replays the log through the
+   * receiver (when it keeps state) before it reports ready, then subscribes to live events.
+   */
+  events?: { engine: EventEngine; receiver: EventReceiver };
+  /** Work that must finish, after the server listens, before the service reports ready. */
+  prepare?: () => Promise<void>;
+  /** Runs after the server stopped accepting and finished its in-flight requests. */
+  onShutdown?: () => Promise<void> | void;
+  /** Longest a clean shutdown may take before the process exits anyway (keep under the pod's grace period). */
+  shutdownTimeoutMs?: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function replayUntilCaughtUp(receiver: EventReceiver, lifecycle: Lifecycle, logger: Logger): Promise<void> {
+  let delayMs = 200;
+  while (!lifecycle.isDraining) {
+    try {
+      await receiver.catchUp();
+      return;
+    } catch (error) {
+      logger.warn({ reason: describeEngineFailure(error), retryInMs: delayMs }, 'cannot read the event log yet; retrying');
+      await sleep(delayMs);
+      delayMs = Math.min(delayMs * 2, 5000);
+    }
+  }
+}
+
+function listen(app: RequestListener, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer(app);
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+/** Listens, replays the log, reports ready, and shuts down cleanly on SIGTERM or SIGINT. */
+export async function startService(options: StartOptions): Promise<Server> {
+  const { name, app, lifecycle, logger } = options;
+  const server = await listen(app, options.port, options.host);
+  const { port } = server.address() as AddressInfo;
+  logger.info({ port }, `${name} listening`);
+
+  let subscription: Subscription | null = null;
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    lifecycle.markDraining();
+    logger.info({ signal }, `${name} shutting down`);
+    const forceExit = setTimeout(() => {
+      logger.error(`${name} did not stop in time; exiting`);
+      process.exit(1);
+    }, options.shutdownTimeoutMs ?? 10_000);
+    forceExit.unref();
+    // Keep-alive clients would otherwise go on sending on their open connections: every answer from
+    // now on closes its connection, and connections that fall idle are closed as they do.
+    // Before the app's own listener, so the header is set before any answer starts.
+    server.prependListener('request', (_req, res) => {
+      if (!res.headersSent) res.setHeader('connection', 'close');
+    });
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+    clearInterval(sweep);
+    await subscription?.stop();
+    await options.onShutdown?.();
+    await options.events?.engine.close();
+    logger.info(`${name} stopped`);
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+
+  await options.prepare?.();
+  const { engine, receiver } = options.events ?? {};
+  if (receiver?.replays) {
+    await replayUntilCaughtUp(receiver, lifecycle, logger);
+    logger.info({ position: receiver.position }, `${name} replayed the event log`);
+  }
+  lifecycle.markReady();
+  if (engine && receiver) subscription = await engine.subscribe(receiver);
+  logger.info({ url: `http://localhost:${port}` }, `${name} ready`);
+  return server;
+}
+
+/** Starts the service from a process's entry point: a failure to start is logged and ends the process. */
+export function runService(options: StartOptions): void {
+  startService(options).catch((error: unknown) => {
+    options.logger.fatal({ err: error }, `${options.name} failed to start`);
+    process.exit(1);
+  });
+}

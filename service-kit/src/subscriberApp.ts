@@ -1,0 +1,34 @@
+import type { EventEngine } from '@blog/contracts';
+import type { Router } from 'express';
+import type { RequestListener } from 'node:http';
+import { createServiceApp } from './app';
+import { deliveryEndpoint, interestRoute } from './deliveryEndpoint';
+import type { Lifecycle } from './health';
+import type { Logger } from './logger';
+import type { EventReceiver } from './receiver';
+import type { SecurityOptions } from './security';
+
+export interface SubscriberAppOptions {
+  engine: EventEngine;
+  receiver: EventReceiver;
+  lifecycle: Lifecycle;
+  logger: Logger;
+  /** Bus token and CORS origins; none in tests that do not need them. */
+  security?: SecurityOptions;
+  /** The service's own API, beside its event endpoint and the health routes. */
+  routers?: Router[];
+}
+
+/** A service that takes events in: its own routes, and `/events` (bus token required) when its engine pushes them. */
+export function createSubscriberApp({ engine, receiver, lifecycle, logger, security, routers }: SubscriberAppOptions): RequestListener {
+  const pushed = engine.delivery === 'push';
+  return createServiceApp({
+    lifecycle,
+    logger,
+    security,
+    routers,
+    busPaths: pushed ? ['/events'] : [],
+    busRouters: pushed ? [interestRoute(receiver)] : [],
+    events: pushed ? deliveryEndpoint(receiver, engine) : undefined,
+  });
+}

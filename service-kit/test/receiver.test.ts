@@ -1,0 +1,92 @@
+import { MemoryEngine, derivedEventId, type EventHandlers, type KnownEvent } from '@blog/contracts';
+import { EventReceiver, Lifecycle } from '../src';
+import { commentCreated, postCreated } from '../../test/support/factories';
+import { silentLogger } from '../../test/support/silentLogger';
+
+/** Applies PostCreated and CommentCreated, answers each CommentCreated with a derived CommentModerated. */
+function recordingHandlers() {
+  const applied: KnownEvent[] = [];
+  const handlers: EventHandlers = {
+    applies: ['PostCreated', 'CommentCreated'],
+    apply: (event) => applied.push(event),
+    reactsTo: ['CommentCreated'],
+    react: (event) =>
+      event.type === 'CommentCreated'
+        ? [{ event: { type: 'CommentModerated', data: { ...event.data, status: 'approved' } }, id: derivedEventId('CommentModerated', event.data.id) }]
+        : [],
+  };
+  return { applied, handlers };
+}
+
+function receiverWith(engine: MemoryEngine, handlers: EventHandlers, replayPage?: number) {
+  const lifecycle = new Lifecycle();
+  return { lifecycle, receiver: new EventReceiver({ engine, handlers, lifecycle, logger: silentLogger, replayPage }) };
+}
+
+describe('EventReceiver', () => {
+  it('when the log is replayed, then events of the applied types are applied in order, nothing is reacted to, and the position is the last seq', async () => {
+    const engine = new MemoryEngine();
+    const { applied, handlers } = recordingHandlers();
+    const post = postCreated();
+    await engine.publish(post);
+    await engine.publish(commentCreated(post.data.id));
+    await engine.publish({ type: 'CommentUpdated', data: { id: 'c', postId: post.data.id, content: 'x', status: 'approved' } });
+    const { receiver } = receiverWith(engine, handlers, 2);
+
+    await receiver.catchUp();
+
+    expect(applied.map((event) => event.type)).toEqual(['PostCreated', 'CommentCreated']);
+    expect(engine.ofType('CommentModerated')).toHaveLength(0);
+    expect(receiver.position).toBe(3);
+  });
+
+  it('when catching up twice, then the second reads only what came after', async () => {
+    const engine = new MemoryEngine();
+    const { applied, handlers } = recordingHandlers();
+    await engine.publish(postCreated());
+    const { receiver } = receiverWith(engine, handlers);
+    await receiver.catchUp();
+    await engine.publish(postCreated());
+
+    await receiver.catchUp();
+
+    expect(applied).toHaveLength(2);
+    expect(receiver.position).toBe(2);
+  });
+
+  it('when live events are received, then each is applied and reacted to, with the request id carried on to its follow-ups', () => {
+    const { applied, handlers } = recordingHandlers();
+    const { receiver } = receiverWith(new MemoryEngine(), handlers);
+    const comment = commentCreated('p1');
+
+    const outgoing = receiver.receive([{ event: comment, context: { id: 'e1', seq: 7, requestId: 'req-1' } }]);
+
+    expect(applied).toEqual([comment]);
+    expect(outgoing).toEqual([
+      expect.objectContaining({ id: derivedEventId('CommentModerated', comment.data.id), requestId: 'req-1', event: expect.objectContaining({ type: 'CommentModerated' }) }),
+    ]);
+    expect(receiver.position).toBe(7);
+  });
+
+  it('when the handlers apply nothing, then the receiver does not replay, and its types are those it reacts to', () => {
+    const handlers: EventHandlers = { applies: [], reactsTo: ['CommentCreated'], react: () => [] };
+    const { receiver } = receiverWith(new MemoryEngine(), handlers);
+
+    expect(receiver.replays).toBe(false);
+    expect(receiver.types).toEqual(['CommentCreated']);
+  });
+
+  it('when subscribed to a memory engine, then live events flow through the handlers and their follow-ups are stored', async () => {
+    const engine = new MemoryEngine('/moderation');
+    const { handlers } = recordingHandlers();
+    const { lifecycle, receiver } = receiverWith(engine, handlers);
+    lifecycle.markReady();
+    const subscription = await engine.subscribe(receiver);
+
+    await engine.publish(commentCreated('p1'));
+    await engine.settled();
+
+    expect(engine.ofType('CommentModerated')).toHaveLength(1);
+    await subscription.stop();
+  });
+});
