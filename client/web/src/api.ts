@@ -1,6 +1,8 @@
 /** What the page knows of the API (shared/ARCHITECTURE.md), and how each failure is told apart. */
+import type { CommentStatus } from '@blog/contracts';
 
-export type CommentStatus = 'pending' | 'approved' | 'rejected';
+// A type-only import: the statuses come from the event contracts, and nothing of zod reaches the bundle.
+export type { CommentStatus };
 
 export interface Comment {
   id: string;
@@ -52,7 +54,7 @@ type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 /** Longer than the client server's own wait for a service (15 s), so its answer arrives first. */
 const REQUEST_TIMEOUT_MS = 20_000;
 
-const STATUSES: readonly string[] = ['pending', 'approved', 'rejected'];
+const STATUSES: readonly string[] = ['pending', 'approved', 'rejected'] satisfies readonly CommentStatus[];
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
 

@@ -1,0 +1,39 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..');
+const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+
+/** The text of one `## ` section of the README, up to the next one. */
+function section(heading: string): string {
+  const start = readme.indexOf(`\n## ${heading}\n`);
+  if (start === -1) throw new Error(`README.md has no "## ${heading}" section`);
+  const end = readme.indexOf('\n## ', start + 1);
+  return readme.slice(start, end === -1 ? undefined : end);
+}
+
+/** Source paths written in backticks, e.g. `comments/src/domain/createComment.ts`. */
+function sourcePaths(text: string): string[] {
+  return [...text.matchAll(/`([\w.-]+\/[\w./-]+\.tsx?)`/g)].map((match) => match[1]!);
+}
+
+describe('the README names files that exist', () => {
+  it('when "Follow one comment" is read, then every file it names is there and the path takes about a dozen steps', () => {
+    const text = section('Follow one comment');
+    const files = sourcePaths(text);
+
+    expect(files.length).toBeGreaterThanOrEqual(10);
+    expect(files.filter((file) => !fs.existsSync(path.join(ROOT, file)))).toEqual([]);
+    expect(text.match(/^\s*\d+\. /gm)?.length).toBeLessThanOrEqual(12);
+  });
+
+  it('when "Extending it" and "Layout" are read, then every source file and folder they name is there', () => {
+    // `src/...` there is the new service's own, still to be written.
+    const extending = sourcePaths(section('Extending it')).filter((file) => !file.startsWith('src/'));
+    const files = [...extending, ...sourcePaths(section('Layout'))];
+    const folders = [...section('Layout').matchAll(/^([\w-]+)\/\s/gm)].map((match) => match[1]!);
+
+    expect(files.length + folders.length).toBeGreaterThan(5);
+    expect([...files, ...folders].filter((entry) => !fs.existsSync(path.join(ROOT, entry)))).toEqual([]);
+  });
+});
