@@ -15,3 +15,4 @@ export * from './server';
 export * from './engines/httpTransport';
 export * from './engines/httpEngine';
 export * from './engines/engineFor';
+export * from './eventService';

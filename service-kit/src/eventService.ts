@@ -1,0 +1,41 @@
+import type { EventEngine, EventHandlers } from '@blog/contracts';
+import type { RequestListener } from 'node:http';
+import type { BusServiceConfig } from './config';
+import { securityFrom } from './config';
+import { engineFor } from './engines/engineFor';
+import { Lifecycle } from './health';
+import { createLogger, type Logger } from './logger';
+import { EventReceiver } from './receiver';
+import type { SecurityOptions } from './security';
+import { runService } from './server';
+
+/** What a service's app is built from: the same five parts for posts, comments, moderation and query. */
+export interface EventServiceParts {
+  engine: EventEngine;
+  receiver: EventReceiver;
+  lifecycle: Lifecycle;
+  logger: Logger;
+  security: SecurityOptions;
+}
+
+export interface EventService {
+  parts: EventServiceParts;
+  /** Listens on the configured port, replays the log when the service keeps state, and subscribes. */
+  run(app: RequestListener): void;
+}
+
+/**
+ * Wires a service from its configuration: its logger, its event engine (publishing as `/<name>`), a
+ * receiver running `handlers`, and the start that goes with them. `handlers` gets the logger, for
+ * services whose handlers log.
+ */
+export function eventService(name: string, config: BusServiceConfig, handlers: (logger: Logger) => EventHandlers): EventService {
+  const logger = createLogger(name, config.LOG_LEVEL, config.LOG_FORMAT);
+  const engine = engineFor(config, `/${name}`);
+  const lifecycle = new Lifecycle();
+  const receiver = new EventReceiver({ engine, handlers: handlers(logger), lifecycle, logger });
+  return {
+    parts: { engine, receiver, lifecycle, logger, security: securityFrom(config) },
+    run: (app) => runService({ name, app, port: config.PORT, host: config.HOST, lifecycle, logger, events: { engine, receiver } }),
+  };
+}
