@@ -1,5 +1,6 @@
 import type { LogEntry } from './envelope';
-import type { EventType, KnownEvent } from './events';
+import { z } from 'zod';
+import { isKnownEventType, knownEventSchema, type EventType, type KnownEvent } from './events';
 
 /**
  * The event engine as a service sees it: the one seam between the blog's services and whatever carries
@@ -78,14 +79,27 @@ export interface OutgoingEvent extends FollowUp {
   requestId?: string;
 }
 
-/** The receiving side of a service, as an engine sees it. */
+/**
+ * The receiving side of a service, as an engine sees it. An engine that pushes (the embedded bus) hands
+ * every event to `receive`; one that runs several replicas of a service (NATS JetStream) calls `apply` on
+ * every replica and `react` on one, using `handlers` to know which events go where.
+ */
 export interface EventConsumer {
   /** The event types it handles; an engine may skip the others. */
   readonly types: readonly EventType[];
+  readonly handlers: EventHandlers;
   /** False while the service replays or shuts down: the engine keeps the events and tries again later. */
   readonly ready: boolean;
+  /** The log position its state has reached: live events continue after it. */
+  readonly position: number;
   /** Handles the events in order; answers the events to store before these count as delivered. */
   receive(events: readonly Delivered[]): OutgoingEvent[];
+  /** Applies one event to the state, if it is of an `applies` type, and moves the position to it. */
+  apply(delivered: Delivered): void;
+  /** The event at `seq` is of no interest to the state: the position moves past it. */
+  passed(seq: number): void;
+  /** Reacts to one event; answers the events to store before it counts as handled. */
+  react(delivered: Delivered): OutgoingEvent[];
 }
 
 export interface Subscription {
@@ -116,9 +130,40 @@ export function handledTypes(handlers: EventHandlers): EventType[] {
   return [...new Set([...handlers.applies, ...handlers.reactsTo])];
 }
 
-/** One received event through the handlers: applied if it is of an `applies` type, then reacted to. */
-export function handleDelivered(handlers: EventHandlers, { event, context }: Delivered): OutgoingEvent[] {
+/** Applies the event if it is of an `applies` type. */
+export function applyDelivered(handlers: EventHandlers, { event, context }: Delivered): void {
   if (handlers.applies.includes(event.type)) handlers.apply?.(event, context);
+}
+
+/** Reacts to the event if it is of a `reactsTo` type; the follow-ups carry its request id on. */
+export function reactToDelivered(handlers: EventHandlers, { event, context }: Delivered): OutgoingEvent[] {
   if (!handlers.reactsTo.includes(event.type)) return [];
   return (handlers.react?.(event, context) ?? []).map((followUp) => ({ ...followUp, requestId: context.requestId }));
 }
+
+/** One received event through the handlers: applied if it is of an `applies` type, then reacted to. */
+export function handleDelivered(handlers: EventHandlers, delivered: Delivered): OutgoingEvent[] {
+  applyDelivered(handlers, delivered);
+  return reactToDelivered(handlers, delivered);
+}
+
+/**
+ * A stored event (an envelope, with `seq` or given it) as a handler takes it, or null when it is not a
+ * known event with valid data: the engines skip those.
+ */
+export function deliveredFrom(stored: unknown, seq?: number): Delivered | null {
+  const entry = storedEntrySchema.safeParse(stored);
+  if (!entry.success || !isKnownEventType(entry.data.type)) return null;
+  const event = knownEventSchema.safeParse({ type: entry.data.type, data: entry.data.data });
+  if (!event.success) return null;
+  const { id, requestid } = entry.data;
+  return { event: event.data, context: { id, seq: seq ?? entry.data.seq, requestId: requestid } };
+}
+
+const storedEntrySchema = z.object({
+  type: z.string(),
+  data: z.unknown(),
+  id: z.string().optional(),
+  seq: z.number().int().positive().optional(),
+  requestid: z.string().optional(),
+});

@@ -1,4 +1,4 @@
-import { EVENT_TYPES, EngineUnavailableError, MemoryEngine, MemoryLog, derivedEventId, handleDelivered, knownEventSchema, type EventConsumer, type EventHandlers } from '../src';
+import { EVENT_TYPES, EngineUnavailableError, MemoryEngine, MemoryLog, applyDelivered, derivedEventId, handleDelivered, reactToDelivered, knownEventSchema, type EventConsumer, type EventHandlers } from '../src';
 import { commentCreated, postCreated } from '../../test/support/factories';
 
 /** A consumer that counts what it was handed and, for CommentCreated, answers a derived verdict. */
@@ -13,12 +13,22 @@ function recordingConsumer(types: EventConsumer['types'], ready = () => true) {
         ? [{ event: { type: 'CommentModerated', data: { ...event.data, status: 'approved' } }, id: derivedEventId('CommentModerated', event.data.id) }]
         : [],
   };
+  let position = 0;
   const consumer: EventConsumer = {
     types,
+    handlers,
     get ready() {
       return ready();
     },
+    get position() {
+      return position;
+    },
     receive: (events) => events.flatMap((delivered) => handleDelivered(handlers, delivered)),
+    apply: (delivered) => applyDelivered(handlers, delivered),
+    passed: (seq) => {
+      position = Math.max(position, seq);
+    },
+    react: (delivered) => reactToDelivered(handlers, delivered),
   };
   return { consumer, handed };
 }

@@ -1,19 +1,17 @@
 import { createServiceApp, type Lifecycle, type Logger, type SecurityOptions, type ServiceMetrics } from '@blog/service-kit';
 import type { BusMetrics } from './busMetrics';
 import type { RequestListener } from 'node:http';
-import type { DeliveryHub } from './delivery/deliveryHub';
 import { publishEndpoint } from './routes/publishEndpoint';
 import { deadLetterRoutes } from './routes/deadLetterRoutes';
 import { readRoutes } from './routes/readRoutes';
-import type { EventLog } from './store/eventLog';
+import type { BusBackend } from './views';
 
 export interface BusDeps {
-  log: EventLog;
-  hub: DeliveryHub;
+  backend: BusBackend;
   lifecycle: Lifecycle;
   logger: Logger;
   security?: SecurityOptions;
-  metrics?: { service: ServiceMetrics; bus: BusMetrics };
+  metrics?: { service: ServiceMetrics; bus?: BusMetrics };
 }
 
 export function createApp(deps: BusDeps): RequestListener {
@@ -24,7 +22,7 @@ export function createApp(deps: BusDeps): RequestListener {
     metrics: deps.metrics?.service,
     // Everything but the health checks is for the services only.
     busPaths: ['/events', '/subscribers', '/dead-letters'],
-    events: publishEndpoint({ ...deps, metrics: deps.metrics?.bus }),
-    routers: [readRoutes(deps), deadLetterRoutes(deps.hub)],
+    events: publishEndpoint({ log: deps.backend, lifecycle: deps.lifecycle, logger: deps.logger, metrics: deps.metrics?.bus }),
+    routers: [readRoutes(deps.backend), deadLetterRoutes(deps.backend)],
   });
 }

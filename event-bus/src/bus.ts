@@ -7,6 +7,7 @@ import { DeliveryHub } from './delivery/deliveryHub';
 import type { EventLog } from './store/eventLog';
 import { openSqliteStorage } from './store/sqlite/sqliteStore';
 import type { OpenStorage, StorageObserver } from './store/storage';
+import type { BusBackend } from './views';
 
 export interface Bus {
   app: RequestListener;
@@ -15,6 +16,17 @@ export interface Bus {
   log: EventLog;
   /** Stops delivering, commits what is queued and closes the storage. */
   close(): Promise<void>;
+}
+
+/** The routes' view of the embedded engine: the log, and the delivery hub's subscribers and dead letters. */
+export function embeddedBackend(log: EventLog, hub: DeliveryHub): BusBackend {
+  return {
+    append: (envelopes) => log.append(envelopes),
+    readAfter: (after, limit) => log.readAfter(after, limit),
+    subscribers: () => hub.status(),
+    deadLetters: () => hub.deadLetters(),
+    retryDeadLetters: (filter) => hub.retryDeadLetters(filter),
+  };
 }
 
 /** What the storage reports goes to the bus's log and metrics. */
@@ -54,7 +66,7 @@ export function createBus(config: Config, logger: Logger, lifecycle = new Lifecy
     busToken: config.BUS_TOKEN,
     observer: metrics,
   });
-  const app = createApp({ log: storage.log, hub, lifecycle, logger, security: securityFrom(config), metrics: { service, bus: metrics } });
+  const app = createApp({ backend: embeddedBackend(storage.log, hub), lifecycle, logger, security: securityFrom(config), metrics: { service, bus: metrics } });
   return {
     app,
     lifecycle,

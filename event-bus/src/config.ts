@@ -1,5 +1,5 @@
 import { MAX_EVENT_BATCH } from '@blog/contracts';
-import { baseConfigShape, intVar, portVar, readConfig } from '@blog/service-kit';
+import { baseConfigShape, intVar, natsConfigShape, portVar, readConfig } from '@blog/service-kit';
 import { z } from 'zod';
 
 const LOCAL_SUBSCRIBERS = [
@@ -19,6 +19,9 @@ const subscribersVar = z
 export const configSchema = z.object({
   PORT: portVar(4005),
   ...baseConfigShape,
+  // With NATS_URL set the bus is a stateless gateway to NATS JetStream, and the settings below it do not apply.
+  ...natsConfigShape,
+  BUS_TIMEOUT_MS: intVar(2000, 100, 60000),
   DATA_DIR: z.string().min(1).default('./data'),
   SUBSCRIBERS: subscribersVar,
   DELIVERY_BATCH_SIZE: intVar(100, 1, MAX_EVENT_BATCH),

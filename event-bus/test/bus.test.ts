@@ -4,7 +4,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { Lifecycle } from '@blog/service-kit';
 import { createApp } from '../src/app';
-import { createBus, type Bus } from '../src/bus';
+import { createBus, embeddedBackend, type Bus } from '../src/bus';
 import { configSchema } from '../src/config';
 import { DeliveryHub } from '../src/delivery/deliveryHub';
 import type { EventLog } from '../src/store/eventLog';
@@ -209,7 +209,7 @@ describe('POST /events (publish)', () => {
       delivery: { batchSize: 1, timeoutMs: 100, retryBaseMs: 1, retryMaxMs: 1, maxAttempts: 3 },
       logger: silentLogger,
     });
-    const app = createApp({ log: failingLog, hub, lifecycle, logger: silentLogger });
+    const app = createApp({ backend: embeddedBackend(failingLog, hub), lifecycle, logger: silentLogger });
 
     const response = await request(app).post('/events').send(cloudEvent());
 

@@ -1,7 +1,13 @@
 /**
- * The local launcher: the services as real processes on free loopback ports, and the polling helper
- * it waits with. `announce.ts` (npm start) and `status.ts` (npm run status) are programs, not exports.
+ * The local launcher: the services as real processes on free loopback ports (with a NATS cluster when
+ * asked), and the polling helper it waits with. `announce.ts` (npm start) and `status.ts` (npm run status)
+ * are programs, not exports.
  */
-export { LocalSystem, ServiceProcess, SERVICE_NAMES, freePort } from './localSystem';
-export type { LocalSystemOptions, ProcessName, ServiceName } from './localSystem';
+export { LocalSystem } from './localSystem';
+export type { EngineName, LocalSystemOptions } from './localSystem';
+export { ServiceProcess, SERVICE_NAMES } from './serviceProcess';
+export type { ProcessName, ServiceName } from './serviceProcess';
+export { NatsNode, NATS_SERVER_MISSING, natsCluster, natsServerProgram } from './natsCluster';
+export { freePort } from './ports';
+export { processUsage } from './processUsage';
 export { waitFor } from './waitFor';

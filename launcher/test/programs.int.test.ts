@@ -3,7 +3,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../src/localSystem';
+import { freePort } from '../src/ports';
 
 /**
  * `npm run status` and the `npm start` announcement, run from the build (`npm run build` first) against

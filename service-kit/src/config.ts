@@ -38,12 +38,44 @@ export function securityFrom(config: { BUS_TOKEN?: string | undefined; CORS_ORIG
   return { busToken: config.BUS_TOKEN, corsOrigins: config.CORS_ORIGINS };
 }
 
+/** Comma-separated `nats://host:port` URLs of one or more NATS servers; empty means the embedded bus. */
+const natsServersVar = z
+  .string()
+  .default('')
+  .transform((raw) => raw.split(',').map((url) => url.trim()).filter(Boolean))
+  .pipe(z.array(z.url({ protocol: /^(nats|tls)$/ })));
+
+/**
+ * The NATS JetStream engine, used when NATS_URL is set: by the services, and by the event-bus service,
+ * which is then a stateless gateway.
+ */
+export const natsConfigShape = {
+  NATS_URL: natsServersVar,
+  /** Copies of each stream: 1 on one server, 3 in a cluster of three. */
+  NATS_REPLICAS: intVar(1, 1, 5),
+  /** How long the stream remembers event ids for dedupe (10 minutes). */
+  NATS_DEDUPE_WINDOW_MS: intVar(600_000, 1_000, 86_400_000),
+  /** How long a publish keeps trying (through a new leader's election) before it answers 503 or 504. */
+  NATS_PUBLISH_WAIT_MS: intVar(10_000, 100, 120_000),
+  /** How long one replica may hold an event unacknowledged before another gets it. */
+  NATS_ACK_WAIT_MS: intVar(5_000, 100, 600_000),
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASSWORD: z.string().min(1).optional(),
+  /** Deliveries of an event whose handler keeps failing, before it is parked as a dead letter. */
+  MAX_DELIVERY_ATTEMPTS: intVar(10, 1, 100),
+  /** Longest wait between two deliveries of an event that keeps failing. */
+  RETRY_MAX_MS: intVar(5_000, 1, 600_000),
+};
+
 /** Shared by every service that talks to the bus. */
 export const busConfigShape = {
   EVENT_BUS_URL: urlVar('http://localhost:4005'),
   PUBLISH_RETRIES: intVar(3, 0, 10),
   BUS_TIMEOUT_MS: intVar(2000, 100, 60000),
+  ...natsConfigShape,
 };
+
+export type NatsConfig = z.infer<z.ZodObject<typeof natsConfigShape>> & { BUS_TIMEOUT_MS: number };
 
 /**
  * Reads configuration once at start and fails fast, naming each variable that is wrong, instead of

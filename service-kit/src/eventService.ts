@@ -31,7 +31,7 @@ export interface EventService {
  */
 export function eventService(name: string, config: BusServiceConfig, handlers: (logger: Logger) => EventHandlers): EventService {
   const logger = createLogger(name, config.LOG_LEVEL, config.LOG_FORMAT);
-  const engine = engineFor(config, `/${name}`);
+  const engine = engineFor(config, `/${name}`, logger);
   const lifecycle = new Lifecycle();
   const receiver = new EventReceiver({ engine, handlers: handlers(logger), lifecycle, logger });
   return {

@@ -1,8 +1,8 @@
 import {
-  handleDelivered,
+  applyDelivered,
+  deliveredFrom,
   handledTypes,
-  isKnownEventType,
-  knownEventSchema,
+  reactToDelivered,
   type Delivered,
   type EventConsumer,
   type EventEngine,
@@ -29,8 +29,8 @@ export interface EventReceiverOptions {
  */
 export class EventReceiver implements EventConsumer {
   readonly types: readonly EventType[];
+  readonly handlers: EventHandlers;
   private readonly engine: EventEngine;
-  private readonly handlers: EventHandlers;
   private readonly lifecycle: Lifecycle;
   private readonly logger: Logger;
   private readonly replayPage: number;
@@ -64,13 +64,26 @@ export class EventReceiver implements EventConsumer {
   receive(events: readonly Delivered[]): OutgoingEvent[] {
     const outgoing: OutgoingEvent[] = [];
     for (const delivered of events) {
-      outgoing.push(...handleDelivered(this.handlers, delivered));
-      const { id, seq, requestId } = delivered.context;
-      this.logger.info({ eventId: id, seq, type: delivered.event.type, requestId }, 'event handled');
-      // Deliveries arrive in order with no gaps, so the newest delivered seq is also a safe position.
-      if (seq !== undefined && seq > this.applied) this.applied = seq;
+      this.apply(delivered);
+      outgoing.push(...reactToDelivered(this.handlers, delivered));
     }
     return outgoing;
+  }
+
+  apply(delivered: Delivered): void {
+    applyDelivered(this.handlers, delivered);
+    const { id, seq, requestId } = delivered.context;
+    this.logger.info({ eventId: id, seq, type: delivered.event.type, requestId }, 'event handled');
+    // Deliveries arrive in order with no gaps, so the newest delivered seq is also a safe position.
+    if (seq !== undefined) this.passed(seq);
+  }
+
+  passed(seq: number): void {
+    if (seq > this.applied) this.applied = seq;
+  }
+
+  react(delivered: Delivered): OutgoingEvent[] {
+    return reactToDelivered(this.handlers, delivered);
   }
 
   /** Reads the log from the current position to its end; concurrent callers share one read. */
@@ -87,10 +100,10 @@ export class EventReceiver implements EventConsumer {
       const page = await this.engine.read(this.applied, this.replayPage);
       for (const stored of page) {
         if (stored.seq <= this.applied) continue;
-        if (isKnownEventType(stored.type) && this.handlers.applies.includes(stored.type)) {
-          const parsed = knownEventSchema.safeParse({ type: stored.type, data: stored.data });
+        if ((this.handlers.applies as readonly string[]).includes(stored.type)) {
           // The bus validates known types on publish, so a failure here means an older, looser log entry.
-          if (parsed.success) this.handlers.apply?.(parsed.data, { id: stored.id, seq: stored.seq });
+          const delivered = deliveredFrom(stored);
+          if (delivered) applyDelivered(this.handlers, delivered);
         }
         this.applied = stored.seq;
       }

@@ -29,19 +29,21 @@ export interface StartOptions {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-async function replayUntilCaughtUp(receiver: EventReceiver, lifecycle: Lifecycle, logger: Logger): Promise<void> {
+/** Tries `work` until it succeeds or the service shuts down: the engine may not be reachable yet. */
+async function untilDone<T>(work: () => Promise<T>, what: string, lifecycle: Lifecycle, logger: Logger): Promise<T | null> {
   let delayMs = 200;
   while (!lifecycle.isDraining) {
     try {
-      await receiver.catchUp();
-      return;
+      return await work();
     } catch (error) {
-      logger.warn({ reason: describeEngineFailure(error), retryInMs: delayMs }, 'cannot read the event log yet; retrying');
+      logger.warn({ reason: describeEngineFailure(error), retryInMs: delayMs }, `cannot ${what} yet; retrying`);
       await sleep(delayMs);
       delayMs = Math.min(delayMs * 2, 5000);
     }
   }
+  return null;
 }
+
 
 function listen(app: RequestListener, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -97,11 +99,11 @@ export async function startService(options: StartOptions): Promise<Server> {
   await options.prepare?.();
   const { engine, receiver } = options.events ?? {};
   if (receiver?.replays) {
-    await replayUntilCaughtUp(receiver, lifecycle, logger);
+    await untilDone(() => receiver.catchUp(), 'read the event log', lifecycle, logger);
     logger.info({ position: receiver.position }, `${name} replayed the event log`);
   }
   lifecycle.markReady();
-  if (engine && receiver) subscription = await engine.subscribe(receiver);
+  if (engine && receiver) subscription = await untilDone(() => engine.subscribe(receiver), 'subscribe to live events', lifecycle, logger);
   logger.info({ url: `http://localhost:${port}` }, `${name} ready`);
   return server;
 }

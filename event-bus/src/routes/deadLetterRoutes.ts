@@ -2,7 +2,7 @@ import { API_BODY_LIMIT_BYTES } from '@blog/contracts';
 import { jsonBody, parseOrThrow } from '@blog/service-kit';
 import { Router } from 'express';
 import { z } from 'zod';
-import type { DeliveryHub } from '../delivery/deliveryHub';
+import type { BusBackend } from '../views';
 
 /** Which parked events to try again: `{}` means all of them. */
 const retryRequest = z
@@ -16,14 +16,14 @@ const retryRequest = z
  * Events a subscriber refused too often are parked so they do not hold back the rest. They stay
  * listed here until someone fixes the cause and asks for them to be delivered again.
  */
-export function deadLetterRoutes(hub: DeliveryHub): Router {
+export function deadLetterRoutes(backend: BusBackend): Router {
   const router = Router();
-  router.get('/dead-letters', (_req, res) => {
-    res.json(hub.deadLetters());
+  router.get('/dead-letters', async (_req, res) => {
+    res.json(await backend.deadLetters());
   });
-  router.post('/dead-letters/retry', jsonBody(API_BODY_LIMIT_BYTES), (req, res) => {
+  router.post('/dead-letters/retry', jsonBody(API_BODY_LIMIT_BYTES), async (req, res) => {
     const filter = parseOrThrow(retryRequest, req.body, 'retry request');
-    const retrying = hub.retryDeadLetters(filter);
+    const retrying = await backend.retryDeadLetters(filter);
     res.status(202).json({ retrying });
   });
   return router;

@@ -1,11 +1,12 @@
-import { EVENTS_BODY_LIMIT_BYTES } from '@blog/contracts';
+import { EVENTS_BODY_LIMIT_BYTES, EngineOutcomeUnknownError, EngineUnavailableError } from '@blog/contracts';
 import { AppError, type EventEndpoint, type JsonAnswer, type Lifecycle, type Logger } from '@blog/service-kit';
 import type { BusMetrics } from '../busMetrics';
 import { logStored, toEnvelopes } from '../publishing';
-import type { AppendResult, EventLog } from '../store/eventLog';
+import type { AppendResult } from '../store/eventLog';
+import type { BusBackend } from '../views';
 
 interface PublishDeps {
-  log: EventLog;
+  log: Pick<BusBackend, 'append'>;
   lifecycle: Lifecycle;
   logger: Logger;
   metrics?: BusMetrics;
@@ -26,6 +27,8 @@ async function publish(body: unknown, deps: PublishDeps): Promise<JsonAnswer> {
     deps.metrics?.published((performance.now() - started) / 1000);
   } catch (error) {
     deps.logger.error({ err: error, count: envelopes.length }, 'could not store events');
+    // The engine's own answer (NATS: 503 nothing stored, 504 outcome unknown) is passed on as it is.
+    if (error instanceof EngineUnavailableError || error instanceof EngineOutcomeUnknownError) throw error;
     throw new AppError(503, 'the bus could not store the event; nothing was stored, try again', [
       { message: 'storage unavailable' },
     ]);

@@ -1,8 +1,7 @@
 import { parseOrThrow } from '@blog/service-kit';
 import { Router, type Response } from 'express';
 import { z } from 'zod';
-import type { DeliveryHub } from '../delivery/deliveryHub';
-import type { EventLog } from '../store/eventLog';
+import type { BusBackend } from '../views';
 
 export const DEFAULT_PAGE = 1000;
 export const MAX_PAGE = 10_000;
@@ -15,7 +14,7 @@ const pageQuery = z
   .strict();
 
 /** The whole log, page by page, so even a long log never sits in memory at once. */
-async function streamWholeLog(log: EventLog, res: Response): Promise<void> {
+async function streamWholeLog(log: Pick<BusBackend, 'readAfter'>, res: Response): Promise<void> {
   res.type('application/json');
   res.write('[');
   let after = 0;
@@ -32,20 +31,20 @@ async function streamWholeLog(log: EventLog, res: Response): Promise<void> {
   res.end(']');
 }
 
-export function readRoutes(deps: { log: EventLog; hub: DeliveryHub }): Router {
+export function readRoutes(backend: BusBackend): Router {
   const router = Router();
   router.get('/events', async (req, res) => {
     // No query: the whole log as one array, as the course's bus answers.
     if (Object.keys(req.query).length === 0) {
-      await streamWholeLog(deps.log, res);
+      await streamWholeLog(backend, res);
       return;
     }
     const { after, limit } = parseOrThrow(pageQuery, req.query, 'query');
-    const rows = await deps.log.readAfter(after, limit);
+    const rows = await backend.readAfter(after, limit);
     res.type('application/json').send(`[${rows.map((row) => row.body).join(',')}]`);
   });
-  router.get('/subscribers', (_req, res) => {
-    res.json(deps.hub.status());
+  router.get('/subscribers', async (_req, res) => {
+    res.json(await backend.subscribers());
   });
   return router;
 }

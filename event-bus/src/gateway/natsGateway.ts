@@ -1,0 +1,34 @@
+import { Lifecycle, NatsConnector, NatsPublisher, listDeadLetters, natsOptionsFrom, readStreamAfter, securityFrom, ServiceMetrics, type Logger } from '@blog/service-kit';
+import type { RequestListener } from 'node:http';
+import { createApp } from '../app';
+import type { Config } from '../config';
+import type { DeadLetter } from '../store/subscriberState';
+import type { BusBackend } from '../views';
+import { natsSubscribers } from './natsSubscribers';
+
+export interface Gateway {
+  app: RequestListener;
+  close(): Promise<void>;
+}
+
+/**
+ * The event-bus service with NATS JetStream as the engine: a stateless HTTP gateway for course-style
+ * publishers and readers, which any number of replicas can run. POST /events publishes into the stream
+ * (each event with its id as Nats-Msg-Id), GET /events reads it, and /subscribers and /dead-letters
+ * show the durable consumers and the dead-letter stream.
+ */
+export function createGateway(config: Config, logger: Logger, lifecycle = new Lifecycle()): Gateway {
+  const connector = new NatsConnector(natsOptionsFrom(config, 'event-bus'));
+  const publisher = new NatsPublisher(connector, config.NATS_PUBLISH_WAIT_MS);
+  const link = () => connector.connected();
+  const backend: BusBackend = {
+    // One by one in order, but not waiting for each: the connection keeps them in order to the server.
+    append: (envelopes) => Promise.all(envelopes.map((envelope) => publisher.publish(envelope))),
+    readAfter: async (after, limit) => readStreamAfter(await link(), after, limit, config.BUS_TIMEOUT_MS),
+    subscribers: async () => natsSubscribers(await link()),
+    deadLetters: async () => (await listDeadLetters(await link(), config.BUS_TIMEOUT_MS)).map(({ event: _event, ...letter }): DeadLetter => letter),
+    retryDeadLetters: () => 0,
+  };
+  const app = createApp({ backend, lifecycle, logger, security: securityFrom(config), metrics: { service: new ServiceMetrics() } });
+  return { app, close: () => connector.close() };
+}

@@ -1,0 +1,19 @@
+import type { Envelope } from '@blog/contracts';
+import type { SubscriberStatus } from './delivery/deliveryStats';
+import type { AppendResult, LogRow } from './store/eventLog';
+import type { DeadLetter } from './store/subscriberState';
+
+/**
+ * What the bus's HTTP routes need, whichever engine is behind them: the embedded log and delivery hub,
+ * or NATS JetStream through the gateway. Each may answer now or later.
+ */
+export interface BusBackend {
+  /** Stores the events (see EventLog.append); rejects if the engine cannot. */
+  append(envelopes: Envelope[]): Promise<AppendResult[]>;
+  readAfter(after: number, limit: number): Promise<LogRow[]>;
+  /** One entry per subscriber (embedded) or durable consumer (NATS), for GET /subscribers. */
+  subscribers(): SubscriberStatus[] | Promise<SubscriberStatus[]>;
+  deadLetters(): DeadLetter[] | Promise<DeadLetter[]>;
+  /** Delivers parked events again: all of them, one subscriber's, or one event; answers how many. */
+  retryDeadLetters(filter: { subscriber?: string; seq?: number }): number | Promise<number>;
+}

@@ -1,0 +1,107 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { freePort } from './ports';
+import { processUsage } from './processUsage';
+import { waitFor } from './waitFor';
+
+/** The message for a machine without nats-server: what to install, and how. */
+export const NATS_SERVER_MISSING =
+  'nats-server is not on PATH: install it (Debian/Ubuntu, as root: apt-get install -y nats-server), or run the embedded engine with npm start';
+
+/** The nats-server program on PATH (NATS_SERVER overrides), or null. */
+export function natsServerProgram(): string | null {
+  const program = process.env.NATS_SERVER ?? 'nats-server';
+  const found = spawnSync(program, ['--version'], { encoding: 'utf8' });
+  return found.status === 0 ? program : null;
+}
+
+interface NodePorts {
+  client: number;
+  cluster: number;
+  monitor: number;
+}
+
+/** One nats-server with JetStream, its store in its own folder; part of a cluster when there are several. */
+export class NatsNode {
+  private child: ChildProcess | null = null;
+  private output: string[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly ports: NodePorts,
+    private readonly storeDir: string,
+    private readonly routes: string[],
+    private readonly program: string,
+  ) {}
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.ports.client}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  recentOutput(): string {
+    return this.output.slice(-30).join('');
+  }
+
+  /** Starts the server and waits until its monitoring port says it is healthy (JetStream included). */
+  async start(): Promise<void> {
+    const args = ['-js', '-sd', this.storeDir, '-a', '127.0.0.1', '-p', String(this.ports.client), '-m', String(this.ports.monitor), '-n', this.name];
+    if (this.routes.length > 0) {
+      args.push('--cluster_name', 'blog', '--cluster', `nats://127.0.0.1:${this.ports.cluster}`, '--routes', this.routes.join(','));
+    }
+    const child = spawn(this.program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = (chunk: Buffer) => {
+      this.output.push(chunk.toString());
+      if (this.output.length > 200) this.output.splice(0, 100);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.child = child;
+    await waitFor(
+      `${this.name} to accept connections`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}: ${this.recentOutput()}`);
+        const response = await fetch(`http://127.0.0.1:${this.ports.monitor}/healthz`);
+        return response.status === 200;
+      },
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    await exited;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop('SIGKILL');
+    await this.start();
+  }
+
+  /** CPU seconds and peak memory of the server, as for the services. */
+  usage(): { cpuSeconds: number; peakRssBytes: number } | null {
+    return this.pid === undefined ? null : processUsage(this.pid);
+  }
+}
+
+/** A NATS cluster of `size` nodes on free loopback ports (one node: a plain server, no cluster). */
+export async function natsCluster(size: number, dataDir: string): Promise<NatsNode[]> {
+  const program = natsServerProgram();
+  if (!program) throw new Error(NATS_SERVER_MISSING);
+  const ports: NodePorts[] = [];
+  for (let index = 0; index < size; index += 1) ports.push({ client: await freePort(), cluster: await freePort(), monitor: await freePort() });
+  const routes = size > 1 ? ports.map((p) => `nats://127.0.0.1:${p.cluster}`) : [];
+  return ports.map((nodePorts, index) => {
+    const storeDir = path.join(dataDir, `nats-${index + 1}`);
+    fs.mkdirSync(storeDir, { recursive: true });
+    return new NatsNode(`nats-${index + 1}`, nodePorts, storeDir, routes, program);
+  });
+}

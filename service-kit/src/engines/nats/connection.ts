@@ -1,0 +1,111 @@
+import { nanos, type NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import {
+  DiscardPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECTS, EVENTS_STREAM, EVENTS_SUBJECTS } from './names';
+
+export interface NatsOptions {
+  /** nats://host:port of one or more servers of the cluster; the client finds the rest. */
+  servers: string[];
+  /** Shown by the server as the connection's name: the service. */
+  name: string;
+  /** Copies of each stream across the cluster: 1 on one server, 3 in a cluster of three. */
+  replicas: number;
+  /** How long the stream remembers an event id, so a retried publish is stored once. */
+  dedupeWindowMs: number;
+  /** Longest wait for one answer from the server. */
+  timeoutMs: number;
+  user?: string;
+  password?: string;
+}
+
+/** An open connection, with the JetStream client and manager on it. */
+export interface NatsLink {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+}
+
+function streamConfigs({ replicas, dedupeWindowMs }: NatsOptions): (Partial<StreamConfig> & { name: string })[] {
+  const shared = {
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    num_replicas: replicas,
+    duplicate_window: nanos(dedupeWindowMs),
+  };
+  return [
+    // The log: nothing expires, every message is read by many consumers.
+    { name: EVENTS_STREAM, subjects: [EVENTS_SUBJECTS], allow_direct: true, ...shared },
+    { name: DEAD_LETTER_STREAM, subjects: [DEAD_LETTER_SUBJECTS], ...shared },
+  ];
+}
+
+/**
+ * Creates the streams when they are missing. Every process does this at connect, so whichever starts
+ * first makes them; a replica count or dedupe window changed in the configuration is applied to a
+ * stream that exists already.
+ */
+async function ensureStreams(jsm: JetStreamManager, options: NatsOptions): Promise<void> {
+  for (const config of streamConfigs(options)) {
+    try {
+      const info = await jsm.streams.info(config.name);
+      if (info.config.num_replicas !== config.num_replicas || info.config.duplicate_window !== config.duplicate_window) {
+        await jsm.streams.update(config.name, { num_replicas: config.num_replicas, duplicate_window: config.duplicate_window });
+      }
+    } catch (error) {
+      if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.StreamNotFound) throw error;
+      await jsm.streams.add(config);
+    }
+  }
+}
+
+/**
+ * Connects on first use and keeps the connection: the client reconnects by itself (to any server of the
+ * cluster) for as long as the process runs. A first connect that fails is tried again on the next use.
+ */
+export class NatsConnector {
+  private link: Promise<NatsLink> | null = null;
+  private opened: NatsLink | null = null;
+
+  constructor(readonly options: NatsOptions) {}
+
+  connected(): Promise<NatsLink> {
+    this.link ??= this.open().catch((error: unknown) => {
+      this.link = null;
+      throw error;
+    });
+    return this.link;
+  }
+
+  private async open(): Promise<NatsLink> {
+    const { servers, name, timeoutMs, user, password } = this.options;
+    const nc = await connect({ servers, name, timeout: timeoutMs, maxReconnectAttempts: -1, reconnectTimeWait: 250, user, pass: password });
+    try {
+      const jsm = await jetstreamManager(nc, { timeout: timeoutMs });
+      await ensureStreams(jsm, this.options);
+      this.opened = { nc, js: jetstream(nc, { timeout: timeoutMs }), jsm };
+      return this.opened;
+    } catch (error) {
+      await nc.close();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    const link = this.opened;
+    this.opened = null;
+    this.link = null;
+    if (link && !link.nc.isClosed()) await link.nc.drain().catch(() => link.nc.close());
+  }
+}

@@ -1,0 +1,54 @@
+import { deliveredFrom, type EventConsumer } from '@blog/contracts';
+import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
+import type { Logger } from '../../logger';
+import type { NatsLink } from './connection';
+import { EVENTS_STREAM, filterFor } from './names';
+import { parsedOrNull } from './reader';
+
+/**
+ * Keeps one replica's state current: an ordered consumer of its own (no acks, nothing shared), from just
+ * after the position the replay reached. Every replica of a service runs one, so each applies every event.
+ * The client recreates an ordered consumer by itself when its server goes away, from where it was.
+ */
+export class LiveApply {
+  private messages: ConsumerMessages | null = null;
+  private done: Promise<void> | null = null;
+
+  constructor(
+    private readonly consumer: EventConsumer,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(link: NatsLink): Promise<void> {
+    const { applies } = this.consumer.handlers;
+    const ordered = await link.js.consumers.get(EVENTS_STREAM, {
+      filter_subjects: filterFor(applies),
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: this.consumer.position + 1,
+    });
+    this.messages = await ordered.consume({ max_messages: 512 });
+    this.done = this.run(this.messages);
+  }
+
+  private async run(messages: ConsumerMessages): Promise<void> {
+    for await (const message of messages) {
+      const delivered = deliveredFrom(parsedOrNull(message.string()), message.seq);
+      if (!delivered) {
+        this.consumer.passed(message.seq);
+        continue;
+      }
+      try {
+        this.consumer.apply(delivered);
+      } catch (error) {
+        // No one else holds this event for this replica: it is logged and passed, not retried for ever.
+        this.logger.error({ err: error, seq: message.seq, type: delivered.event.type }, 'could not apply an event; passed over');
+        this.consumer.passed(message.seq);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.messages?.close();
+    await this.done;
+  }
+}

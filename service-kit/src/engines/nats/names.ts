@@ -1,0 +1,24 @@
+/** The blog's events: one stream, one subject per event type (`blog.events.CommentCreated`). */
+export const EVENTS_STREAM = 'BLOG_EVENTS';
+export const EVENTS_SUBJECTS = 'blog.events.>';
+/** Events a durable consumer gave up on, one subject per consumer (`blog.dead.moderation`). */
+export const DEAD_LETTER_STREAM = 'BLOG_DEAD_LETTERS';
+export const DEAD_LETTER_SUBJECTS = 'blog.dead.>';
+
+export const subjectOf = (type: string) => `blog.events.${type}`;
+export const typeOfSubject = (subject: string) => subject.slice('blog.events.'.length);
+export const deadLetterSubjectOf = (consumer: string) => `blog.dead.${consumer}`;
+
+/**
+ * The subject filter for a set of event types. nats-server 2.9 takes one filter per consumer, so
+ * several types mean the whole stream, and the consumer skips the others.
+ */
+export function filterFor(types: readonly string[]): string {
+  return types.length === 1 ? subjectOf(types[0]!) : EVENTS_SUBJECTS;
+}
+
+/** The durable consumer a service's replicas share, named after the service: `/moderation` → `moderation`. */
+export function durableNameOf(source: string): string {
+  const name = source.replace(/^\/+/, '').replace(/[^A-Za-z0-9_-]/g, '_');
+  return name || 'anonymous';
+}

@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import {
+  EngineUnavailableError,
+  buildEnvelope,
+  logEntrySchema,
+  type EventConsumer,
+  type EventEngine,
+  type KnownEvent,
+  type LogEntry,
+  type PublishOptions,
+  type PublishReceipt,
+  type Subscription,
+} from '@blog/contracts';
+import { z } from 'zod';
+import type { Logger } from '../../logger';
+import { NatsConnector, type NatsOptions } from './connection';
+import { LiveApply } from './liveApply';
+import { NatsPublisher, describeNatsFailure } from './publisher';
+import { readAfter } from './reader';
+import { SharedReactions, type ReactionOptions } from './sharedReactions';
+
+export interface NatsEngineOptions extends NatsOptions {
+  /** CloudEvents `source` of everything this engine publishes, e.g. "/comments"; also names its durable consumer. */
+  source: string;
+  /** How long a publish keeps trying before it fails (503 or 504). */
+  publishWaitMs: number;
+  reactions: ReactionOptions;
+  logger: Logger;
+}
+
+const logPageSchema = z.array(logEntrySchema);
+
+/**
+ * NATS JetStream as the event engine: the services publish to and consume from the stream directly,
+ * with no hop through the event-bus service. Replay reads the stream; live events reach every replica
+ * through an ordered consumer of its own (state), and one replica through the service's durable consumer
+ * (side effects).
+ */
+export class NatsEngine implements EventEngine {
+  readonly delivery = 'pull' as const;
+  readonly source: string;
+  private readonly connector: NatsConnector;
+  private readonly publisher: NatsPublisher;
+
+  constructor(private readonly options: NatsEngineOptions) {
+    this.source = options.source;
+    this.connector = new NatsConnector(options);
+    this.publisher = new NatsPublisher(this.connector, options.publishWaitMs);
+  }
+
+  async publish(event: KnownEvent, { id = randomUUID(), requestId }: PublishOptions = {}): Promise<PublishReceipt> {
+    const { seq } = await this.publisher.publish(buildEnvelope(event, this.source, id, new Date(), requestId));
+    return { id, seq };
+  }
+
+  async read(after: number, limit: number): Promise<LogEntry[]> {
+    try {
+      const rows = await readAfter(await this.connector.connected(), after, limit, this.options.timeoutMs);
+      return logPageSchema.parse(rows.map((row) => JSON.parse(row.body)));
+    } catch (error) {
+      throw new EngineUnavailableError(describeNatsFailure(error), 'cannot read the event log');
+    }
+  }
+
+  async subscribe(consumer: EventConsumer): Promise<Subscription> {
+    const link = await this.connector.connected();
+    const { applies, reactsTo } = consumer.handlers;
+    const parts: { stop(): Promise<void> }[] = [];
+    if (applies.length > 0) {
+      const live = new LiveApply(consumer, this.options.logger);
+      await live.start(link);
+      parts.push(live);
+    }
+    if (reactsTo.length > 0) {
+      const reactions = new SharedReactions(this.source, consumer, (event, options) => this.publish(event, options), this.options.reactions, this.options.logger);
+      await reactions.start(link);
+      parts.push(reactions);
+    }
+    return { stop: async () => void (await Promise.all(parts.map((part) => part.stop()))) };
+  }
+
+  close(): Promise<void> {
+    return this.connector.close();
+  }
+}

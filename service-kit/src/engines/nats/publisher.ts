@@ -1,0 +1,73 @@
+import { EngineOutcomeUnknownError, EngineUnavailableError, type Envelope } from '@blog/contracts';
+import { NoRespondersError } from '@nats-io/nats-core';
+import { JetStreamApiError } from '@nats-io/jetstream';
+import type { NatsConnector } from './connection';
+import { subjectOf } from './names';
+
+export interface StoredReceipt {
+  id: string;
+  seq: number;
+  /** The stream already held an event with this id (within its dedupe window). */
+  duplicate: boolean;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A one-line reason for a failed call to NATS. */
+export function describeNatsFailure(error: unknown): string {
+  if (error instanceof EngineUnavailableError || error instanceof EngineOutcomeUnknownError) return error.reason;
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+/**
+ * The stream answered and refused the event: too big, or a subject no stream takes. Retrying cannot
+ * help. A 503 from JetStream (no leader yet, after a server died) is the opposite: try again.
+ */
+function refusedByStream(error: unknown): boolean {
+  return error instanceof JetStreamApiError && error.status !== 503;
+}
+
+/**
+ * Publishes envelopes to the events stream, each with its id as `Nats-Msg-Id`, so a retry of a publish
+ * that did land is stored once. Retries for up to `waitMs` (a cluster elects a new stream leader in a few
+ * seconds after one dies), then fails with 503 if the event surely never reached a server, or 504 if it
+ * may have been stored.
+ */
+export class NatsPublisher {
+  constructor(
+    private readonly connector: NatsConnector,
+    private readonly waitMs: number,
+  ) {}
+
+  async publish(envelope: Envelope): Promise<StoredReceipt> {
+    const payload = JSON.stringify(envelope);
+    const deadline = Date.now() + this.waitMs;
+    let lastFailure = 'no attempt made';
+    let handedOver = false;
+    for (let attempt = 0; ; attempt += 1) {
+      if (attempt > 0) {
+        if (Date.now() >= deadline) break;
+        await sleep(Math.min(50 * 2 ** (attempt - 1), 1000));
+      }
+      let link;
+      try {
+        link = await this.connector.connected();
+      } catch (error) {
+        lastFailure = `NATS unreachable (${describeNatsFailure(error)})`;
+        continue;
+      }
+      try {
+        const ack = await link.js.publish(subjectOf(envelope.type), payload, { msgID: envelope.id });
+        return { id: envelope.id, seq: ack.seq, duplicate: ack.duplicate };
+      } catch (error) {
+        if (refusedByStream(error)) throw new Error(`the events stream refused ${envelope.type}: ${describeNatsFailure(error)}`);
+        lastFailure = describeNatsFailure(error);
+        // Nobody listening means no stream took it; anything else (a timeout, a lost connection) may have stored it.
+        if (!(error instanceof NoRespondersError) && !(error instanceof JetStreamApiError)) handedOver = true;
+      }
+    }
+    if (handedOver) throw new EngineOutcomeUnknownError(lastFailure);
+    throw new EngineUnavailableError(lastFailure);
+  }
+}

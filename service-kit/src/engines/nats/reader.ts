@@ -1,0 +1,53 @@
+import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
+import type { NatsLink } from './connection';
+import { EVENTS_STREAM } from './names';
+
+/** One stored event as the stream holds it: its position, its type, and its JSON with `seq` added. */
+export interface StreamRow {
+  seq: number;
+  type: string;
+  body: string;
+}
+
+/** The stored envelope with its stream position, as the embedded bus's log serves it. */
+export function rowOf(message: JsMsg): StreamRow {
+  const text = message.string();
+  // The envelope is stored as published; its seq is the stream's, so it is added on the way out.
+  const body = text.endsWith('}') ? `${text.slice(0, -1)},"seq":${message.seq}}` : text;
+  return { seq: message.seq, type: message.subject.slice(message.subject.lastIndexOf('.') + 1), body };
+}
+
+/**
+ * Up to `limit` events after position `after`, in order. Asks the stream how far it goes first, so a
+ * read at the end answers at once instead of waiting for messages that are not there; then reads them
+ * with a short-lived ordered consumer.
+ */
+export async function readAfter(link: NatsLink, after: number, limit: number, timeoutMs: number): Promise<StreamRow[]> {
+  const { state } = await link.jsm.streams.info(EVENTS_STREAM);
+  const available = Math.min(limit, state.last_seq - after);
+  if (available <= 0) return [];
+  const consumer = await link.js.consumers.get(EVENTS_STREAM, {
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: Math.max(after + 1, state.first_seq),
+  });
+  const rows: StreamRow[] = [];
+  try {
+    const messages = await consumer.fetch({ max_messages: available, expires: timeoutMs });
+    for await (const message of messages) {
+      rows.push(rowOf(message));
+      if (message.seq >= state.last_seq || rows.length >= available) break;
+    }
+  } finally {
+    await consumer.delete().catch(() => undefined);
+  }
+  return rows;
+}
+
+/** A message's JSON, or null when it is not JSON (nothing the blog publishes; a stranger's message). */
+export function parsedOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,136 @@
+import { deliveredFrom, type Delivered, type EventConsumer, type EventEngine } from '@blog/contracts';
+import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type ConsumerConfig, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
+import type { Logger } from '../../logger';
+import type { NatsLink } from './connection';
+import { parkDeadLetter } from './deadLetters';
+import { EVENTS_STREAM, durableNameOf, filterFor } from './names';
+import { parsedOrNull } from './reader';
+
+export interface ReactionOptions {
+  /** How long a replica may hold an event unanswered before the server gives it to another. */
+  ackWaitMs: number;
+  /** Deliveries of one event before it is parked as a dead letter. */
+  maxDeliveries: number;
+  /** Longest wait between deliveries of an event that keeps failing. */
+  retryMaxMs: number;
+  /** Events handled at once by one replica. */
+  inFlight: number;
+}
+
+/** Waits between redeliveries: ack wait, then doubling, up to `retryMaxMs`; one fewer than the deliveries. */
+export function backoffSteps({ ackWaitMs, maxDeliveries, retryMaxMs }: ReactionOptions): number[] {
+  const steps = Math.min(Math.max(maxDeliveries - 1, 0), 20);
+  return Array.from({ length: steps }, (_, index) => Math.min(ackWaitMs * 2 ** index, Math.max(retryMaxMs, ackWaitMs)));
+}
+
+function consumerConfig(name: string, filter: string, options: ReactionOptions): Partial<ConsumerConfig> {
+  const backoff = backoffSteps(options);
+  return {
+    durable_name: name,
+    filter_subject: filter,
+    ack_policy: AckPolicy.Explicit,
+    // Made once for the life of the stream: a service that joins late reacts to everything before it too.
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(options.ackWaitMs),
+    max_deliver: options.maxDeliveries,
+    // nats-server wants more deliveries than backoff steps; with none to wait between, ack_wait alone.
+    ...(backoff.length > 0 ? { backoff: backoff.map(nanos) } : {}),
+    max_ack_pending: Math.max(options.inFlight * 4, 256),
+  };
+}
+
+/** Creates the service's durable consumer, or brings an existing one's settings up to the configuration. */
+async function ensureDurable(link: NatsLink, config: Partial<ConsumerConfig>): Promise<void> {
+  try {
+    await link.jsm.consumers.info(EVENTS_STREAM, config.durable_name!);
+    const { ack_wait, max_deliver, backoff, max_ack_pending } = config;
+    await link.jsm.consumers.update(EVENTS_STREAM, config.durable_name!, { ack_wait, max_deliver, backoff, max_ack_pending });
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.ConsumerNotFound) throw error;
+    await link.jsm.consumers.add(EVENTS_STREAM, config);
+  }
+}
+
+/**
+ * The side effects of a service, once per event across all its replicas: one durable consumer, shared
+ * by them, hands each event to one replica; it is acknowledged only after the events it caused are
+ * stored. An event whose handler fails is delivered again after a backoff, and on its last delivery is
+ * parked in the dead-letter stream instead. Follow-up ids are derived, so a redelivery stores nothing twice.
+ */
+export class SharedReactions {
+  readonly name: string;
+  private messages: ConsumerMessages | null = null;
+  private done: Promise<void> | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    source: string,
+    private readonly consumer: EventConsumer,
+    private readonly publish: EventEngine['publish'],
+    private readonly options: ReactionOptions,
+    private readonly logger: Logger,
+  ) {
+    this.name = durableNameOf(source);
+  }
+
+  async start(link: NatsLink): Promise<void> {
+    const config = consumerConfig(this.name, filterFor(this.consumer.handlers.reactsTo), this.options);
+    await ensureDurable(link, config);
+    const durable = await link.js.consumers.get(EVENTS_STREAM, this.name);
+    this.messages = await durable.consume({ max_messages: this.options.inFlight });
+    this.done = this.run(this.messages, link);
+  }
+
+  private async run(messages: ConsumerMessages, link: NatsLink): Promise<void> {
+    for await (const message of messages) {
+      const handling = this.handle(message, link).finally(() => this.inFlight.delete(handling));
+      this.inFlight.add(handling);
+      if (this.inFlight.size >= this.options.inFlight) await Promise.race(this.inFlight);
+    }
+    await Promise.all(this.inFlight);
+  }
+
+  private async handle(message: JsMsg, link: NatsLink): Promise<void> {
+    // Shutting down: another replica takes it now rather than after the ack wait.
+    if (!this.consumer.ready) return message.nak();
+    const delivered = deliveredFrom(parsedOrNull(message.string()), message.seq);
+    if (!delivered || !this.consumer.handlers.reactsTo.includes(delivered.event.type)) return message.ack();
+    let outgoing;
+    try {
+      outgoing = this.consumer.react(delivered);
+    } catch (error) {
+      return this.refused(message, delivered, link, error instanceof Error ? error.message : String(error));
+    }
+    try {
+      await Promise.all(outgoing.map(({ event, id, requestId }) => this.publish(event, { id, requestId })));
+      message.ack();
+    } catch (error) {
+      // Not the event's fault: the engine could not take its follow-ups. Try again soon.
+      this.logger.warn({ err: error, seq: message.seq }, 'could not store the follow-ups of an event; it is delivered again');
+      message.nak(this.options.ackWaitMs);
+    }
+  }
+
+  private async refused(message: JsMsg, delivered: Delivered, link: NatsLink, reason: string): Promise<void> {
+    const attempts = message.info.deliveryCount;
+    if (attempts < this.options.maxDeliveries) {
+      this.logger.warn({ seq: message.seq, type: delivered.event.type, attempts, reason }, 'an event was refused; it is delivered again later');
+      message.nak(backoffSteps(this.options)[attempts - 1] ?? this.options.retryMaxMs);
+      return;
+    }
+    try {
+      await parkDeadLetter(link, { consumer: this.name, message, delivered, attempts, reason });
+      this.logger.error({ seq: message.seq, type: delivered.event.type, attempts, reason }, 'an event was refused too often; parked as a dead letter');
+      message.term();
+    } catch (error) {
+      this.logger.error({ err: error, seq: message.seq }, 'could not park a dead letter; it is delivered again');
+      message.nak(this.options.retryMaxMs);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.messages?.close();
+    await this.done;
+  }
+}
