@@ -61,7 +61,7 @@ it('when a comment is posted with an X-Request-Id, then the id is echoed, logged
 });
 
 it('when comments and then the bus get SIGTERM under load, then each exits 0 in time and no acknowledged write is lost', async () => {
-  const load = new ChaosLoad(() => ({ posts: running().url('posts'), comments: running().url('comments') }), new SeededRandom(7));
+  const load = new ChaosLoad(() => ({ posts: [running().url('posts')], comments: [running().url('comments')] }), new SeededRandom(7));
   load.start(4);
   await new Promise((resolve) => setTimeout(resolve, 1500));
 

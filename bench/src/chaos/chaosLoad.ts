@@ -22,9 +22,10 @@ export interface WriteRecord {
   postId?: string;
 }
 
+/** Where to send writes: every process of posts and of comments (one each with the embedded engine). */
 export interface LoadTargets {
-  posts: string;
-  comments: string;
+  posts: string[];
+  comments: string[];
 }
 
 /** Long enough for a publish whose outcome is unknown to be settled by the bus client's retries. */
@@ -71,18 +72,26 @@ export class ChaosLoad {
     const marker = `chaos-${client}-${this.counter}`;
     const text = kind === 'post' ? `Post ${marker}` : this.random.chance(0.1) ? `${marker} has an orange` : `${marker} looks fine`;
     const { posts, comments } = this.targets();
-    const url = kind === 'post' ? `${posts}/posts` : `${comments}/posts/${postId}/comments`;
+    const replicas = kind === 'post' ? posts : comments;
+    const path = kind === 'post' ? '/posts' : `/posts/${postId}/comments`;
     const body = JSON.stringify(kind === 'post' ? { title: text } : { content: text });
     const record: WriteRecord = { kind, marker, text, outcome: 'unanswered', status: null, postId };
     this.records.push(record);
-    try {
-      const answer = await this.http.send('POST', url, body);
-      record.status = answer.status;
-      record.outcome = answer.status === 201 ? 'acknowledged' : 'refused';
-      if (answer.status === 201) record.id = (JSON.parse(answer.text) as { id: string }).id;
-    } catch (error) {
-      record.status = describeHttpFailure(error);
-      record.outcome = neverReached(error) ? 'refused' : 'unanswered';
+    // A refused connection reached no one, and a 503 stored nothing, so the next replica is tried, as a
+    // Kubernetes Service routes around a dead or unready pod; the write is refused only if every one refuses.
+    const first = this.counter % replicas.length;
+    for (let tried = 0; tried < replicas.length; tried += 1) {
+      try {
+        const answer = await this.http.send('POST', `${replicas[(first + tried) % replicas.length]}${path}`, body);
+        record.status = answer.status;
+        record.outcome = answer.status === 201 ? 'acknowledged' : 'refused';
+        if (answer.status === 201) record.id = (JSON.parse(answer.text) as { id: string }).id;
+        if (answer.status !== 503) return;
+      } catch (error) {
+        record.status = describeHttpFailure(error);
+        record.outcome = neverReached(error) ? 'refused' : 'unanswered';
+        if (record.outcome === 'unanswered') return;
+      }
     }
   }
 }

@@ -1,4 +1,4 @@
-import { LocalSystem, SERVICE_NAMES, type ServiceName, waitFor } from '@blog/launcher';
+import { LocalSystem, SERVICE_NAMES, type EngineName, type ServiceName, waitFor } from '@blog/launcher';
 import { ChaosLoad } from './chaosLoad';
 import { SeededRandom } from './random';
 import { converged, verify, type StoredEvent, type Verdict, type ViewPost } from './verify';
@@ -13,15 +13,22 @@ export interface ChaosOptions {
   downMs: [number, number];
   /** Longest wait for the view to catch up after the last restart. */
   convergeTimeoutSeconds: number;
-  onKill?: (service: ServiceName, downMs: number) => void;
+  onKill?: (target: KillTarget, downMs: number) => void;
+  /** `nats`: NATS JetStream with `natsNodes` servers and `replicas` processes of each service; a round kills one of each. */
+  engine?: EngineName;
+  natsNodes?: number;
+  replicas?: number;
 }
+
+/** What a kill hits: a service (one of its replicas, when it has several), or a NATS server. */
+export type KillTarget = ServiceName | 'nats';
 
 export interface ChaosSummary {
   seed: number;
   durationSeconds: number;
   requests: { sent: number; acknowledged: number; refused: number; unanswered: number; unansweredThatAppeared: number };
   refusedByStatus: Record<string, number>;
-  kills: Record<ServiceName, number>;
+  kills: Partial<Record<KillTarget, number>>;
   /** From the last restart to every acknowledged write final in the view; null when it never got there. */
   convergeSeconds: number | null;
   logEvents: number;
@@ -36,22 +43,44 @@ async function fetchJson<T>(url: string): Promise<T> {
   return (await response.json()) as T;
 }
 
-/** Kills one service after another with SIGKILL, in a shuffled order each round, until the deadline. */
+/** Something that can be killed and started again: a service's process, or a NATS server. */
+interface Killable {
+  stop(signal: NodeJS.Signals): Promise<unknown>;
+  start(): Promise<void>;
+}
+
+/** One process of the target, at random: a service's replica, or one of the NATS servers. */
+function victim(system: LocalSystem, target: KillTarget, random: SeededRandom): Killable {
+  if (target === 'nats') return random.pick(system.nats);
+  return random.pick(system.replicas[target]);
+}
+
+/**
+ * Kills one target after another with SIGKILL, in a shuffled order each round, until the deadline: each
+ * service (one replica of it, if it has several) and, with NATS, one of its servers.
+ */
 async function killRounds(system: LocalSystem, random: SeededRandom, options: ChaosOptions, deadline: number) {
-  const kills = Object.fromEntries(SERVICE_NAMES.map((name) => [name, 0])) as Record<ServiceName, number>;
+  const targets: KillTarget[] = system.nats.length > 0 ? [...SERVICE_NAMES, 'nats'] : [...SERVICE_NAMES];
+  const kills: Partial<Record<KillTarget, number>> = Object.fromEntries(targets.map((name) => [name, 0]));
   while (Date.now() < deadline) {
-    for (const name of random.shuffle(SERVICE_NAMES)) {
+    for (const target of random.shuffle(targets)) {
       if (Date.now() >= deadline) break;
       await sleep(random.int(...options.killGapMs));
       const downMs = random.int(...options.downMs);
-      options.onKill?.(name, downMs);
-      await system.services[name].stop('SIGKILL');
-      kills[name] += 1;
+      options.onKill?.(target, downMs);
+      const process = victim(system, target, random);
+      await process.stop('SIGKILL');
+      kills[target] = (kills[target] ?? 0) + 1;
       await sleep(downMs);
-      await system.services[name].start();
+      await process.start();
     }
   }
   return kills;
+}
+
+/** Every query replica's view; the run has converged only when each of them has. */
+async function views(system: LocalSystem): Promise<Record<string, ViewPost>[]> {
+  return Promise.all(system.urls('query').map((url) => fetchJson<Record<string, ViewPost>>(`${url}/posts`)));
 }
 
 /**
@@ -61,24 +90,23 @@ async function killRounds(system: LocalSystem, random: SeededRandom, options: Ch
 export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   const random = new SeededRandom(options.seed);
   // Quick redelivery after a restart; the rest is the services' own defaults.
-  const system = await LocalSystem.create({ RETRY_BASE_MS: '50', RETRY_MAX_MS: '500' });
+  const system = await LocalSystem.create(
+    { RETRY_BASE_MS: '50', RETRY_MAX_MS: '500', NATS_ACK_WAIT_MS: '1000' },
+    { engine: options.engine, natsNodes: options.natsNodes, replicas: options.replicas },
+  );
   try {
     await system.startAll();
-    const load = new ChaosLoad(() => ({ posts: system.url('posts'), comments: system.url('comments') }), random);
+    const load = new ChaosLoad(() => ({ posts: system.urls('posts'), comments: system.urls('comments') }), random);
     load.start(options.clients);
     const kills = await killRounds(system, random, options, Date.now() + options.durationSeconds * 1000);
     const lastRestart = Date.now();
     await load.stop();
 
-    let view: Record<string, ViewPost> = {};
     let convergeSeconds: number | null = null;
     try {
       await waitFor(
-        'every acknowledged write to be final in the query view',
-        async () => {
-          view = await fetchJson<Record<string, ViewPost>>(`${system.url('query')}/posts`);
-          return converged(load.records, view);
-        },
+        'every acknowledged write to be final in every query view',
+        async () => (await views(system)).every((view) => converged(load.records, view)),
         { timeoutMs: options.convergeTimeoutSeconds * 1000, intervalMs: 200 },
       );
       convergeSeconds = (Date.now() - lastRestart) / 1000;
@@ -90,9 +118,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       const status = await fetchJson<{ lag: number }[]>(`${system.url('event-bus')}/subscribers`);
       return status.every((subscriber) => subscriber.lag === 0);
     }, { timeoutMs: 30_000, intervalMs: 200 }).catch(() => undefined);
-    view = await fetchJson<Record<string, ViewPost>>(`${system.url('query')}/posts`);
     const log = await fetchJson<StoredEvent[]>(`${system.url('event-bus')}/events`);
-    const verdict = verify(load.records, view, log);
+    const verdict = combined((await views(system)).map((view) => verify(load.records, view, log)));
     const count = (outcome: string) => load.records.filter((r) => r.outcome === outcome).length;
     const refusedByStatus: Record<string, number> = {};
     for (const record of load.records.filter((r) => r.outcome === 'refused')) {
@@ -117,6 +144,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   } finally {
     await system.stopAll();
   }
+}
+
+/** One verdict for all the query replicas: a problem of any of them, named with the replica. */
+function combined(verdicts: Verdict[]): Verdict {
+  if (verdicts.length === 1) return verdicts[0]!;
+  return {
+    ok: verdicts.every((verdict) => verdict.ok),
+    problems: verdicts.flatMap((verdict, index) => verdict.problems.map((problem) => `query replica ${index + 1}: ${problem}`)),
+    unansweredThatAppeared: Math.max(...verdicts.map((verdict) => verdict.unansweredThatAppeared)),
+  };
 }
 
 export function formatSummary(summary: ChaosSummary): string {

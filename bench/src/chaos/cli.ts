@@ -1,3 +1,9 @@
+/**
+ *   npm run chaos -- [--duration S] [--seed N] [--clients N] [--engine embedded|nats] [--nats-nodes N] [--replicas N]
+ *
+ * With --engine nats: a NATS cluster of --nats-nodes servers (default 3) and --replicas processes of each
+ * service (default 2); each round kills one replica of every service and one NATS server.
+ */
 import { parseArgs } from 'node:util';
 import { formatSummary, runChaos } from './chaosRun';
 
@@ -7,8 +13,17 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '60' },
     clients: { type: 'string', default: '4' },
     json: { type: 'boolean', default: false },
+    engine: { type: 'string', default: 'embedded' },
+    'nats-nodes': { type: 'string', default: '3' },
+    replicas: { type: 'string', default: '2' },
   },
 });
+
+function engineOption(raw: string): 'embedded' | 'nats' {
+  if (raw === 'embedded' || raw === 'nats') return raw;
+  console.error(`--engine must be embedded or nats, got "${raw}"`);
+  process.exit(2);
+}
 
 function positiveInt(name: string, raw: string): number {
   const value = Number(raw);
@@ -29,7 +44,10 @@ async function main(): Promise<number> {
     killGapMs: [500, 4000],
     downMs: [100, 3000],
     convergeTimeoutSeconds: 120,
-    onKill: (service, downMs) => console.error(`${new Date().toISOString()} kill -9 ${service}, down for ${downMs} ms`),
+    engine: engineOption(values.engine),
+    natsNodes: positiveInt('nats-nodes', values['nats-nodes']),
+    replicas: positiveInt('replicas', values.replicas),
+    onKill: (target, downMs) => console.error(`${new Date().toISOString()} kill -9 ${target}, down for ${downMs} ms`),
   });
   console.log(values.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
   return summary.verdict.ok ? 0 : 1;

@@ -2,7 +2,7 @@ import { deliveredFrom, type EventConsumer } from '@blog/contracts';
 import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import type { Logger } from '../../logger';
 import type { NatsLink } from './connection';
-import { EVENTS_STREAM, filterFor } from './names';
+import { EVENTS_STREAM, PULL_EXPIRES_MS, filterFor } from './names';
 import { parsedOrNull } from './reader';
 
 /**
@@ -26,7 +26,7 @@ export class LiveApply {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: this.consumer.position + 1,
     });
-    this.messages = await ordered.consume({ max_messages: 512 });
+    this.messages = await ordered.consume({ max_messages: 512, expires: PULL_EXPIRES_MS });
     this.done = this.run(this.messages);
   }
 

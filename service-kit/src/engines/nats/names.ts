@@ -22,3 +22,10 @@ export function durableNameOf(source: string): string {
   const name = source.replace(/^\/+/, '').replace(/[^A-Za-z0-9_-]/g, '_');
   return name || 'anonymous';
 }
+
+/**
+ * How long one pull request waits for messages before the client sends another (the client's default is
+ * 30 s). A pull held by a server that dies is only noticed after two missed heartbeats (half of this
+ * each), so with the default a consumer whose server was killed sat idle for 30 s; 5 s bounds that.
+ */
+export const PULL_EXPIRES_MS = 5_000;

@@ -4,7 +4,7 @@ import { nanos } from '@nats-io/nats-core';
 import type { Logger } from '../../logger';
 import type { NatsLink } from './connection';
 import { parkDeadLetter } from './deadLetters';
-import { EVENTS_STREAM, durableNameOf, filterFor } from './names';
+import { EVENTS_STREAM, PULL_EXPIRES_MS, durableNameOf, filterFor } from './names';
 import { parsedOrNull } from './reader';
 
 export interface ReactionOptions {
@@ -78,7 +78,7 @@ export class SharedReactions {
     const config = consumerConfig(this.name, filterFor(this.consumer.handlers.reactsTo), this.options);
     await ensureDurable(link, config);
     const durable = await link.js.consumers.get(EVENTS_STREAM, this.name);
-    this.messages = await durable.consume({ max_messages: this.options.inFlight });
+    this.messages = await durable.consume({ max_messages: this.options.inFlight, expires: PULL_EXPIRES_MS });
     this.done = this.run(this.messages, link);
   }
 

@@ -1,0 +1,30 @@
+import { formatSummary, runChaos } from '../../bench/src/chaos/chaosRun';
+import { SERVICE_NAMES } from '../support/localSystem';
+
+/** CI runs a short round; CHAOS_SECONDS and CHAOS_SEED make it longer or replay a failure. */
+const seconds = Number(process.env.CHAOS_SECONDS ?? 40);
+const seed = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
+
+jest.setTimeout((seconds + 240) * 1000);
+
+it(`when replicas and NATS servers are killed at random (seed ${seed}), then every acknowledged write ends up once in every query replica's view`, async () => {
+  console.log(`NATS chaos seed ${seed}: replay with CHAOS_SEED=${seed} npm run test:chaos -- natsKillRun`);
+
+  const summary = await runChaos({
+    seed,
+    durationSeconds: seconds,
+    clients: 4,
+    killGapMs: [300, 2500],
+    downMs: [100, 2500],
+    convergeTimeoutSeconds: 90,
+    engine: 'nats',
+    natsNodes: 3,
+    replicas: 2,
+  });
+
+  console.log(formatSummary(summary));
+  expect(summary.verdict.problems).toEqual([]);
+  expect(summary.convergeSeconds).not.toBeNull();
+  expect(summary.requests.acknowledged).toBeGreaterThan(100);
+  for (const target of [...SERVICE_NAMES, 'nats'] as const) expect(summary.kills[target]).toBeGreaterThanOrEqual(1);
+});
