@@ -35,6 +35,9 @@ async function main(): Promise<void> {
   }
   const url = (name: string) => services.find((s) => s.name === name)?.url;
   console.log(`\nAll ${services.length} services ready in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  // The engine the services were started on: npm run start:nats sets NATS_URL for all of them.
+  const nats = process.env.NATS_URL;
+  console.log(`  Event engine:      ${nats ? `NATS JetStream at ${nats} (the bus is its HTTP gateway)` : 'the embedded bus (its log in event-bus/data/)'}`);
   if (url('client')) console.log(`  Open the app:      ${url('client')}`);
   if (url('query')) console.log(`  Read the view:     curl ${url('query')}/posts`);
   if (url('event-bus')) console.log(`  Bus subscribers:   npm run status`);

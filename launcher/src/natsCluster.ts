@@ -9,11 +9,13 @@ import { waitFor } from './waitFor';
 export const NATS_SERVER_MISSING =
   'nats-server is not on PATH: install it (Debian/Ubuntu, as root: apt-get install -y nats-server), or run the embedded engine with npm start';
 
-/** The nats-server program on PATH (NATS_SERVER overrides), or null. */
+/**
+ * The nats-server program: NATS_SERVER if set, else the one on PATH, else Debian's (its package puts it
+ * in /usr/sbin, which a non-root PATH may lack); null when there is none.
+ */
 export function natsServerProgram(): string | null {
-  const program = process.env.NATS_SERVER ?? 'nats-server';
-  const found = spawnSync(program, ['--version'], { encoding: 'utf8' });
-  return found.status === 0 ? program : null;
+  const candidates = process.env.NATS_SERVER ? [process.env.NATS_SERVER] : ['nats-server', '/usr/sbin/nats-server'];
+  return candidates.find((program) => spawnSync(program, ['--version'], { encoding: 'utf8' }).status === 0) ?? null;
 }
 
 interface NodePorts {

@@ -1,0 +1,54 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { createComment, createPost, commentsInView, queryView } from './support/blogApi';
+import { makeTempDir, removeTempDirs } from './support/tempDirs';
+import { waitFor } from './support/waitFor';
+
+/** `npm run start:nats` as a user runs it (after the build that npm test has done): NATS, then the services on it. */
+const ROOT = path.resolve(__dirname, '..');
+const ENTRY = path.join(ROOT, 'launcher', 'dist', 'startNats.js');
+jest.setTimeout(120_000);
+
+let system: ChildProcess | undefined;
+let output = '';
+
+afterAll(async () => {
+  if (system?.pid && system.exitCode === null) {
+    const exited = new Promise((resolve) => system!.once('exit', resolve));
+    process.kill(-system.pid, 'SIGINT');
+    await exited;
+  }
+  removeTempDirs();
+});
+
+it('when nats-server is not installed, then it says how to install it and exits 1', () => {
+  const run = spawnSync(process.execPath, [ENTRY], { env: { ...process.env, NATS_SERVER: '/nowhere/nats-server' }, encoding: 'utf8' });
+
+  expect(run.status).toBe(1);
+  expect(run.stderr).toContain('apt-get install -y nats-server');
+});
+
+it('when started, then the services run on NATS JetStream on the default ports and a comment reaches its verdict', async () => {
+  system = spawn(process.execPath, [ENTRY], {
+    cwd: ROOT,
+    env: { ...process.env, NATS_STORE_DIR: makeTempDir('start-nats-'), FORCE_COLOR: '0' },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  system.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  system.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await waitFor('every service to be announced', () => /All \d+ services ready/.test(output), { timeoutMs: 90_000, intervalMs: 250 }).catch((error: Error) => {
+    throw new Error(`${error.message}\n--- start:nats printed:\n${output.slice(-3000)}`);
+  });
+  expect(output).toContain('Event engine:      NATS JetStream at nats://127.0.0.1:4222');
+
+  const post = await createPost('http://localhost:4000', 'On NATS');
+  const comment = await createComment('http://localhost:4001', post.body.id, 'An orange on NATS');
+  expect(comment.status).toBe(201);
+  await waitFor('the verdict in the view', async () => commentsInView(await queryView('http://localhost:4002')).get(comment.body.id)?.status === 'rejected');
+  // The bus is the gateway: its log is the stream's.
+  const log = (await (await fetch('http://localhost:4005/events')).json()) as { type: string }[];
+  expect(log.map((event) => event.type)).toEqual(['PostCreated', 'CommentCreated', 'CommentModerated', 'CommentUpdated']);
+  const monitor = await fetch('http://127.0.0.1:8222/jsz');
+  expect(((await monitor.json()) as { streams: number }).streams).toBe(2);
+});
