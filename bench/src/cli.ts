@@ -9,6 +9,10 @@
  *   --warmup N         comments sent and settled first, not measured (default 300; 0 for none)
  *   --no-ceiling       skip the bare-HTTP-server ceiling run
  *   --replay N         instead: time a query restart over a log of N events
+ *   --engine E         embedded (default) or nats: NATS JetStream, with a local nats-server
+ *   --engines A,B      run the same load on each engine in turn and print them side by side
+ *   --nats-nodes N     with nats: servers in the NATS cluster (default 1; 3 for a cluster)
+ *   --replicas N       with nats: processes of each service (default 1); the load goes round comments'
  *   --json             print the figures as JSON only
  *   --posts-url URL --comments-url URL --query-url URL --bus-url URL
  *                      measure a running system instead of starting one (all four together);
@@ -17,10 +21,10 @@
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
 import { measureCeiling } from './ceiling';
-import { LocalSystem } from '@blog/launcher';
-import { runPipeline, type Targets } from './pipeline';
+import { LocalSystem, type EngineName } from '@blog/launcher';
+import { runPipeline, type PipelineResult, type Targets } from './pipeline';
 import { runReplay } from './replay';
-import { buildReport, printReport, printReplay } from './report';
+import { buildReport, printComparison, printReport, printReplay, type Report } from './report';
 
 const { values } = parseArgs({
   options: {
@@ -33,6 +37,10 @@ const { values } = parseArgs({
     'no-ceiling': { type: 'boolean', default: false },
     replay: { type: 'string' },
     json: { type: 'boolean', default: false },
+    engine: { type: 'string' },
+    engines: { type: 'string' },
+    'nats-nodes': { type: 'string', default: '1' },
+    replicas: { type: 'string', default: '1' },
     'posts-url': { type: 'string' },
     'comments-url': { type: 'string' },
     'query-url': { type: 'string' },
@@ -70,47 +78,89 @@ async function replayMain(events: number): Promise<number> {
   return rebuilt ? 0 : 1;
 }
 
-async function pipelineMain(): Promise<number> {
-  const count = positiveInt('count', values.count)!;
-  const concurrency = positiveInt('concurrency', values.concurrency)!;
-  const rate = positiveInt('rate', values.rate);
-  const duration = positiveInt('duration', values.duration)!;
-  const posts = positiveInt('posts', values.posts)!;
-  const warmup = values.warmup === '0' ? 0 : positiveInt('warmup', values.warmup)!;
-  const urls = [values['posts-url'], values['comments-url'], values['query-url'], values['bus-url']];
-  if (urls.some(Boolean) && !urls.every(Boolean)) throw new Error('give all four of --posts-url, --comments-url, --query-url and --bus-url, or none');
+function engineList(): EngineName[] {
+  if (values.engine && values.engines) throw new Error('give --engine or --engines, not both');
+  const names = (values.engines ?? values.engine ?? 'embedded').split(',').map((name) => name.trim());
+  for (const name of names) if (name !== 'embedded' && name !== 'nats') throw new Error(`unknown engine "${name}": embedded or nats`);
+  return names as EngineName[];
+}
 
+interface LoadOptions {
+  count: number;
+  concurrency: number;
+  rate?: number;
+  duration: number;
+  posts: number;
+  warmup: number;
+}
+
+function loadOptions(): LoadOptions {
+  return {
+    count: positiveInt('count', values.count)!,
+    concurrency: positiveInt('concurrency', values.concurrency)!,
+    rate: positiveInt('rate', values.rate),
+    duration: positiveInt('duration', values.duration)!,
+    posts: positiveInt('posts', values.posts)!,
+    warmup: values.warmup === '0' ? 0 : positiveInt('warmup', values.warmup)!,
+  };
+}
+
+/** Starts the system on one engine (or takes the running one the URLs name), runs the load, and reports. */
+async function measure(engine: EngineName | null, load: LoadOptions): Promise<PipelineResult> {
   let system: LocalSystem | null = null;
   let targets: Targets;
-  if (urls.every(Boolean)) {
-    targets = { posts: urls[0]!, comments: urls[1]!, query: urls[2]!, bus: urls[3]!, busToken: process.env.BUS_TOKEN };
+  const urls = [values['posts-url'], values['comments-url'], values['query-url'], values['bus-url']];
+  if (!engine) {
+    targets = { posts: urls[0]!, comments: [urls[1]!], query: urls[2]!, bus: urls[3]!, busToken: process.env.BUS_TOKEN };
   } else {
-    say('Starting the five services (durable log in a temporary folder)...');
-    system = await LocalSystem.create({ LOG_LEVEL: 'warn' });
+    const nats = engine === 'nats' ? { natsNodes: positiveInt('nats-nodes', values['nats-nodes'])!, replicas: positiveInt('replicas', values.replicas)! } : {};
+    say(
+      engine === 'nats'
+        ? `Starting the services on NATS JetStream (${nats.natsNodes} server(s), ${nats.replicas} process(es) of each service)...`
+        : 'Starting the five services on the embedded bus (durable log in a temporary folder)...',
+    );
+    system = await LocalSystem.create({ LOG_LEVEL: 'warn' }, { engine, ...nats });
     await system.startAll();
-    targets = { posts: system.url('posts'), comments: system.url('comments'), query: system.url('query'), bus: system.url('event-bus') };
+    targets = { posts: system.url('posts'), comments: system.urls('comments'), query: system.url('query'), bus: system.url('event-bus') };
   }
-
   try {
-    const total = rate ? rate * duration : count;
-    say(rate ? `Pipeline: ${rate} comments/s for ${duration} s (open loop)` : `Pipeline: ${count} comments from ${concurrency} concurrent clients`);
+    const total = load.rate ? load.rate * load.duration : load.count;
+    say(load.rate ? `Pipeline: ${load.rate} comments/s for ${load.duration} s (open loop)` : `Pipeline: ${load.count} comments from ${load.concurrency} concurrent clients`);
     const bar = progressBar(total, 'comments', values.json);
-    const pipeline = await runPipeline(targets, system, { count, concurrency, rate, duration, posts, warmup, settleTimeoutMs: 120_000, onProgress: () => bar.tick() });
+    const pipeline = await runPipeline(targets, system, { ...load, settleTimeoutMs: 120_000, onProgress: () => bar.tick() });
     bar.stop();
-
-    let ceiling;
-    if (!values['no-ceiling']) {
-      say('Ceiling: a bare Node HTTP server, same client and load...');
-      ceiling = await measureCeiling({ count, concurrency, rate, duration });
-    }
-    const report = buildReport({ count, concurrency, rate, duration, posts, warmup }, pipeline, ceiling);
-    if (values.json) console.log(JSON.stringify(report, null, 2));
-    else printReport(report);
-    const { lost, duplicated, pending, wrongStatus } = pipeline.check;
-    return lost + duplicated + pending + wrongStatus === 0 ? 0 : 1;
+    return pipeline;
   } finally {
     await system?.stopAll('SIGTERM');
   }
+}
+
+const failedCheck = (report: Report) => {
+  const { lost, duplicated, pending, wrongStatus } = report.pipeline.check;
+  return lost + duplicated + pending + wrongStatus > 0;
+};
+
+async function pipelineMain(): Promise<number> {
+  const load = loadOptions();
+  const urls = [values['posts-url'], values['comments-url'], values['query-url'], values['bus-url']];
+  if (urls.some(Boolean) && !urls.every(Boolean)) throw new Error('give all four of --posts-url, --comments-url, --query-url and --bus-url, or none');
+  const engines: (EngineName | null)[] = urls.every(Boolean) ? [null] : engineList();
+
+  const pipelines: [string, PipelineResult][] = [];
+  for (const engine of engines) pipelines.push([engine ?? 'running system', await measure(engine, load)]);
+  let ceiling: Awaited<ReturnType<typeof measureCeiling>> | undefined;
+  if (!values['no-ceiling']) {
+    say('Ceiling: a bare Node HTTP server, same client and load...');
+    ceiling = await measureCeiling(load);
+  }
+  const reports: Record<string, Report> = Object.fromEntries(pipelines.map(([name, pipeline]) => [name, buildReport(load, pipeline, ceiling)]));
+  if (engines.length === 1) {
+    const report = Object.values(reports)[0]!;
+    if (values.json) console.log(JSON.stringify(report, null, 2));
+    else printReport(report);
+  } else if (values.json) console.log(JSON.stringify({ engines: reports }, null, 2));
+  else printComparison(reports);
+  return Object.values(reports).some(failedCheck) ? 1 : 0;
 }
 
 const replayEvents = positiveInt('replay', values.replay);

@@ -2,12 +2,13 @@ import { busAuthHeaders } from '@blog/service-kit';
 import { performance } from 'node:perf_hooks';
 import { HttpClient } from './httpClient';
 import { closedLoop, openLoop, type Sample } from './load';
-import type { LocalSystem, ServiceName } from '@blog/launcher';
+import type { LocalSystem } from '@blog/launcher';
 import { FinalStatusWatcher } from './updates';
 
 export interface Targets {
   posts: string;
-  comments: string;
+  /** Every process of comments: the load goes round them, as a Kubernetes Service spreads connections. */
+  comments: string[];
   query: string;
   bus: string;
   /** The bus's token, when it has one (a running system started with BUS_TOKEN); sent to the bus only. */
@@ -33,7 +34,8 @@ export interface PipelineResult {
   settleSeconds: number;
   endToEndMs: number[];
   eventsStored: number;
-  usage: Partial<Record<ServiceName, { cpuSeconds: number; peakRssBytes: number }>>;
+  /** CPU seconds during the measured load and peak memory of every process: services, replicas, NATS servers. */
+  usage: Record<string, { cpuSeconds: number; peakRssBytes: number }>;
   check: { accepted: number; refused: number; lost: number; duplicated: number; pending: number; wrongStatus: number };
 }
 
@@ -62,12 +64,14 @@ async function createPosts(client: HttpClient, targets: Targets, count: number):
 function usageDelta(system: LocalSystem | null, before: PipelineResult['usage']): PipelineResult['usage'] {
   if (!system) return {};
   const after: PipelineResult['usage'] = {};
-  for (const [name, service] of Object.entries(system.services) as [ServiceName, LocalSystem['services'][ServiceName]][]) {
-    const now = service.usage();
-    if (now) after[name] = { cpuSeconds: now.cpuSeconds - (before[name]?.cpuSeconds ?? 0), peakRssBytes: now.peakRssBytes };
+  for (const process of system.processes()) {
+    const now = process.usage();
+    if (now) after[process.name] = { cpuSeconds: now.cpuSeconds - (before[process.name]?.cpuSeconds ?? 0), peakRssBytes: now.peakRssBytes };
   }
   return after;
 }
+
+const commentsUrl = (targets: Targets, index: number) => targets.comments[index % targets.comments.length]!;
 
 /** Creates posts, then comments through the comments service, and follows each to its final status. */
 export async function runPipeline(targets: Targets, system: LocalSystem | null, options: PipelineOptions): Promise<PipelineResult> {
@@ -84,7 +88,7 @@ export async function runPipeline(targets: Targets, system: LocalSystem | null, 
 
     const send = async (index: number) => {
       const postId = postIds[index % postIds.length]!;
-      const result = await client.request('POST', `${targets.comments}/posts/${postId}/comments`, { content: contentFor(index) });
+      const result = await client.request('POST', `${commentsUrl(targets, index)}/posts/${postId}/comments`, { content: contentFor(index) });
       return { status: result.status, value: result.status === 201 ? (JSON.parse(result.body) as { id: string }).id : undefined };
     };
     const began = performance.now();
@@ -113,7 +117,7 @@ export async function runPipeline(targets: Targets, system: LocalSystem | null, 
 
 async function warmUp(client: HttpClient, targets: Targets, watcher: FinalStatusWatcher, postIds: string[], options: PipelineOptions) {
   const samples = await closedLoop(options.warmup, options.concurrency, async (index) => {
-    const result = await client.request('POST', `${targets.comments}/posts/${postIds[index % postIds.length]}/comments`, { content: `warm-up ${index}` });
+    const result = await client.request('POST', `${commentsUrl(targets, index)}/posts/${postIds[index % postIds.length]}/comments`, { content: `warm-up ${index}` });
     return { status: result.status, value: result.status === 201 ? (JSON.parse(result.body) as { id: string }).id : undefined };
   });
   await watcher.waitForAll(samples.flatMap((s) => (s.value ? [s.value] : [])), options.settleTimeoutMs);

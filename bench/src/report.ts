@@ -75,6 +75,29 @@ export function printReport(report: Report): void {
   console.log(`check: ${accepted} accepted, ${refused} refused, ${lost} lost, ${duplicated} duplicated, ${pending} pending, ${wrongStatus} wrong status: ${ok ? 'OK' : 'FAILED'}`);
 }
 
+/** The same figures for several engines, a column each, then every process's CPU and memory. */
+export function printComparison(reports: Record<string, Report>): void {
+  const names = Object.keys(reports);
+  const column = (figure: (report: Report['pipeline']) => string | number) => names.map((name) => figure(reports[name]!.pipeline));
+  const figures = new Table({ head: ['figure', ...names], style: PLAIN });
+  figures.push(
+    ['accepted requests/s', ...column((p) => p.acceptedPerSecond)],
+    ['request latency p50 / p99 (ms)', ...column((p) => `${p.requestLatencyMs.p50} / ${p.requestLatencyMs.p99}`)],
+    ['all final in query after (s)', ...column((p) => p.settleSeconds)],
+    ['comments fully moderated/s', ...column((p) => p.moderatedPerSecond)],
+    ['end-to-end p50 / p99 (ms)', ...column((p) => `${p.endToEndMs.p50} / ${p.endToEndMs.p99}`)],
+    ['events stored/s', ...column((p) => `${p.busEventsPerSecond} (${p.eventsStored} events)`)],
+    ['CPU seconds, all processes', ...column((p) => round(Object.values(p.services).reduce((sum, usage) => sum + usage.cpuSeconds, 0), 2))],
+    ['check', ...column((p) => (p.check.lost + p.check.duplicated + p.check.pending + p.check.wrongStatus === 0 ? 'OK' : 'FAILED'))],
+  );
+  console.log(figures.toString());
+  for (const name of names) {
+    const services = new Table({ head: [`${name}: process`, 'CPU seconds', 'peak RSS'], style: PLAIN });
+    for (const [process, usage] of Object.entries(reports[name]!.pipeline.services)) services.push([process, round(usage.cpuSeconds, 2), mb(usage.peakRssBytes)]);
+    console.log(services.toString());
+  }
+}
+
 export function printReplay(result: ReplayResult): void {
   const table = new Table({ head: ['replay figure', 'value'], style: PLAIN });
   table.push(

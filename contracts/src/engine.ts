@@ -1,5 +1,4 @@
 import type { LogEntry } from './envelope';
-import { z } from 'zod';
 import { isKnownEventType, knownEventSchema, type EventType, type KnownEvent } from './events';
 
 /**
@@ -152,18 +151,15 @@ export function handleDelivered(handlers: EventHandlers, delivered: Delivered): 
  * known event with valid data: the engines skip those.
  */
 export function deliveredFrom(stored: unknown, seq?: number): Delivered | null {
-  const entry = storedEntrySchema.safeParse(stored);
-  if (!entry.success || !isKnownEventType(entry.data.type)) return null;
-  const event = knownEventSchema.safeParse({ type: entry.data.type, data: entry.data.data });
+  if (typeof stored !== 'object' || stored === null) return null;
+  // Read by hand rather than by a schema: this runs once per event per replica, and only `data` needs one.
+  const { type, data, id, seq: storedSeq, requestid } = stored as Record<string, unknown>;
+  if (typeof type !== 'string' || !isKnownEventType(type)) return null;
+  const event = knownEventSchema.safeParse({ type, data });
   if (!event.success) return null;
-  const { id, requestid } = entry.data;
-  return { event: event.data, context: { id, seq: seq ?? entry.data.seq, requestId: requestid } };
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  return {
+    event: event.data,
+    context: { id: text(id), seq: seq ?? (typeof storedSeq === 'number' ? storedSeq : undefined), requestId: text(requestid) },
+  };
 }
-
-const storedEntrySchema = z.object({
-  type: z.string(),
-  data: z.unknown(),
-  id: z.string().optional(),
-  seq: z.number().int().positive().optional(),
-  requestid: z.string().optional(),
-});

@@ -80,6 +80,11 @@ export class NatsConnector {
 
   constructor(readonly options: NatsOptions) {}
 
+  /** The open link, if connecting has finished; lets a caller skip an await on the hot path. */
+  current(): NatsLink | null {
+    return this.opened;
+  }
+
   connected(): Promise<NatsLink> {
     this.link ??= this.open().catch((error: unknown) => {
       this.link = null;
@@ -90,7 +95,9 @@ export class NatsConnector {
 
   private async open(): Promise<NatsLink> {
     const { servers, name, timeoutMs, user, password } = this.options;
-    const nc = await connect({ servers, name, timeout: timeoutMs, maxReconnectAttempts: -1, reconnectTimeWait: 250, user, pass: password });
+    // noAsyncTraces: otherwise the client builds an Error (a stack trace) for every request before sending
+    // it, in case it fails; that was 7% of the comments service's CPU under load.
+    const nc = await connect({ servers, name, timeout: timeoutMs, maxReconnectAttempts: -1, reconnectTimeWait: 250, user, pass: password, noAsyncTraces: true });
     try {
       const jsm = await jetstreamManager(nc, { timeout: timeoutMs });
       await ensureStreams(jsm, this.options);

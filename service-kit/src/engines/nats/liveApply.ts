@@ -1,5 +1,5 @@
 import { deliveredFrom, type EventConsumer } from '@blog/contracts';
-import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
+import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from '../../logger';
 import type { NatsLink } from './connection';
 import { EVENTS_STREAM, PULL_EXPIRES_MS, filterFor } from './names';
@@ -12,7 +12,6 @@ import { parsedOrNull } from './reader';
  */
 export class LiveApply {
   private messages: ConsumerMessages | null = null;
-  private done: Promise<void> | null = null;
 
   constructor(
     private readonly consumer: EventConsumer,
@@ -26,29 +25,26 @@ export class LiveApply {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: this.consumer.position + 1,
     });
-    this.messages = await ordered.consume({ max_messages: 512, expires: PULL_EXPIRES_MS });
-    this.done = this.run(this.messages);
+    // A callback rather than an async iterator: each message is applied as it is read, with no hop per message.
+    this.messages = await ordered.consume({ max_messages: 512, expires: PULL_EXPIRES_MS, callback: (message) => this.applyOne(message) });
   }
 
-  private async run(messages: ConsumerMessages): Promise<void> {
-    for await (const message of messages) {
-      const delivered = deliveredFrom(parsedOrNull(message.string()), message.seq);
-      if (!delivered) {
-        this.consumer.passed(message.seq);
-        continue;
-      }
-      try {
-        this.consumer.apply(delivered);
-      } catch (error) {
-        // No one else holds this event for this replica: it is logged and passed, not retried for ever.
-        this.logger.error({ err: error, seq: message.seq, type: delivered.event.type }, 'could not apply an event; passed over');
-        this.consumer.passed(message.seq);
-      }
+  private applyOne(message: JsMsg): void {
+    const delivered = deliveredFrom(parsedOrNull(message.string()), message.seq);
+    if (!delivered) {
+      this.consumer.passed(message.seq);
+      return;
+    }
+    try {
+      this.consumer.apply(delivered);
+    } catch (error) {
+      // No one else holds this event for this replica: it is logged and passed, not retried for ever.
+      this.logger.error({ err: error, seq: message.seq, type: delivered.event.type }, 'could not apply an event; passed over');
+      this.consumer.passed(message.seq);
     }
   }
 
   async stop(): Promise<void> {
     await this.messages?.close();
-    await this.done;
   }
 }

@@ -1,7 +1,7 @@
 import { EngineOutcomeUnknownError, EngineUnavailableError, type Envelope } from '@blog/contracts';
 import { NoRespondersError } from '@nats-io/nats-core';
 import { JetStreamApiError } from '@nats-io/jetstream';
-import type { NatsConnector } from './connection';
+import type { NatsConnector, NatsLink } from './connection';
 import { subjectOf } from './names';
 
 export interface StoredReceipt {
@@ -35,12 +35,35 @@ function refusedByStream(error: unknown): boolean {
  * may have been stored.
  */
 export class NatsPublisher {
+  private queue: { envelope: Envelope; resolve: (receipt: StoredReceipt) => void; reject: (error: unknown) => void }[] = [];
+  private sendScheduled = false;
+
   constructor(
     private readonly connector: NatsConnector,
     private readonly waitMs: number,
   ) {}
 
-  async publish(envelope: Envelope): Promise<StoredReceipt> {
+  /**
+   * Publishes made in one turn of the event loop are written to the connection together: the client
+   * flushes its buffer once for all of them instead of once each (a system call per event showed in the
+   * profiles). Each still gets its own acknowledgement, and its own retries.
+   */
+  publish(envelope: Envelope): Promise<StoredReceipt> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ envelope, resolve, reject });
+      if (!this.sendScheduled) {
+        this.sendScheduled = true;
+        setImmediate(() => this.sendQueued());
+      }
+    });
+  }
+
+  private sendQueued(): void {
+    this.sendScheduled = false;
+    for (const { envelope, resolve, reject } of this.queue.splice(0)) this.publishWithRetries(envelope).then(resolve, reject);
+  }
+
+  private async publishWithRetries(envelope: Envelope): Promise<StoredReceipt> {
     const payload = JSON.stringify(envelope);
     const deadline = Date.now() + this.waitMs;
     let lastFailure = 'no attempt made';
@@ -50,9 +73,10 @@ export class NatsPublisher {
         if (Date.now() >= deadline) break;
         await sleep(Math.min(50 * 2 ** (attempt - 1), 1000));
       }
-      let link;
+      let link: NatsLink;
       try {
-        link = await this.connector.connected();
+        // When connected, the first attempt writes before any await, so the batch's writes share one flush.
+        link = this.connector.current() ?? (await this.connector.connected());
       } catch (error) {
         lastFailure = `NATS unreachable (${describeNatsFailure(error)})`;
         continue;
@@ -64,10 +88,18 @@ export class NatsPublisher {
         if (refusedByStream(error)) throw new Error(`the events stream refused ${envelope.type}: ${describeNatsFailure(error)}`);
         lastFailure = describeNatsFailure(error);
         // Nobody listening means no stream took it; anything else (a timeout, a lost connection) may have stored it.
-        if (!(error instanceof NoRespondersError) && !(error instanceof JetStreamApiError)) handedOver = true;
+        if (!nothingStored(error)) handedOver = true;
       }
     }
     if (handedOver) throw new EngineOutcomeUnknownError(lastFailure);
     throw new EngineUnavailableError(lastFailure);
   }
+}
+
+/**
+ * No stream answered (no responders: the client reports it as JetStreamNotEnabled, a class it does not
+ * export, hence the name) or the stream said no: the event is surely not stored.
+ */
+function nothingStored(error: unknown): boolean {
+  return error instanceof NoRespondersError || error instanceof JetStreamApiError || (error instanceof Error && error.name === 'JetStreamNotEnabled');
 }

@@ -61,7 +61,9 @@ async function ensureDurable(link: NatsLink, config: Partial<ConsumerConfig>): P
 export class SharedReactions {
   readonly name: string;
   private messages: ConsumerMessages | null = null;
-  private done: Promise<void> | null = null;
+  private link: NatsLink | null = null;
+  private arrived: JsMsg[] = [];
+  private handleScheduled = false;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
@@ -77,42 +79,56 @@ export class SharedReactions {
   async start(link: NatsLink): Promise<void> {
     const config = consumerConfig(this.name, filterFor(this.consumer.handlers.reactsTo), this.options);
     await ensureDurable(link, config);
+    this.link = link;
     const durable = await link.js.consumers.get(EVENTS_STREAM, this.name);
-    this.messages = await durable.consume({ max_messages: this.options.inFlight, expires: PULL_EXPIRES_MS });
-    this.done = this.run(this.messages, link);
+    this.messages = await durable.consume({ max_messages: this.options.inFlight, expires: PULL_EXPIRES_MS, callback: (message) => this.arrive(message) });
   }
 
-  private async run(messages: ConsumerMessages, link: NatsLink): Promise<void> {
-    for await (const message of messages) {
-      const handling = this.handle(message, link).finally(() => this.inFlight.delete(handling));
-      this.inFlight.add(handling);
-      if (this.inFlight.size >= this.options.inFlight) await Promise.race(this.inFlight);
-    }
-    await Promise.all(this.inFlight);
+  /**
+   * Messages that arrive in one turn of the event loop are handled together: their follow-ups are
+   * published, and then they are acknowledged, in one write each rather than one per message.
+   */
+  private arrive(message: JsMsg): void {
+    this.arrived.push(message);
+    if (this.handleScheduled) return;
+    this.handleScheduled = true;
+    setImmediate(() => {
+      this.handleScheduled = false;
+      const batch = this.handleBatch(this.arrived.splice(0)).finally(() => this.inFlight.delete(batch));
+      this.inFlight.add(batch);
+    });
   }
 
-  private async handle(message: JsMsg, link: NatsLink): Promise<void> {
+  private async handleBatch(messages: JsMsg[]): Promise<void> {
+    const outcomes = await Promise.all(messages.map((message) => this.handle(message)));
+    // Acknowledged together, in one write, once every follow-up of the batch is stored.
+    outcomes.forEach((outcome, index) => outcome?.(messages[index]!));
+  }
+
+  /** Handles one message; answers how to settle it (ack, nak, term), or nothing when it is settled already. */
+  private async handle(message: JsMsg): Promise<((message: JsMsg) => void) | undefined> {
     // Shutting down: another replica takes it now rather than after the ack wait.
-    if (!this.consumer.ready) return message.nak();
+    if (!this.consumer.ready) return (m) => m.nak();
     const delivered = deliveredFrom(parsedOrNull(message.string()), message.seq);
-    if (!delivered || !this.consumer.handlers.reactsTo.includes(delivered.event.type)) return message.ack();
+    if (!delivered || !this.consumer.handlers.reactsTo.includes(delivered.event.type)) return (m) => m.ack();
     let outgoing;
     try {
       outgoing = this.consumer.react(delivered);
     } catch (error) {
-      return this.refused(message, delivered, link, error instanceof Error ? error.message : String(error));
+      await this.refused(message, delivered, error instanceof Error ? error.message : String(error));
+      return undefined;
     }
     try {
       await Promise.all(outgoing.map(({ event, id, requestId }) => this.publish(event, { id, requestId })));
-      message.ack();
+      return (m) => m.ack();
     } catch (error) {
       // Not the event's fault: the engine could not take its follow-ups. Try again soon.
       this.logger.warn({ err: error, seq: message.seq }, 'could not store the follow-ups of an event; it is delivered again');
-      message.nak(this.options.ackWaitMs);
+      return (m) => m.nak(this.options.ackWaitMs);
     }
   }
 
-  private async refused(message: JsMsg, delivered: Delivered, link: NatsLink, reason: string): Promise<void> {
+  private async refused(message: JsMsg, delivered: Delivered, reason: string): Promise<void> {
     const attempts = message.info.deliveryCount;
     if (attempts < this.options.maxDeliveries) {
       this.logger.warn({ seq: message.seq, type: delivered.event.type, attempts, reason }, 'an event was refused; it is delivered again later');
@@ -120,7 +136,7 @@ export class SharedReactions {
       return;
     }
     try {
-      await parkDeadLetter(link, { consumer: this.name, message, delivered, attempts, reason });
+      await parkDeadLetter(this.link!, { consumer: this.name, message, delivered, attempts, reason });
       this.logger.error({ seq: message.seq, type: delivered.event.type, attempts, reason }, 'an event was refused too often; parked as a dead letter');
       message.term();
     } catch (error) {
@@ -131,6 +147,6 @@ export class SharedReactions {
 
   async stop(): Promise<void> {
     await this.messages?.close();
-    await this.done;
+    await Promise.all(this.inFlight);
   }
 }
