@@ -112,7 +112,7 @@ it('when one replica of comments and query is killed, then writes to the other a
   });
 });
 
-it('when a consumer keeps failing on one event, then the gateway lists it as a dead letter and the consumer goes on with the rest', async () => {
+it('when a consumer keeps failing on one event, then the gateway lists it as a dead letter, the rest flow, and a retry after the fix delivers it', async () => {
   const engine = new NatsEngine({
     servers: system.nats.map((node) => node.url),
     name: 'picky',
@@ -125,6 +125,7 @@ it('when a consumer keeps failing on one event, then the gateway lists it as a d
     logger: silentLogger,
   });
   const handled: string[] = [];
+  let broken = true;
   const lifecycle = new Lifecycle();
   lifecycle.markReady();
   const receiver = new EventReceiver({
@@ -135,7 +136,7 @@ it('when a consumer keeps failing on one event, then the gateway lists it as a d
       applies: [],
       reactsTo: ['PostCreated'],
       react: (event) => {
-        if (event.type === 'PostCreated' && event.data.title === 'poison') throw new Error('cannot take this title');
+        if (broken && event.type === 'PostCreated' && event.data.title === 'poison') throw new Error('cannot take this title');
         if (event.type === 'PostCreated') handled.push(event.data.title);
         return [];
       },
@@ -159,6 +160,14 @@ it('when a consumer keeps failing on one event, then the gateway lists it as a d
     expect(letters).toEqual([expect.objectContaining({ subscriber: 'picky', type: 'PostCreated', attempts: 3, lastError: 'cannot take this title' })]);
     const picky = (await getJson<{ url: string; deadLettered: number }[]>(`${gateway}/subscribers`)).find((entry) => entry.url === 'picky');
     expect(picky).toMatchObject({ deadLettered: 1 });
+
+    // The cause fixed, the parked event is sent back to that consumer only, and leaves the list.
+    broken = false;
+    const retry = await fetch(`${gateway}/dead-letters/retry`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ subscriber: 'picky' }) });
+    expect([retry.status, await retry.json()]).toEqual([202, { retrying: 1 }]);
+    await waitFor('the retried post to be handled', async () => handled.includes('poison'), { timeoutMs: 20_000 });
+    expect(await getJson(`${gateway}/dead-letters`)).toEqual([]);
+    expect(handled.filter((title) => title === 'after the poison')).toHaveLength(1);
   } finally {
     await subscription.stop();
     await engine.close();

@@ -20,5 +20,5 @@ export { NatsEngine, type NatsEngineOptions } from './engines/nats/natsEngine';
 export { NatsConnector, type NatsLink, type NatsOptions } from './engines/nats/connection';
 export { NatsPublisher, describeNatsFailure, type StoredReceipt } from './engines/nats/publisher';
 export { readAfter as readStreamAfter, type StreamRow } from './engines/nats/reader';
-export { listDeadLetters, type StoredDeadLetter } from './engines/nats/deadLetters';
+export { listDeadLetters, retryDeadLetters as retryNatsDeadLetters, type StoredDeadLetter } from './engines/nats/deadLetters';
 export * as natsNames from './engines/nats/names';

@@ -1,4 +1,4 @@
-import { Lifecycle, NatsConnector, NatsPublisher, listDeadLetters, natsOptionsFrom, readStreamAfter, securityFrom, ServiceMetrics, type Logger } from '@blog/service-kit';
+import { Lifecycle, NatsConnector, NatsPublisher, listDeadLetters, natsOptionsFrom, retryNatsDeadLetters, readStreamAfter, securityFrom, ServiceMetrics, type Logger } from '@blog/service-kit';
 import type { RequestListener } from 'node:http';
 import { createApp } from '../app';
 import type { Config } from '../config';
@@ -27,7 +27,7 @@ export function createGateway(config: Config, logger: Logger, lifecycle = new Li
     readAfter: async (after, limit) => readStreamAfter(await link(), after, limit, config.BUS_TIMEOUT_MS),
     subscribers: async () => natsSubscribers(await link()),
     deadLetters: async () => (await listDeadLetters(await link(), config.BUS_TIMEOUT_MS)).map(({ event: _event, ...letter }): DeadLetter => letter),
-    retryDeadLetters: () => 0,
+    retryDeadLetters: async (filter) => retryNatsDeadLetters(await link(), filter, config.BUS_TIMEOUT_MS),
   };
   const app = createApp({ backend, lifecycle, logger, security: securityFrom(config), metrics: { service: new ServiceMetrics() } });
   return { app, close: () => connector.close() };

@@ -12,7 +12,7 @@ import {
   type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECTS, EVENTS_STREAM, EVENTS_SUBJECTS } from './names';
+import { DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECTS, EVENTS_STREAM, EVENTS_SUBJECTS, RETRY_SUBJECTS } from './names';
 
 export interface NatsOptions {
   /** nats://host:port of one or more servers of the cluster; the client finds the rest. */
@@ -47,7 +47,7 @@ function streamConfigs({ replicas, dedupeWindowMs }: NatsOptions): (Partial<Stre
   return [
     // The log: nothing expires, every message is read by many consumers.
     { name: EVENTS_STREAM, subjects: [EVENTS_SUBJECTS], allow_direct: true, ...shared },
-    { name: DEAD_LETTER_STREAM, subjects: [DEAD_LETTER_SUBJECTS], ...shared },
+    { name: DEAD_LETTER_STREAM, subjects: [DEAD_LETTER_SUBJECTS, RETRY_SUBJECTS], ...shared },
   ];
 }
 
@@ -60,8 +60,9 @@ async function ensureStreams(jsm: JetStreamManager, options: NatsOptions): Promi
   for (const config of streamConfigs(options)) {
     try {
       const info = await jsm.streams.info(config.name);
-      if (info.config.num_replicas !== config.num_replicas || info.config.duplicate_window !== config.duplicate_window) {
-        await jsm.streams.update(config.name, { num_replicas: config.num_replicas, duplicate_window: config.duplicate_window });
+      const sameSubjects = JSON.stringify(info.config.subjects) === JSON.stringify(config.subjects);
+      if (!sameSubjects || info.config.num_replicas !== config.num_replicas || info.config.duplicate_window !== config.duplicate_window) {
+        await jsm.streams.update(config.name, { subjects: config.subjects, num_replicas: config.num_replicas, duplicate_window: config.duplicate_window });
       }
     } catch (error) {
       if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.StreamNotFound) throw error;

@@ -1,13 +1,18 @@
 /** The blog's events: one stream, one subject per event type (`blog.events.CommentCreated`). */
 export const EVENTS_STREAM = 'BLOG_EVENTS';
 export const EVENTS_SUBJECTS = 'blog.events.>';
-/** Events a durable consumer gave up on, one subject per consumer (`blog.dead.moderation`). */
+/**
+ * Events a durable consumer gave up on, one subject per consumer (`blog.dead.moderation`), and the ones
+ * sent back to it to try again (`blog.retry.moderation`), which its replicas read like live events.
+ */
 export const DEAD_LETTER_STREAM = 'BLOG_DEAD_LETTERS';
 export const DEAD_LETTER_SUBJECTS = 'blog.dead.>';
+export const RETRY_SUBJECTS = 'blog.retry.>';
 
 export const subjectOf = (type: string) => `blog.events.${type}`;
 export const typeOfSubject = (subject: string) => subject.slice('blog.events.'.length);
 export const deadLetterSubjectOf = (consumer: string) => `blog.dead.${consumer}`;
+export const retrySubjectOf = (consumer: string) => `blog.retry.${consumer}`;
 
 /**
  * The subject filter for a set of event types. nats-server 2.9 takes one filter per consumer, so

@@ -17,7 +17,8 @@ import { NatsConnector, type NatsOptions } from './connection';
 import { LiveApply } from './liveApply';
 import { NatsPublisher, describeNatsFailure } from './publisher';
 import { readAfter } from './reader';
-import { SharedReactions, type ReactionOptions } from './sharedReactions';
+import { durableNameOf } from './names';
+import { SharedReactions, liveFeed, retryFeed, type ReactionOptions } from './sharedReactions';
 
 export interface NatsEngineOptions extends NatsOptions {
   /** CloudEvents `source` of everything this engine publishes, e.g. "/comments"; also names its durable consumer. */
@@ -72,9 +73,14 @@ export class NatsEngine implements EventEngine {
       parts.push(live);
     }
     if (reactsTo.length > 0) {
-      const reactions = new SharedReactions(this.source, consumer, (event, options) => this.publish(event, options), this.options.reactions, this.options.logger);
-      await reactions.start(link);
-      parts.push(reactions);
+      const name = durableNameOf(this.source);
+      const publish: EventEngine['publish'] = (event, options) => this.publish(event, options);
+      // The live events, and the parked ones sent back to it to try again.
+      for (const feed of [liveFeed(name, reactsTo), retryFeed(name)]) {
+        const reactions = new SharedReactions(name, feed, consumer, publish, this.options.reactions, this.options.logger);
+        await reactions.start(link);
+        parts.push(reactions);
+      }
     }
     return { stop: async () => void (await Promise.all(parts.map((part) => part.stop()))) };
   }

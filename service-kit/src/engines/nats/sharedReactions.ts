@@ -3,8 +3,8 @@ import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type Co
 import { nanos } from '@nats-io/nats-core';
 import type { Logger } from '../../logger';
 import type { NatsLink } from './connection';
-import { parkDeadLetter } from './deadLetters';
-import { EVENTS_STREAM, PULL_EXPIRES_MS, durableNameOf, filterFor } from './names';
+import { parkDeadLetter, storedDeadLetterSchema } from './deadLetters';
+import { DEAD_LETTER_STREAM, EVENTS_STREAM, PULL_EXPIRES_MS, filterFor, retrySubjectOf } from './names';
 import { parsedOrNull } from './reader';
 
 export interface ReactionOptions {
@@ -40,16 +40,58 @@ function consumerConfig(name: string, filter: string, options: ReactionOptions):
   };
 }
 
-/** Creates the service's durable consumer, or brings an existing one's settings up to the configuration. */
-async function ensureDurable(link: NatsLink, config: Partial<ConsumerConfig>): Promise<void> {
+/** Creates a durable consumer, or brings an existing one's settings up to the configuration. */
+async function ensureDurable(link: NatsLink, stream: string, config: Partial<ConsumerConfig>): Promise<void> {
   try {
-    await link.jsm.consumers.info(EVENTS_STREAM, config.durable_name!);
+    await link.jsm.consumers.info(stream, config.durable_name!);
     const { ack_wait, max_deliver, backoff, max_ack_pending } = config;
-    await link.jsm.consumers.update(EVENTS_STREAM, config.durable_name!, { ack_wait, max_deliver, backoff, max_ack_pending });
+    await link.jsm.consumers.update(stream, config.durable_name!, { ack_wait, max_deliver, backoff, max_ack_pending });
   } catch (error) {
     if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.ConsumerNotFound) throw error;
-    await link.jsm.consumers.add(EVENTS_STREAM, config);
+    await link.jsm.consumers.add(stream, config);
   }
+}
+
+/** Where a durable consumer reads, and how its messages carry the events. */
+export interface Feed {
+  stream: string;
+  durable: string;
+  filter: string;
+  /** The event a message carries, with its seq in the events stream, and the stored event itself. */
+  eventOf(message: JsMsg): { delivered: Delivered; stored: unknown } | null;
+  /** The dead letter's id for this message: the same whichever replica parks it. */
+  parkingId(message: JsMsg, delivered: Delivered): string;
+}
+
+/** The live events of the types a service reacts to. */
+export function liveFeed(consumer: string, reactsTo: readonly string[]): Feed {
+  return {
+    stream: EVENTS_STREAM,
+    durable: consumer,
+    filter: filterFor(reactsTo),
+    eventOf: (message) => {
+      const stored = parsedOrNull(message.string());
+      const delivered = deliveredFrom(stored, message.seq);
+      return delivered && { delivered, stored };
+    },
+    parkingId: (message) => `${consumer}:${message.seq}`,
+  };
+}
+
+/** The service's parked events sent back to it (POST /dead-letters/retry): each message is the parked letter. */
+export function retryFeed(consumer: string): Feed {
+  return {
+    stream: DEAD_LETTER_STREAM,
+    durable: `${consumer}_retry`,
+    filter: retrySubjectOf(consumer),
+    eventOf: (message) => {
+      const letter = storedDeadLetterSchema.safeParse(parsedOrNull(message.string()));
+      const delivered = letter.success ? deliveredFrom(letter.data.event, letter.data.seq) : null;
+      return delivered && { delivered, stored: letter.success ? letter.data.event : null };
+    },
+    // Each retry can park it anew, so the retry message's own position is part of the id.
+    parkingId: (message, delivered) => `${consumer}:${delivered.context.seq}:retry:${message.seq}`,
+  };
 }
 
 /**
@@ -59,7 +101,6 @@ async function ensureDurable(link: NatsLink, config: Partial<ConsumerConfig>): P
  * parked in the dead-letter stream instead. Follow-up ids are derived, so a redelivery stores nothing twice.
  */
 export class SharedReactions {
-  readonly name: string;
   private messages: ConsumerMessages | null = null;
   private link: NatsLink | null = null;
   private arrived: JsMsg[] = [];
@@ -67,20 +108,19 @@ export class SharedReactions {
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
-    source: string,
+    /** The consumer's name, as /subscribers and /dead-letters show it: the service's. */
+    private readonly name: string,
+    private readonly feed: Feed,
     private readonly consumer: EventConsumer,
     private readonly publish: EventEngine['publish'],
     private readonly options: ReactionOptions,
     private readonly logger: Logger,
-  ) {
-    this.name = durableNameOf(source);
-  }
+  ) {}
 
   async start(link: NatsLink): Promise<void> {
-    const config = consumerConfig(this.name, filterFor(this.consumer.handlers.reactsTo), this.options);
-    await ensureDurable(link, config);
+    await ensureDurable(link, this.feed.stream, consumerConfig(this.feed.durable, this.feed.filter, this.options));
     this.link = link;
-    const durable = await link.js.consumers.get(EVENTS_STREAM, this.name);
+    const durable = await link.js.consumers.get(this.feed.stream, this.feed.durable);
     this.messages = await durable.consume({ max_messages: this.options.inFlight, expires: PULL_EXPIRES_MS, callback: (message) => this.arrive(message) });
   }
 
@@ -109,13 +149,14 @@ export class SharedReactions {
   private async handle(message: JsMsg): Promise<((message: JsMsg) => void) | undefined> {
     // Shutting down: another replica takes it now rather than after the ack wait.
     if (!this.consumer.ready) return (m) => m.nak();
-    const delivered = deliveredFrom(parsedOrNull(message.string()), message.seq);
-    if (!delivered || !this.consumer.handlers.reactsTo.includes(delivered.event.type)) return (m) => m.ack();
+    const carried = this.feed.eventOf(message);
+    if (!carried || !this.consumer.handlers.reactsTo.includes(carried.delivered.event.type)) return (m) => m.ack();
+    const { delivered, stored } = carried;
     let outgoing;
     try {
       outgoing = this.consumer.react(delivered);
     } catch (error) {
-      await this.refused(message, delivered, error instanceof Error ? error.message : String(error));
+      await this.refused(message, delivered, stored, error instanceof Error ? error.message : String(error));
       return undefined;
     }
     try {
@@ -128,16 +169,26 @@ export class SharedReactions {
     }
   }
 
-  private async refused(message: JsMsg, delivered: Delivered, reason: string): Promise<void> {
+  private async refused(message: JsMsg, delivered: Delivered, stored: unknown, reason: string): Promise<void> {
     const attempts = message.info.deliveryCount;
+    const seq = delivered.context.seq ?? message.seq;
     if (attempts < this.options.maxDeliveries) {
-      this.logger.warn({ seq: message.seq, type: delivered.event.type, attempts, reason }, 'an event was refused; it is delivered again later');
+      this.logger.warn({ seq, type: delivered.event.type, attempts, reason }, 'an event was refused; it is delivered again later');
       message.nak(backoffSteps(this.options)[attempts - 1] ?? this.options.retryMaxMs);
       return;
     }
     try {
-      await parkDeadLetter(this.link!, { consumer: this.name, message, delivered, attempts, reason });
-      this.logger.error({ seq: message.seq, type: delivered.event.type, attempts, reason }, 'an event was refused too often; parked as a dead letter');
+      await parkDeadLetter(this.link!, {
+        consumer: this.name,
+        event: stored,
+        seq,
+        id: delivered.context.id ?? '',
+        type: delivered.event.type,
+        attempts,
+        reason,
+        parkingId: this.feed.parkingId(message, delivered),
+      });
+      this.logger.error({ seq, type: delivered.event.type, attempts, reason }, 'an event was refused too often; parked as a dead letter');
       message.term();
     } catch (error) {
       this.logger.error({ err: error, seq: message.seq }, 'could not park a dead letter; it is delivered again');
