@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
 import { measureCeiling } from './ceiling';
 import { LocalSystem, type EngineName } from '@blog/launcher';
-import { runPipeline, type PipelineResult, type Targets } from './pipeline';
+import { runPipeline, type PipelineOptions, type PipelineResult, type Targets } from './pipeline';
 import { runReplay } from './replay';
 import { buildReport, printComparison, printReport, printReplay, type Report } from './report';
 
@@ -85,14 +85,7 @@ function engineList(): EngineName[] {
   return names as EngineName[];
 }
 
-interface LoadOptions {
-  count: number;
-  concurrency: number;
-  rate?: number;
-  duration: number;
-  posts: number;
-  warmup: number;
-}
+type LoadOptions = Pick<PipelineOptions, 'count' | 'concurrency' | 'rate' | 'duration' | 'posts' | 'warmup'>;
 
 function loadOptions(): LoadOptions {
   return {

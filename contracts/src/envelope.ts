@@ -53,6 +53,9 @@ export const logEntrySchema = z.object({
 });
 
 export type LogEntry = z.infer<typeof logEntrySchema>;
+
+/** A page of the log as a replaying service reads it; a known event's data is checked when it is applied. */
+export const logPageSchema = z.array(logEntrySchema);
 export type Envelope = Omit<StoredEvent, 'seq'>;
 
 /** What a service accepts at its own `POST /events`: the stored envelope, or a bare `{type, data}`. */

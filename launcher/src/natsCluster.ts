@@ -1,9 +1,8 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from './ports';
-import { processUsage } from './processUsage';
-import { waitFor } from './waitFor';
+import { ManagedProcess } from './childProcess';
 
 /** The message for a machine without nats-server: what to install, and how. */
 export const NATS_SERVER_MISSING =
@@ -25,72 +24,33 @@ interface NodePorts {
 }
 
 /** One nats-server with JetStream, its store in its own folder; part of a cluster when there are several. */
-export class NatsNode {
-  private child: ChildProcess | null = null;
-  private output: string[] = [];
-
+export class NatsNode extends ManagedProcess {
   constructor(
-    readonly name: string,
+    name: string,
     readonly ports: NodePorts,
     private readonly storeDir: string,
     private readonly routes: string[],
     private readonly program: string,
-  ) {}
+  ) {
+    super(name);
+  }
 
   get url(): string {
     return `nats://127.0.0.1:${this.ports.client}`;
   }
 
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
-  recentOutput(): string {
-    return this.output.slice(-30).join('');
-  }
-
-  /** Starts the server and waits until its monitoring port says it is healthy (JetStream included). */
+  /** Starts the server and waits until its monitoring port says it is healthy. */
   async start(): Promise<void> {
     const args = ['-js', '-sd', this.storeDir, '-a', '127.0.0.1', '-p', String(this.ports.client), '-m', String(this.ports.monitor), '-n', this.name];
     if (this.routes.length > 0) {
       args.push('--cluster_name', 'blog', '--cluster', `nats://127.0.0.1:${this.ports.cluster}`, '--routes', this.routes.join(','));
     }
-    const child = spawn(this.program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (chunk: Buffer) => {
-      this.output.push(chunk.toString());
-      if (this.output.length > 200) this.output.splice(0, 100);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    this.child = child;
-    await waitFor(
-      `${this.name} to accept connections`,
-      async () => {
-        if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}: ${this.recentOutput()}`);
-        const response = await fetch(`http://127.0.0.1:${this.ports.monitor}/healthz`);
-        return response.status === 200;
-      },
-      { timeoutMs: 20_000, intervalMs: 50 },
-    );
-  }
-
-  async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const child = this.child;
-    this.child = null;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill(signal);
-    await exited;
+    await this.run(this.program, args, process.env, `http://127.0.0.1:${this.ports.monitor}/healthz`, `${this.name} to accept connections`);
   }
 
   async restart(): Promise<void> {
     await this.stop('SIGKILL');
     await this.start();
-  }
-
-  /** CPU seconds and peak memory of the server, as for the services. */
-  usage(): { cpuSeconds: number; peakRssBytes: number } | null {
-    return this.pid === undefined ? null : processUsage(this.pid);
   }
 }
 

@@ -5,7 +5,7 @@ import {
   EngineUnavailableError,
   MAX_EVENT_BATCH,
   buildEnvelope,
-  logEntrySchema,
+  logPageSchema,
   type Envelope,
   type EventEngine,
   type KnownEvent,
@@ -44,8 +44,6 @@ export function describeEngineFailure(error: unknown): string {
 }
 
 const receiptSchema = z.object({ id: z.string(), seq: z.number().int().positive() });
-/** A page of the log as a replaying service needs it; known events' data is checked when applied. */
-const eventPageSchema = z.array(logEntrySchema);
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -168,7 +166,7 @@ export class HttpEngine implements EventEngine {
     if (answer.status !== 200) {
       throw new EngineUnavailableError(`bus answered ${answer.status}`, 'cannot read the event log');
     }
-    return eventPageSchema.parse(JSON.parse(answer.text));
+    return logPageSchema.parse(JSON.parse(answer.text));
   }
 
   close(): Promise<void> {

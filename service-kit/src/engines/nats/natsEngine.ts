@@ -1,17 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  EngineUnavailableError,
-  buildEnvelope,
-  logEntrySchema,
-  type EventConsumer,
-  type EventEngine,
-  type KnownEvent,
-  type LogEntry,
-  type PublishOptions,
-  type PublishReceipt,
-  type Subscription,
-} from '@blog/contracts';
-import { z } from 'zod';
+import { EngineUnavailableError, buildEnvelope, logPageSchema } from '@blog/contracts';
+import type { EventConsumer, EventEngine, KnownEvent, LogEntry, PublishOptions, PublishReceipt, Subscription } from '@blog/contracts';
 import type { Logger } from '../../logger';
 import { NatsConnector, type NatsOptions } from './connection';
 import { LiveApply } from './liveApply';
@@ -28,8 +17,6 @@ export interface NatsEngineOptions extends NatsOptions {
   reactions: ReactionOptions;
   logger: Logger;
 }
-
-const logPageSchema = z.array(logEntrySchema);
 
 /**
  * NATS JetStream as the event engine: the services publish to and consume from the stream directly,

@@ -1,0 +1,58 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { processUsage } from './processUsage';
+import { waitFor } from './waitFor';
+
+/**
+ * One program the launcher runs and watches: its output kept for error messages, started until a
+ * health URL answers 200, stopped with a signal. The services and the NATS servers are each one.
+ */
+export class ManagedProcess {
+  private child: ChildProcess | null = null;
+  private output: string[] = [];
+
+  constructor(readonly name: string) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** The last lines the process printed, for a failing test's message. */
+  recentOutput(): string {
+    return this.output.slice(-30).join('');
+  }
+
+  /** CPU time and peak resident memory so far, read from /proc (Linux); null elsewhere or when stopped. */
+  usage(): { cpuSeconds: number; peakRssBytes: number } | null {
+    return this.pid === undefined ? null : processUsage(this.pid);
+  }
+
+  /** Spawns `program` and waits until `healthUrl` answers 200 (as `what`), or the program exits. */
+  protected async run(program: string, args: string[], env: NodeJS.ProcessEnv, healthUrl: string, what: string): Promise<void> {
+    const child = spawn(program, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = (chunk: Buffer) => {
+      this.output.push(chunk.toString());
+      if (this.output.length > 200) this.output.splice(0, 100);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.child = child;
+    await waitFor(
+      what,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}: ${this.recentOutput()}`);
+        return (await fetch(healthUrl)).status === 200;
+      },
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
+  }
+
+  /** Sends `signal` and waits for the process to be gone; answers its exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill(signal);
+    return exited;
+  }
+}
