@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds every service's image with the tag the manifests in infra/k8s use (blog/<service>:<version>),
-# then makes the images visible to the local cluster kubectl points at, so that
-# `kubectl apply -f infra/k8s` never needs a registry.
+# Builds every image with the tag the manifests use (blog/<name>:<version>): the six services of infra/k8s
+# and the NATS server of infra/scale (nats/Dockerfile), then makes the images visible to the local cluster
+# kubectl points at, so that `kubectl apply -f infra/k8s` and `kubectl apply -k infra/scale` never need a
+# registry.
 #
 #   scripts/build-images.sh              build with docker (or podman), load into kind/minikube if in use
 #   scripts/build-images.sh --dry-run    print the commands without running them
@@ -9,7 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SERVICES=(event-bus posts comments moderation query client)
+# Each builds from <name>/Dockerfile with the repository root as its context.
+IMAGES=(event-bus posts comments moderation query client nats)
 VERSION=$(node -p "require('./package.json').version")
 DRY_RUN=false
 [[ "${1:-}" == "--dry-run" ]] && DRY_RUN=true
@@ -38,12 +40,12 @@ prefix=""
 [[ "$engine" == podman ]] && prefix="docker.io/"
 
 context=$(kubectl config current-context 2>/dev/null || true)
-say "Building ${#SERVICES[@]} images tagged ${VERSION} with ${engine} (kubectl context: ${context:-none})"
+say "Building ${#IMAGES[@]} images tagged ${VERSION} with ${engine} (kubectl context: ${context:-none})"
 count=0
-for service in "${SERVICES[@]}"; do
+for name in "${IMAGES[@]}"; do
   count=$((count + 1))
-  say "[${count}/${#SERVICES[@]}] ${prefix}blog/${service}:${VERSION} from ${service}/Dockerfile"
-  run "$engine" build ${BUILD_FLAGS:-} -f "${service}/Dockerfile" -t "${prefix}blog/${service}:${VERSION}" .
+  say "[${count}/${#IMAGES[@]}] ${prefix}blog/${name}:${VERSION} from ${name}/Dockerfile"
+  run "$engine" build ${BUILD_FLAGS:-} -f "${name}/Dockerfile" -t "${prefix}blog/${name}:${VERSION}" .
 done
 
 # Puts one image where the cluster's container runtime will find it.
@@ -66,11 +68,11 @@ case "$context" in
   kind-*)
     cluster=${context#kind-}
     say "kind keeps its own image store: loading the images into cluster '${cluster}'"
-    for service in "${SERVICES[@]}"; do load_into kind "${prefix}blog/${service}:${VERSION}"; done
+    for name in "${IMAGES[@]}"; do load_into kind "${prefix}blog/${name}:${VERSION}"; done
     ;;
   minikube)
     say "minikube keeps its own image store: loading the images into it"
-    for service in "${SERVICES[@]}"; do load_into minikube "${prefix}blog/${service}:${VERSION}"; done
+    for name in "${IMAGES[@]}"; do load_into minikube "${prefix}blog/${name}:${VERSION}"; done
     ;;
   docker-desktop)
     say "Docker Desktop's cluster uses the images docker just built: nothing to load"
@@ -80,4 +82,4 @@ case "$context" in
     ;;
 esac
 
-say "Done. Next: kubectl apply -f infra/k8s   (then: npm run k8s:doctor if a pod does not start)"
+say "Done. Next: kubectl apply -f infra/k8s, or kubectl apply -k infra/scale for NATS   (then: npm run k8s:doctor if a pod does not start)"

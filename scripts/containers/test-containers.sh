@@ -21,8 +21,10 @@ fi
 
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/scripts/containers/containers.conf}
 base=docker.io/library/node:20-bookworm-slim
+# The stand-in for the NATS image's base (nats/Dockerfile), made by the same script.
+debian_base=docker.io/library/debian:bookworm-slim
 made_base=false
-if ! podman --runtime runc image exists "$base"; then
+if ! podman --runtime runc image exists "$base" || ! podman --runtime runc image exists "$debian_base"; then
   started=$SECONDS
   bash scripts/containers/make-base-image.sh
   made_base=true
@@ -31,7 +33,7 @@ if ! podman --runtime runc image exists "$base"; then
   echo "==> made the base image in ${CONTAINER_BASE_IMAGE_SECONDS} s"
 fi
 cleanup() {
-  if [[ "$made_base" == true ]]; then podman --runtime runc rmi -f "$base" >/dev/null 2>&1 || true; fi
+  if [[ "$made_base" == true ]]; then podman --runtime runc rmi -f "$base" "$debian_base" >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
 

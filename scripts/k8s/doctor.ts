@@ -1,6 +1,9 @@
 /**
  * npm run k8s:doctor — explains why the blog's pods are not running on a local cluster, and prints the
  * command that fixes each problem. It only reads: kubectl's context, the cluster's images and pods.
+ *
+ *   npm run k8s:doctor                 for kubectl apply -f infra/k8s
+ *   npm run k8s:doctor -- --scale      for kubectl apply -k infra/scale (its images include blog/nats)
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,6 +12,7 @@ import { parseAllDocuments } from 'yaml';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MANIFESTS = path.join(ROOT, 'infra/k8s');
+const OVERLAY = path.join(ROOT, 'infra/scale');
 
 type ClusterKind = 'docker-desktop' | 'minikube' | 'kind' | 'other';
 
@@ -29,10 +33,18 @@ export function clusterKindOf(context: string): ClusterKind {
   return 'other';
 }
 
-function manifestImages(): string[] {
+/** The YAML texts of what is applied: infra/k8s's files, or what kustomize renders for infra/scale. */
+function manifestTexts(scale: boolean): string[] {
+  if (!scale) return fs.readdirSync(MANIFESTS).filter((f) => f.endsWith('.yaml')).map((f) => fs.readFileSync(path.join(MANIFESTS, f), 'utf8'));
+  const rendered = run('kubectl', ['kustomize', OVERLAY]);
+  if (!rendered.ok) throw new Error(`kubectl kustomize infra/scale failed: ${rendered.out}`);
+  return [rendered.out];
+}
+
+function manifestImages(scale: boolean): string[] {
   const images = new Set<string>();
-  for (const file of fs.readdirSync(MANIFESTS).filter((f) => f.endsWith('.yaml'))) {
-    for (const document of parseAllDocuments(fs.readFileSync(path.join(MANIFESTS, file), 'utf8'))) {
+  for (const text of manifestTexts(scale)) {
+    for (const document of parseAllDocuments(text)) {
       const spec = document.toJS()?.spec?.template?.spec;
       for (const container of spec?.containers ?? []) images.add(container.image);
     }
@@ -63,14 +75,20 @@ function clusterImages(kind: ClusterKind, context: string): Set<string> | null {
   return null;
 }
 
-function imageFindings(kind: ClusterKind, context: string): Finding[] {
+function imageFindings(kind: ClusterKind, context: string, scale: boolean): Finding[] {
   const present = clusterImages(kind, context);
   if (!present) {
     return kind === 'other'
       ? []
       : [{ problem: `could not list the images in the ${kind} cluster`, fix: 'check that the cluster is running' }];
   }
-  return manifestImages()
+  let images: string[];
+  try {
+    images = manifestImages(scale);
+  } catch (error) {
+    return [{ problem: (error as Error).message, fix: 'kubectl kustomize infra/scale   (needs kubectl on PATH; its error names the file at fault)' }];
+  }
+  return images
     .filter((image) => !present.has(fullName(image)))
     .map((image) => ({
       problem: `image ${image} is not in the ${kind} cluster's image store`,
@@ -93,10 +111,18 @@ function lastEventMessage(pod: string): string | undefined {
   return (warnings.length > 0 ? warnings : items).at(-1)?.message;
 }
 
+/** The workload that owns a pod, as kubectl names it: a StatefulSet directly, a Deployment through its ReplicaSet (<deployment>-<hash>). */
+function workloadOf(pod: Pod): string {
+  const owner = pod.metadata.ownerReferences?.[0];
+  if (owner?.kind === 'StatefulSet') return `statefulset/${owner.name}`;
+  if (owner?.kind === 'ReplicaSet') return `deployment/${owner.name.replace(/-[^-]+$/, '')}`;
+  return `deployment/${pod.metadata.labels?.app ?? '?'}-depl`;
+}
+
 function fixFor(reason: string, pod: Pod, image: string, message: string): string {
-  const workload = pod.metadata.ownerReferences?.[0]?.kind === 'StatefulSet' ? 'statefulset/event-bus' : `deployment/${pod.metadata.labels?.app ?? '?'}-depl`;
+  const workload = workloadOf(pod);
   if (reason === 'CrashLoopBackOff') {
-    return `kubectl logs ${pod.metadata.name} --previous   (the last crash's output; is event-bus Running? kubectl get pods)`;
+    return `kubectl logs ${pod.metadata.name} --previous   (the last crash's output; is event-bus Running, and nats with infra/scale? kubectl get pods)`;
   }
   if (reason === 'CreateContainerConfigError') {
     // Every workload takes BUS_TOKEN from this Secret; without it no pod of the app can start.
@@ -123,7 +149,8 @@ function podFindings(): Finding[] {
   return findings;
 }
 
-export function main(): number {
+export function main(args: string[] = process.argv.slice(2)): number {
+  const scale = args.includes('--scale');
   const context = run('kubectl', ['config', 'current-context']);
   if (!context.ok || !context.out) {
     console.log('kubectl has no current context: start Docker Desktop\'s Kubernetes, `minikube start` or `kind create cluster`.');
@@ -131,7 +158,8 @@ export function main(): number {
   }
   const kind = clusterKindOf(context.out);
   console.log(`kubectl context: ${context.out} (${kind === 'other' ? 'not a cluster this doctor knows' : kind})`);
-  const findings = [...imageFindings(kind, context.out), ...podFindings()];
+  console.log(`manifests: ${scale ? 'infra/scale (kubectl apply -k)' : 'infra/k8s (kubectl apply -f; --scale for infra/scale)'}`);
+  const findings = [...imageFindings(kind, context.out, scale), ...podFindings()];
   for (const finding of findings) {
     console.log(`\nPROBLEM  ${finding.problem}\nFIX      ${finding.fix}`);
   }

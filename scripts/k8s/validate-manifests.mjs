@@ -1,22 +1,27 @@
 #!/usr/bin/env node
 // Validates Kubernetes manifests offline against the API's schemas.
 //
-//   node scripts/k8s/validate-manifests.mjs [file or folder ...]    (default: infra/k8s infra/ingress)
+//   node scripts/k8s/validate-manifests.mjs [file or folder ...] [--kustomize folder ...]
+//   (default: infra/k8s infra/ingress --kustomize infra/scale)
+//
+// --kustomize validates what `kubectl kustomize <folder>` renders (an overlay's output exists nowhere as a
+// file, and a patch can break a document that was valid in its base); it needs kubectl on PATH.
 //
 // Two libraries, each for what it knows: kubernetes-models checks types, required fields and enum values
 // with the API's OpenAPI schemas; @kubernetes/client-node's generated models list every field each API
 // type has, which catches misspelled or misplaced fields (the API server would drop or refuse them).
 // Both ship their schemas inside the npm package: nothing is downloaded. Written as an ES module because
 // @kubernetes/client-node is one. A few rules the API server enforces beyond those schemas (Secret keys
-// and values, NetworkPolicy ports and selectors, env entries) are checked here as well.
+// and values, NetworkPolicy ports and selectors, PodDisruptionBudget bounds, env entries) are checked here as well.
 import fs from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { parseAllDocuments } from 'yaml';
 import * as apiTypes from '@kubernetes/client-node/dist/gen/models/all.js';
 
 const require = createRequire(import.meta.url);
-const DEFAULT_PATHS = ['infra/k8s', 'infra/ingress'];
+const DEFAULT_ARGS = ['infra/k8s', 'infra/ingress', '--kustomize', 'infra/scale'];
 
 /** The kubernetes-models class for an apiVersion and kind, from the core package or a CRD package. */
 function modelFor(apiVersion, kind) {
@@ -68,7 +73,8 @@ function unknownFields(value, typeName, where, problems) {
 }
 
 // Rules of the API server's own validation that the OpenAPI schemas do not express, for the kinds whose
-// mistakes would otherwise only show on a cluster: Secrets, NetworkPolicies, and the env of pod templates.
+// mistakes would otherwise only show on a cluster: Secrets, NetworkPolicies, PodDisruptionBudgets, and the env
+// of pod templates.
 // One more is a trap rather than an error: NetworkPolicy rules for a direction its policyTypes leaves out
 // are accepted and silently ignored.
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
@@ -178,10 +184,25 @@ function envProblems(document) {
   return problems;
 }
 
+const INT_OR_PERCENT = /^(0|[1-9][0-9]*)%$/;
+
+/** A budget takes one of minAvailable and maxUnavailable, each a count or a percentage, over a valid selector. */
+function disruptionBudgetProblems(spec = {}) {
+  const problems = [...selectorProblems(spec.selector, '.spec.selector')];
+  if (spec.minAvailable !== undefined && spec.maxUnavailable !== undefined) problems.push('.spec: minAvailable and maxUnavailable cannot both be set');
+  for (const field of ['minAvailable', 'maxUnavailable']) {
+    const value = spec[field];
+    if (typeof value === 'number' && (!Number.isInteger(value) || value < 0)) problems.push(`.spec.${field}: ${value} is not a count (an integer of 0 or more)`);
+    if (typeof value === 'string' && !INT_OR_PERCENT.test(value)) problems.push(`.spec.${field}: ${JSON.stringify(value)} is neither a count nor a percentage such as "50%"`);
+  }
+  return problems;
+}
+
 /** The API server's rules beyond the schemas, for the kinds they concern. */
 function apiServerProblems(document) {
   if (document.kind === 'Secret') return secretProblems(document);
   if (document.kind === 'NetworkPolicy') return networkPolicyProblems(document.spec);
+  if (document.kind === 'PodDisruptionBudget') return disruptionBudgetProblems(document.spec);
   return envProblems(document);
 }
 
@@ -214,37 +235,81 @@ function yamlFiles(target) {
     .map((name) => path.join(target, name));
 }
 
+/** What `kubectl kustomize` renders for a folder; throws with the reason when kubectl is missing or the build fails. */
+export function kustomize(folder) {
+  try {
+    return execFileSync('kubectl', ['kustomize', folder], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    if (error.code === 'ENOENT') throw new Error(`kubectl is not on PATH: it is needed to render ${folder} (kubectl kustomize): install kubectl`);
+    throw new Error(`kubectl kustomize ${folder} failed: ${String(error.stderr || error.message).trim()}`);
+  }
+}
+
+/** Validates every document of one YAML text; answers the number of problems found. */
+function validateText(source, text) {
+  let problemCount = 0;
+  parseAllDocuments(text).forEach((parsed, index) => {
+    const label = `${source} #${index + 1}`;
+    if (parsed.errors.length > 0) {
+      problemCount += parsed.errors.length;
+      for (const error of parsed.errors) console.error(`${label}: YAML: ${error.message}`);
+      return;
+    }
+    const document = parsed.toJS();
+    if (document === null) return;
+    const problems = validateDocument(document);
+    const name = `${document.kind}/${document.metadata?.name ?? '?'}`;
+    if (problems.length === 0) {
+      console.log(`ok   ${label} ${name}`);
+    } else {
+      problemCount += problems.length;
+      for (const problem of problems) console.error(`FAIL ${label} ${name}: ${problem}`);
+    }
+  });
+  return problemCount;
+}
+
 /** Validates every document of every file; answers the number of problems found. */
 export function validatePaths(targets) {
-  let problemCount = 0;
-  for (const file of targets.flatMap(yamlFiles)) {
-    const documents = parseAllDocuments(fs.readFileSync(file, 'utf8'));
-    documents.forEach((parsed, index) => {
-      const label = `${file} #${index + 1}`;
-      if (parsed.errors.length > 0) {
-        problemCount += parsed.errors.length;
-        for (const error of parsed.errors) console.error(`${label}: YAML: ${error.message}`);
-        return;
-      }
-      const document = parsed.toJS();
-      if (document === null) return;
-      const problems = validateDocument(document);
-      const name = `${document.kind}/${document.metadata?.name ?? '?'}`;
-      if (problems.length === 0) {
-        console.log(`ok   ${label} ${name}`);
-      } else {
-        problemCount += problems.length;
-        for (const problem of problems) console.error(`FAIL ${label} ${name}: ${problem}`);
-      }
-    });
+  return targets.flatMap(yamlFiles).reduce((count, file) => count + validateText(file, fs.readFileSync(file, 'utf8')), 0);
+}
+
+/** Validates what kustomize renders for each folder, labelled `kustomize <folder>`; answers the number of problems found. */
+export function validateKustomized(folders) {
+  return folders.reduce((count, folder) => count + validateText(`kustomize ${folder}`, kustomize(folder)), 0);
+}
+
+/** Splits the command line into files or folders, and folders to render with kustomize. */
+export function parseArgs(args) {
+  const paths = [];
+  const kustomizations = [];
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i];
+    if (arg === '--kustomize') {
+      if (args[i + 1] === undefined) throw new Error('--kustomize needs a folder');
+      kustomizations.push(args[(i += 1)]);
+    } else if (arg.startsWith('--kustomize=')) {
+      kustomizations.push(arg.slice('--kustomize='.length));
+    } else if (arg.startsWith('--')) {
+      throw new Error(`unknown option ${arg}`);
+    } else {
+      paths.push(arg);
+    }
   }
-  return problemCount;
+  return { paths, kustomizations };
 }
 
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname);
 if (isMain) {
-  const targets = process.argv.slice(2);
-  const problems = validatePaths(targets.length > 0 ? targets : DEFAULT_PATHS);
+  const args = process.argv.slice(2);
+  let problems;
+  try {
+    const { paths, kustomizations } = parseArgs(args.length > 0 ? args : DEFAULT_ARGS);
+    problems = validatePaths(paths) + validateKustomized(kustomizations);
+  } catch (error) {
+    console.error(`error: ${error.message}`);
+    process.exit(2);
+  }
   if (problems > 0) {
     console.error(`${problems} problem(s) found`);
     process.exit(1);

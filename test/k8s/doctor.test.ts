@@ -2,13 +2,19 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { clusterKindOf } from '../../scripts/k8s/doctor';
-import { ROOT, loadManifests } from '../support/manifests';
+import { ROOT, loadKustomized, loadManifests } from '../support/manifests';
 import { makeTempDir, removeTempDirs } from '../support/tempDirs';
 
-/** Puts stand-ins for kubectl and docker on PATH that answer like a kind cluster with broken pods. */
-function fakeCluster({ missingImage, pods, eventMessage }: { missingImage?: string; pods: object[]; eventMessage?: string }): string {
+/** The real kubectl, which the stand-in below hands `kubectl kustomize` to (rendering needs no cluster). */
+const REAL_KUBECTL = spawnSync('bash', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).stdout.trim();
+
+/**
+ * Puts stand-ins for kubectl and docker on PATH that answer like a kind cluster with broken pods; its image
+ * store has the images of `manifests` (infra/k8s by default) but `missingImage`.
+ */
+function fakeCluster({ missingImage, pods, eventMessage, manifests = loadManifests() }: { missingImage?: string; pods: object[]; eventMessage?: string; manifests?: ReturnType<typeof loadManifests> }): string {
   const bin = makeTempDir('doctor-bin-');
-  const images = loadManifests()
+  const images = manifests
     .workloads.map((w) => w.container.image!)
     .filter((image) => image !== missingImage)
     .map((image) => ({ repoTags: [`docker.io/${image}`] }));
@@ -22,6 +28,7 @@ function fakeCluster({ missingImage, pods, eventMessage }: { missingImage?: stri
   "config current-context") echo kind-blog ;;
   get\\ pods*) echo '${JSON.stringify({ items: pods })}' ;;
   get\\ events*) echo '${JSON.stringify(events)}' ;;
+  kustomize\\ *) exec '${REAL_KUBECTL}' "$@" ;;
   *) echo "unexpected kubectl $*" >&2; exit 2 ;;
 esac`,
   );
@@ -32,17 +39,17 @@ esac`,
   return bin;
 }
 
-function doctor(bin: string) {
+function doctor(bin: string, ...args: string[]) {
   const result = spawnSync(
     process.execPath,
-    [path.join(ROOT, 'node_modules/ts-node/dist/bin.js'), '--project', 'scripts/tsconfig.json', '--transpile-only', 'scripts/k8s/doctor.ts'],
+    [path.join(ROOT, 'node_modules/ts-node/dist/bin.js'), '--project', 'scripts/tsconfig.json', '--transpile-only', 'scripts/k8s/doctor.ts', ...args],
     { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } },
   );
   return { status: result.status, output: result.stdout + result.stderr };
 }
 
-const waitingPod = (name: string, app: string, reason: string) => ({
-  metadata: { name, labels: { app }, ownerReferences: [{ kind: 'ReplicaSet', name: `${app}-depl-1` }] },
+const waitingPod = (name: string, app: string, reason: string, owner = { kind: 'ReplicaSet', name: `${app}-depl-1` }) => ({
+  metadata: { name, labels: { app }, ownerReferences: [owner] },
   status: { containerStatuses: [{ name: app, image: `blog/${app}:1.0.0`, state: { waiting: { reason } } }] },
 });
 
@@ -90,6 +97,33 @@ describe('npm run k8s:doctor', () => {
     expect(status).toBe(0);
     expect(output).toContain('No problems found');
     expect(output).toContain('kubectl port-forward service/posts-srv 4000:4000');
+  });
+});
+
+describe('npm run k8s:doctor -- --scale (for kubectl apply -k infra/scale)', () => {
+  it('when blog/nats is missing from the cluster, then it says so and how to build it; without --scale it is not asked for', () => {
+    const bin = fakeCluster({ missingImage: 'blog/nats:1.0.0', pods: [], manifests: loadKustomized() });
+    const scaled = doctor(bin, '--scale');
+    expect(scaled.status).toBe(1);
+    expect(scaled.output).toContain('manifests: infra/scale');
+    expect(scaled.output).toContain("PROBLEM  image blog/nats:1.0.0 is not in the kind cluster's image store");
+    expect(scaled.output).toContain('FIX      npm run images');
+    expect(scaled.output).toContain('1 problem(s) found.');
+    expect(doctor(bin).output).toContain('No problems found');
+  });
+
+  it('when NATS and gateway pods are stuck, then the fix restarts the workload that owns each', () => {
+    const bin = fakeCluster({
+      pods: [
+        waitingPod('nats-1', 'nats', 'ErrImageNeverPull', { kind: 'StatefulSet', name: 'nats' }),
+        waitingPod('event-bus-7c9d5-x2x4q', 'event-bus', 'ErrImageNeverPull', { kind: 'ReplicaSet', name: 'event-bus-7c9d5' }),
+      ],
+      manifests: loadKustomized(),
+    });
+    const { output } = doctor(bin, '--scale');
+    expect(output).toContain('PROBLEM  pod nats-1 is in ErrImageNeverPull');
+    expect(output).toContain('FIX      npm run images && kubectl rollout restart statefulset/nats');
+    expect(output).toContain('FIX      npm run images && kubectl rollout restart deployment/event-bus ');
   });
 });
 

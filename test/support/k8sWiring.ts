@@ -8,6 +8,7 @@ import {
   secretData,
   selects,
   serviceOfImage,
+  urlsIn,
   type ManifestDocument,
   type Manifests,
   type Workload,
@@ -16,6 +17,28 @@ import {
 /** Longest a service takes to shut down (service-kit/src/server.ts), plus a margin for the probe to see it. */
 const SHUTDOWN_SECONDS = 10 + 2;
 const VERSION: string = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
+
+/**
+ * Images of servers the project packages but did not write (nats/Dockerfile: Debian's nats-server): they
+ * take their settings as arguments rather than env (no PORT), answer their own health endpoints, and never
+ * talk to the bus.
+ */
+export const PACKAGED_SERVERS: readonly string[] = ['nats'];
+
+const isPackagedServer = (workload: Workload) => PACKAGED_SERVERS.includes(serviceOfImage(workload.container.image ?? '')?.folder ?? '');
+
+type ProbeName = 'startupProbe' | 'readinessProbe' | 'livenessProbe';
+
+/**
+ * The probe paths each image must have. Ours: /readyz (ready to serve) and /healthz (alive, never
+ * depending on another service). NATS: after a start that waits for the cluster (plain /healthz), only
+ * "JetStream is on": plain /healthz turns 503 whenever the node loses its meta leader (seen on nats-server
+ * 2.9.10), and restarting it, or taking it out of the nats Service, would then only make an outage longer.
+ */
+export const PROBE_PATHS: Record<string, Partial<Record<ProbeName, string>>> = {
+  default: { readinessProbe: '/readyz', livenessProbe: '/healthz' },
+  nats: { startupProbe: '/healthz', readinessProbe: '/healthz?js-enabled-only=true', livenessProbe: '/healthz?js-enabled-only=true' },
+};
 
 function selectorProblems({ services, workloads }: Manifests): string[] {
   return services.flatMap((service) => {
@@ -38,7 +61,7 @@ function portProblems({ services, workloads }: Manifests): string[] {
       }
     }
   }
-  for (const workload of workloads) {
+  for (const workload of workloads.filter((w) => !isPackagedServer(w))) {
     const declared = (workload.container.ports ?? []).map((p) => p.containerPort);
     const listensOn = Number(envOf(workload.container).PORT);
     if (!declared.includes(listensOn)) {
@@ -57,10 +80,7 @@ function urlProblems(manifests: Manifests): string[] {
   const problems: string[] = [];
   for (const workload of manifests.workloads) {
     for (const [name, value] of Object.entries(envOf(workload.container))) {
-      for (const candidate of value.split(',')) {
-        if (!/^https?:\/\//.test(candidate)) continue;
-        const url = new URL(candidate);
-        const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+      for (const { url, port } of urlsIn(value)) {
         const ports = servicePorts(manifests, url.hostname);
         if (!ports) problems.push(`${workload.name}: ${name} points at ${url.hostname}, which is not a Service`);
         else if (!ports.includes(port)) problems.push(`${workload.name}: ${name} uses port ${port}, not a port of Service ${url.hostname} (${ports.join(', ')})`);
@@ -91,8 +111,8 @@ function nodePortProblems({ services }: Manifests): string[] {
 function probeProblems(workload: Workload): string[] {
   const { container, name } = workload;
   const problems: string[] = [];
-  const expected = { readinessProbe: '/readyz', livenessProbe: '/healthz' } as const;
-  for (const [probe, pathExpected] of Object.entries(expected) as [keyof typeof expected, string][]) {
+  const expected = PROBE_PATHS[serviceOfImage(container.image ?? '')?.folder ?? ''] ?? PROBE_PATHS.default!;
+  for (const [probe, pathExpected] of Object.entries(expected) as [ProbeName, string][]) {
     const httpGet = container[probe]?.httpGet;
     if (!httpGet) problems.push(`${name}: no ${probe} with httpGet`);
     else {
@@ -190,7 +210,7 @@ function busTokenProblems(manifests: Manifests): string[] {
   for (const workload of manifests.workloads) {
     const variables = (workload.container.env ?? []).filter((v) => v.name === 'BUS_TOKEN');
     const ref = variables[0]?.valueFrom?.secretKeyRef;
-    if (WITHOUT_BUS_TOKEN.includes(workload.name)) {
+    if (WITHOUT_BUS_TOKEN.includes(workload.name) || isPackagedServer(workload)) {
       if (variables.length > 0) problems.push(`${workload.name}: never talks to the bus, so it must not be given BUS_TOKEN`);
       continue;
     }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -6,6 +7,8 @@ import type { Container, PodTemplateSpec, Service } from 'kubernetes-types/core/
 export const ROOT = path.resolve(__dirname, '../..');
 export const K8S_DIR = path.join(ROOT, 'infra/k8s');
 export const INGRESS_DIR = path.join(ROOT, 'infra/ingress');
+/** The kustomize overlay over K8S_DIR: NATS JetStream, every service replicated. */
+export const SCALE_DIR = path.join(ROOT, 'infra/scale');
 
 export interface ManifestDocument {
   file: string;
@@ -37,6 +40,15 @@ export interface Manifests {
   services: (Service & { metadata: { name: string } })[];
   secrets: SecretDocument[];
   networkPolicies: ManifestDocument[];
+  disruptionBudgets: ManifestDocument[];
+}
+
+/** The documents of one YAML text (several separated by ---), each labelled with where it came from. */
+function parseDocuments(text: string, file: string): ManifestDocument[] {
+  return parseAllDocuments(text)
+    .map((document) => document.toJS() as ManifestDocument | null)
+    .filter((document): document is ManifestDocument => document !== null)
+    .map((document) => ({ ...document, file }));
 }
 
 export function readDocuments(dir: string): ManifestDocument[] {
@@ -44,15 +56,34 @@ export function readDocuments(dir: string): ManifestDocument[] {
     .readdirSync(dir)
     .filter((name) => /\.ya?ml$/.test(name))
     .sort()
-    .flatMap((name) =>
-      parseAllDocuments(fs.readFileSync(path.join(dir, name), 'utf8'))
-        .map((document) => document.toJS() as ManifestDocument | null)
-        .filter((document): document is ManifestDocument => document !== null)
-        .map((document) => ({ ...document, file: name })),
-    );
+    .flatMap((name) => parseDocuments(fs.readFileSync(path.join(dir, name), 'utf8'), name));
 }
 
-/** Sorts documents into workloads (with their single container) and Services. */
+/**
+ * What `kubectl kustomize <dir>` renders, as documents (each labelled `kustomize:<dir>`, relative to the
+ * repository). Throws, saying what to do, when kubectl is missing or the build fails: an overlay's objects
+ * exist nowhere else, so a test of them cannot pass without it. `env` is the environment kubectl runs in
+ * (its PATH is where kubectl is looked for).
+ */
+export function renderKustomization(dir: string, env: NodeJS.ProcessEnv = process.env): ManifestDocument[] {
+  const label = `kustomize:${path.relative(ROOT, dir) || '.'}`;
+  let output: string;
+  try {
+    output = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    const failure = error as NodeJS.ErrnoException & { stderr?: string };
+    if (failure.code === 'ENOENT') {
+      throw new Error(`kubectl is not on PATH: the tests of ${path.relative(ROOT, dir)} render it with \`kubectl kustomize\`; install kubectl`);
+    }
+    throw new Error(`kubectl kustomize ${path.relative(ROOT, dir)} failed: ${(failure.stderr ?? failure.message).trim()}`);
+  }
+  return parseDocuments(output, label);
+}
+
+/** An overlay's rendered objects, classified as loadManifests classifies a folder's (SCALE_DIR by default). */
+export const loadKustomized = (dir = SCALE_DIR): Manifests => classify(renderKustomization(dir));
+
+/** Sorts documents into workloads (with their single container), Services, Secrets, NetworkPolicies and PodDisruptionBudgets. */
 export function classify(documents: ManifestDocument[]): Manifests {
   const workloads = documents
     .filter((d) => d.kind === 'Deployment' || d.kind === 'StatefulSet')
@@ -67,7 +98,8 @@ export function classify(documents: ManifestDocument[]): Manifests {
   const services = documents.filter((d) => d.kind === 'Service') as unknown as Manifests['services'];
   const secrets = documents.filter((d): d is SecretDocument => d.kind === 'Secret');
   const networkPolicies = documents.filter((d) => d.kind === 'NetworkPolicy');
-  return { documents, workloads, services, secrets, networkPolicies };
+  const disruptionBudgets = documents.filter((d) => d.kind === 'PodDisruptionBudget');
+  return { documents, workloads, services, secrets, networkPolicies, disruptionBudgets };
 }
 
 export const loadManifests = (dir = K8S_DIR): Manifests => classify(readDocuments(dir));
@@ -109,6 +141,24 @@ export function resolvedEnvOf(container: Container, manifests: Pick<Manifests, '
     }
   }
   return env;
+}
+
+/** The port a URL of the given scheme means when it names none. */
+const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443, 'nats:': 4222 };
+
+/**
+ * The URLs in an env value (one, or several separated by commas, as SUBSCRIBERS and NATS_URL take them)
+ * whose scheme a workload here uses to reach a Service: http, https and nats, each with its port.
+ */
+export function urlsIn(value: string): { url: URL; port: number }[] {
+  return value
+    .split(',')
+    .map((candidate) => candidate.trim())
+    .filter((candidate) => /^(https?|nats):\/\//.test(candidate))
+    .map((candidate) => {
+      const url = new URL(candidate);
+      return { url, port: Number(url.port || DEFAULT_PORTS[url.protocol]) };
+    });
 }
 
 /** The container port a Service's targetPort names (by port name or number), if the container has it. */

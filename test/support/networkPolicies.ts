@@ -14,7 +14,7 @@
  * - a pod's connection to itself, and the kubelet's (from the pod's own node), are always allowed, so
  *   probes are not modelled.
  */
-import type { ManifestDocument, Manifests } from './manifests';
+import { urlsIn, type ManifestDocument, type Manifests } from './manifests';
 
 export const APP_NAMESPACE = 'blog';
 
@@ -226,7 +226,7 @@ export function serviceBackend(manifests: Manifests, pods: Endpoint[], serviceNa
 
 /**
  * Every way the policies disagree with the app: flows allowed that the expected list does not have, or
- * denied that it has; a URL in a workload's env (the bus's SUBSCRIBERS, the services' EVENT_BUS_URL) whose
+ * denied that it has; a URL in a workload's env (the bus's SUBSCRIBERS, the services' EVENT_BUS_URL and NATS_URL) whose
  * connection the policies would drop; an app pod that no policy isolates; a NodePort Service whose pods
  * cannot be reached from outside the cluster.
  */
@@ -242,12 +242,10 @@ export function findNetworkPolicyProblems(manifests: Manifests, expectedFlows: s
   for (const workload of manifests.workloads) {
     const source = pods.find((p) => p.labels.app === workload.template.metadata?.labels?.app)!;
     for (const variable of workload.container.env ?? []) {
-      for (const candidate of (variable.value ?? '').split(',')) {
-        if (!/^https?:\/\//.test(candidate)) continue;
-        const url = new URL(candidate);
-        const backend = serviceBackend(manifests, pods, url.hostname, Number(url.port || 80));
+      for (const { url, port } of urlsIn(variable.value ?? '')) {
+        const backend = serviceBackend(manifests, pods, url.hostname, port);
         if (backend && !evaluator.allows(source, backend.pod, backend.containerPort)) {
-          problems.push(`${workload.name}: ${variable.name} reaches ${url.hostname}:${url.port}, but the policies drop ${source.name} -> ${backend.pod.name}:${backend.containerPort}`);
+          problems.push(`${workload.name}: ${variable.name} reaches ${url.hostname}:${port}, but the policies drop ${source.name} -> ${backend.pod.name}:${backend.containerPort}`);
         }
       }
     }

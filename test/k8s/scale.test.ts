@@ -1,0 +1,335 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { findWiringProblems } from '../support/k8sWiring';
+import {
+  K8S_DIR,
+  ROOT,
+  SCALE_DIR,
+  classify,
+  envOf,
+  loadKustomized,
+  loadManifests,
+  renderKustomization,
+  type ManifestDocument,
+  type Manifests,
+} from '../support/manifests';
+import { PolicyEvaluator, STRANGERS, allowedFlows, appPods, findNetworkPolicyProblems, serviceBackend, sourcesOf, type Endpoint } from '../support/networkPolicies';
+import { NATS_SERVERS, STREAM_REPLICAS, allowedDisruptions, findScaleProblems } from '../support/scaleWiring';
+import { makeTempDir, removeTempDirs } from '../support/tempDirs';
+
+const scale = loadKustomized();
+const base = loadManifests();
+const VALIDATOR = path.join(ROOT, 'scripts/k8s/validate-manifests.mjs');
+
+const find = (m: Manifests, name: string) => {
+  const workload = m.workloads.find((w) => w.name === name);
+  if (!workload) throw new Error(`no workload ${name} in the overlay`);
+  return workload;
+};
+const named = (documents: ManifestDocument[], name: string) => documents.find((d) => d.metadata.name === name)!;
+const env = (m: Manifests, workload: string, name: string) => find(m, workload).container.env!.find((e) => e.name === name)!;
+const args = (m: Manifests) => find(m, 'nats').container.args!;
+
+/** The rendered overlay with one thing broken, as `change` says. */
+function broken(change: (m: Manifests) => void): Manifests {
+  const copy = classify(structuredClone(scale.documents));
+  change(copy);
+  return copy;
+}
+
+function validate(...argv: string[]) {
+  const result = spawnSync(process.execPath, [VALIDATOR, ...argv], { cwd: ROOT, encoding: 'utf8' });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+/** A copy of infra/k8s and infra/scale in a temporary folder, with one overlay file changed; answers the copy's overlay folder. */
+function overlayCopy(file: string, change: (text: string) => string): string {
+  const root = makeTempDir('overlay-');
+  for (const dir of [K8S_DIR, SCALE_DIR]) fs.cpSync(dir, path.join(root, 'infra', path.basename(dir)), { recursive: true });
+  const target = path.join(root, 'infra/scale', file);
+  const before = fs.readFileSync(target, 'utf8');
+  const after = change(before);
+  if (after === before) throw new Error(`the change to ${file} changed nothing`);
+  fs.writeFileSync(target, after);
+  return path.join(root, 'infra/scale');
+}
+
+describe('the overlay, as kubectl kustomize renders it', () => {
+  it('when rendered, then it has the base with NATS, the bus as a Deployment and a disruption budget for every workload', () => {
+    expect(scale.documents.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual(
+      [
+        ...base.documents.map((d) => `${d.kind}/${d.metadata.name}`).filter((id) => id !== 'StatefulSet/event-bus'),
+        'Deployment/event-bus',
+        'StatefulSet/nats',
+        'Service/nats',
+        'Service/nats-headless',
+        'NetworkPolicy/nats-ingress',
+        ...['client', 'comments', 'event-bus', 'moderation', 'nats', 'posts', 'query'].map((name) => `PodDisruptionBudget/${name}`),
+      ].sort(),
+    );
+  });
+
+  it('when the base Kustomization is read, then it lists every manifest file of infra/k8s, so none is left out of the overlay', () => {
+    const kustomization = parse(fs.readFileSync(path.join(K8S_DIR, 'Kustomization'), 'utf8')) as { resources: string[] };
+    const files = fs.readdirSync(K8S_DIR).filter((name) => /\.ya?ml$/.test(name)).sort();
+    expect([...kustomization.resources].sort()).toEqual(files);
+  });
+
+  it('when kubectl is not on PATH, then loading the overlay fails and says what is missing', () => {
+    const withoutKubectl = { ...process.env, PATH: makeTempDir('no-kubectl-') };
+    expect(() => renderKustomization(SCALE_DIR, withoutKubectl)).toThrow(/kubectl is not on PATH: the tests of infra\/scale render it with `kubectl kustomize`; install kubectl/);
+  });
+
+  it('when an overlay cannot be built, then loading it fails with kustomize\'s reason', () => {
+    const dir = overlayCopy('kustomization.yaml', (text) => text.replace('  - nats.yaml\n', '  - natz.yaml\n'));
+    expect(() => renderKustomization(dir)).toThrow(/kubectl kustomize .*failed: .*natz\.yaml/s);
+  });
+});
+
+describe('the overlay against the Kubernetes API schemas', () => {
+  it('when validated with --kustomize, then every rendered document passes, the budgets included', () => {
+    const { status, output } = validate('--kustomize', 'infra/scale');
+    expect(output).not.toMatch(/FAIL/);
+    expect(status).toBe(0);
+    expect(output.match(/^ok {3}kustomize infra\/scale #\d+ /gm)?.length).toBe(scale.documents.length);
+    expect(output).toMatch(/^ok {3}kustomize infra\/scale #\d+ PodDisruptionBudget\/nats$/m);
+  });
+
+  it('when the validator is run with no arguments, then it renders infra/scale as well as reading the folders', () => {
+    const output = execFileSync(process.execPath, [VALIDATOR], { cwd: ROOT, encoding: 'utf8' });
+    expect(output).toMatch(/^ok {3}kustomize infra\/scale #\d+ StatefulSet\/nats$/m);
+    expect(output).toMatch(/^ok {3}infra\/k8s\/posts\.yaml #1 Deployment\/posts-depl$/m);
+  });
+
+  it.each([
+    ['a patch that gives replicas as a string', 'replicas.yaml', (t: string) => t.replace('replicas: 2', 'replicas: "two"'), /FAIL kustomize .*#\d+ Deployment\/posts-depl: .*replicas must be integer/],
+    ['a misspelled field in a new Deployment', 'event-bus.yaml', (t: string) => t.replace('imagePullPolicy:', 'imagePullPolicyy:'), /Deployment\/event-bus: .*imagePullPolicyy: unknown field/],
+    ['a budget with both minAvailable and maxUnavailable', 'nats.yaml', (t: string) => t.replace('  maxUnavailable: 1\n', '  maxUnavailable: 1\n  minAvailable: 2\n'), /PodDisruptionBudget\/nats: \.spec: minAvailable and maxUnavailable cannot both be set/],
+    ['a budget with a malformed percentage', 'disruption-budgets.yaml', (t: string) => t.replace('minAvailable: 1', 'minAvailable: "one%"'), /PodDisruptionBudget\/posts: \.spec\.minAvailable: "one%" is neither a count nor a percentage/],
+    ['a budget whose selector has an invalid label value', 'disruption-budgets.yaml', (t: string) => t.replace('      app: posts\n', '      app: "posts depl"\n'), /PodDisruptionBudget\/posts: \.spec\.selector\.matchLabels\.app: "posts depl" is not a valid label value/],
+  ])('when the overlay has %s, then validating its output fails and names it', (_name, file, change, message) => {
+    const dir = overlayCopy(file, change);
+    const { status, output } = validate('--kustomize', dir);
+    expect(status).toBe(1);
+    expect(output).toMatch(message);
+  });
+
+  it('when kubectl is missing or --kustomize has no folder, then the validator stops with a clear error', () => {
+    const noKubectl = spawnSync(process.execPath, [VALIDATOR, '--kustomize', 'infra/scale'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PATH: makeTempDir('no-kubectl-') } });
+    expect(noKubectl.status).toBe(2);
+    expect(noKubectl.stderr).toMatch(/kubectl is not on PATH: it is needed to render infra\/scale/);
+    const noFolder = validate('--kustomize');
+    expect(noFolder.status).toBe(2);
+    expect(noFolder.output).toMatch(/--kustomize needs a folder/);
+  });
+});
+
+describe('wiring of the overlay', () => {
+  it('when rendered, then no Service, port, URL, probe, security setting or image is wired wrong, NATS included', () => {
+    expect(findWiringProblems(scale)).toEqual([]);
+  });
+
+  it('when rendered, then every service is replicated with a budget and a spread, and NATS is a StatefulSet of three that agrees with its Services', () => {
+    expect(findScaleProblems(scale)).toEqual([]);
+  });
+
+  it('runs every Deployment at two replicas and NATS at three, each with a budget', () => {
+    const deployments = scale.workloads.filter((w) => w.kind === 'Deployment');
+    expect(deployments.map((w) => w.name).sort()).toEqual(['client-depl', 'comments-depl', 'event-bus', 'moderation-depl', 'posts-depl', 'query-depl']);
+    for (const workload of deployments) expect([workload.name, workload.document.spec.replicas]).toEqual([workload.name, 2]);
+    expect(find(scale, 'nats').document.spec).toMatchObject({ replicas: NATS_SERVERS, serviceName: 'nats-headless', podManagementPolicy: 'Parallel' });
+    expect(allowedDisruptions(named(scale.disruptionBudgets, 'nats'), NATS_SERVERS)).toBe(1);
+    expect(allowedDisruptions(named(scale.disruptionBudgets, 'posts'), 2)).toBe(1);
+  });
+
+  it('points every NATS_URL at nats:4222 with three stream replicas, and gives the client neither', () => {
+    for (const name of ['posts-depl', 'comments-depl', 'moderation-depl', 'query-depl', 'event-bus']) {
+      expect([name, envOf(find(scale, name).container).NATS_URL, envOf(find(scale, name).container).NATS_REPLICAS]).toEqual([name, 'nats://nats:4222', String(STREAM_REPLICAS)]);
+    }
+    expect(envOf(find(scale, 'client-depl').container)).not.toHaveProperty('NATS_URL');
+  });
+
+  it('keeps the rest of each service\'s env as the base has it (the bus token, the bus URL, the port)', () => {
+    for (const name of ['posts-depl', 'comments-depl', 'moderation-depl', 'query-depl', 'client-depl']) {
+      const { NATS_URL: _url, NATS_REPLICAS: _replicas, ...rest } = envOf(find(scale, name).container);
+      expect([name, rest]).toEqual([name, envOf(find(base, name).container)]);
+      expect([name, find(scale, name).container.env!.find((e) => e.name === 'BUS_TOKEN')]).toEqual([name, find(base, name).container.env!.find((e) => e.name === 'BUS_TOKEN')]);
+    }
+  });
+
+  it('runs the bus as a gateway: no log, no subscribers, no volume claim, the same Service', () => {
+    const bus = find(scale, 'event-bus');
+    expect(bus.kind).toBe('Deployment');
+    expect(Object.keys(envOf(bus.container))).toEqual(expect.not.arrayContaining(['DATA_DIR', 'SUBSCRIBERS']));
+    expect(bus.document.spec.volumeClaimTemplates).toBeUndefined();
+    expect(scale.services.find((s) => s.metadata.name === 'event-bus-srv')!.spec!.selector).toEqual({ app: 'event-bus' });
+  });
+
+  it('gives NATS the probes that fit it: a start that waits for the cluster, then only "JetStream is on"', () => {
+    const nats = find(scale, 'nats').container;
+    expect(nats.startupProbe!.httpGet).toEqual({ path: '/healthz', port: 'monitor' });
+    expect(nats.readinessProbe!.httpGet).toEqual({ path: '/healthz?js-enabled-only=true', port: 'monitor' });
+    expect(nats.livenessProbe!.httpGet).toEqual({ path: '/healthz?js-enabled-only=true', port: 'monitor' });
+    expect(args(scale)).toEqual(expect.arrayContaining(['-js', '-sd', '/data', '--cluster_name', 'blog']));
+    expect(find(scale, 'nats').document.spec.volumeClaimTemplates).toEqual([
+      expect.objectContaining({ metadata: { name: 'data' }, spec: expect.objectContaining({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } }) }),
+    ]);
+  });
+
+  it.each([
+    ['a service back at one replica', (m: Manifests) => (find(m, 'posts-depl').document.spec.replicas = 1), /posts-depl: 1 replica\(s\), fewer than 2/],
+    ['a service without its budget', (m: Manifests) => m.disruptionBudgets.splice(m.disruptionBudgets.indexOf(named(m.disruptionBudgets, 'query')), 1), /query-depl: 0 PodDisruptionBudgets select its pods \(none\)/],
+    ['a budget that never lets a pod go', (m: Manifests) => (named(m.disruptionBudgets, 'comments').spec.minAvailable = 2), /comments-depl: its budget comments lets no pod be evicted/],
+    ['a NATS budget that would break quorum', (m: Manifests) => (named(m.disruptionBudgets, 'nats').spec.maxUnavailable = 2), /nats: its budget nats lets 2 of 3 pods go, leaving fewer than 2/],
+    ['a budget that selects nothing', (m: Manifests) => (named(m.disruptionBudgets, 'client').spec.selector.matchLabels.app = 'clinet'), /PodDisruptionBudget client: selects no workload's pods/],
+    ['a spread that would leave pods pending on one node', (m: Manifests) => (find(m, 'moderation-depl').template.spec!.topologySpreadConstraints![0]!.whenUnsatisfiable = 'DoNotSchedule'), /moderation-depl: spread is DoNotSchedule, not ScheduleAnyway/],
+    ['a spread over another service\'s pods', (m: Manifests) => (find(m, 'client-depl').template.spec!.topologySpreadConstraints![0]!.labelSelector = { matchLabels: { app: 'posts' } }), /client-depl: its spread's labelSelector does not select its own pods[\s\S]*also counts the pods of posts-depl/],
+    ['NATS without a spread', (m: Manifests) => delete find(m, 'nats').template.spec!.topologySpreadConstraints, /nats: no topologySpreadConstraint over kubernetes.io\/hostname/],
+    ['five NATS servers but routes to three', (m: Manifests) => (find(m, 'nats').document.spec.replicas = 5), /nats: 5 replicas, not 3[\s\S]*--routes .* are not every pod's address/],
+    ['NATS started one pod at a time', (m: Manifests) => delete find(m, 'nats').document.spec.podManagementPolicy, /podManagementPolicy is OrderedReady, not Parallel/],
+    ['a serviceName that is no Service', (m: Manifests) => (find(m, 'nats').document.spec.serviceName = 'nats-hl'), /nats: serviceName nats-hl is not a Service/],
+    ['a headless Service that hides pods until they are ready', (m: Manifests) => delete m.services.find((s) => s.metadata.name === 'nats-headless')!.spec!.publishNotReadyAddresses, /nats-headless: publishNotReadyAddresses is not true/],
+    ['the store outside the volume claim', (m: Manifests) => (args(m)[args(m).indexOf('-sd') + 1] = '/var/lib/nats'), /nats: the store \/var\/lib\/nats is not on a PersistentVolumeClaim/],
+    ['a route port that is not the cluster port', (m: Manifests) => (args(m)[args(m).indexOf('--routes') + 1] = args(m)[args(m).indexOf('--routes') + 1]!.replace(/6222/g, '6223')), /--routes .* are not every pod's address/],
+    ['one fixed server name for every pod', (m: Manifests) => (args(m)[args(m).indexOf('-n') + 1] = 'nats'), /nats: the server name \(-n nats\) must be the pod's name/],
+    ['a client port flag that is not the container port', (m: Manifests) => (args(m)[args(m).indexOf('-p') + 1] = '4223'), /nats: -p 4223 is not the client port 4222/],
+    ['a NATS_URL on the headless Service', (m: Manifests) => (env(m, 'query-depl', 'NATS_URL').value = 'nats://nats-headless:4222'), /query-depl: NATS_URL names nats-headless, not the Service nats/],
+    ['a NATS_URL on the route port', (m: Manifests) => (env(m, 'comments-depl', 'NATS_URL').value = 'nats://nats:6222'), /comments-depl: NATS_URL uses port 6222, which does not lead to the NATS client port/],
+    ['a service left on the embedded engine', (m: Manifests) => {
+      const variables = find(m, 'moderation-depl').container.env!;
+      variables.splice(variables.indexOf(env(m, 'moderation-depl', 'NATS_URL')), 1);
+    }, /moderation-depl: no NATS_URL, so it runs the embedded engine/],
+    ['one stream replica asked for', (m: Manifests) => (env(m, 'posts-depl', 'NATS_REPLICAS').value = '1'), /posts-depl: NATS_REPLICAS is 1, not 3/],
+    ['the client given NATS_URL', (m: Manifests) => find(m, 'client-depl').container.env!.push({ name: 'NATS_URL', value: 'nats://nats:4222' }), /client-depl: never talks to NATS/],
+    ['the gateway given a log folder', (m: Manifests) => find(m, 'event-bus').container.env!.push({ name: 'DATA_DIR', value: '/data' }), /event-bus: DATA_DIR is set, but the gateway neither keeps a log nor delivers/],
+    ['the bus back as a StatefulSet', (m: Manifests) => {
+      const bus = find(m, 'event-bus');
+      bus.kind = 'StatefulSet';
+      bus.document.kind = 'StatefulSet';
+    }, /event-bus: a StatefulSet, not a Deployment[\s\S]*event-bus: a StatefulSet beside NATS/],
+  ])('when the overlay has %s, then the scale check reports it', (_name, change, message) => {
+    expect(findScaleProblems(broken(change)).join('\n')).toMatch(message);
+  });
+
+  it.each([
+    ['NATS ready on plain /healthz', (m: Manifests) => (find(m, 'nats').container.readinessProbe!.httpGet!.path = '/healthz'), /nats: readinessProbe path is \/healthz, expected \/healthz\?js-enabled-only=true/],
+    ['NATS without a startup probe', (m: Manifests) => delete find(m, 'nats').container.startupProbe, /nats: no startupProbe with httpGet/],
+    ['a NATS probe on a port it lacks', (m: Manifests) => (find(m, 'nats').container.livenessProbe!.httpGet!.port = 'metrics'), /nats: livenessProbe port metrics is not a container port/],
+    ['a writable root filesystem for NATS', (m: Manifests) => (find(m, 'nats').container.securityContext!.readOnlyRootFilesystem = false), /nats: readOnlyRootFilesystem must be true/],
+    ['NATS as root', (m: Manifests) => (find(m, 'nats').template.spec!.securityContext!.runAsUser = 0), /nats: pod must run as uid and gid above 10000/],
+    ['NATS with the service account token', (m: Manifests) => delete find(m, 'nats').template.spec!.automountServiceAccountToken, /nats: automountServiceAccountToken must be false/],
+    ['NATS without a memory limit', (m: Manifests) => delete find(m, 'nats').container.resources!.limits!.memory, /nats: resources.limits must set cpu and memory/],
+    ['NATS given the bus token', (m: Manifests) => find(m, 'nats').container.env!.push({ name: 'BUS_TOKEN', valueFrom: { secretKeyRef: { name: 'bus-token', key: 'token' } } }), /nats: never talks to the bus/],
+    ['a NATS image that is pulled every time', (m: Manifests) => (find(m, 'nats').container.imagePullPolicy = 'Always'), /nats: imagePullPolicy must be IfNotPresent/],
+    ['a NATS_URL naming no Service', (m: Manifests) => (env(m, 'event-bus', 'NATS_URL').value = 'nats://natz:4222'), /event-bus: NATS_URL points at natz, which is not a Service/],
+    ['a gateway still on the StatefulSet\'s volume', (m: Manifests) => find(m, 'event-bus').container.volumeMounts!.push({ name: 'data', mountPath: '/data' }), /event-bus: volumeMount data has no volume/],
+  ])('when the overlay has %s, then the wiring check reports it', (_name, change, message) => {
+    expect(findWiringProblems(broken(change)).join('\n')).toMatch(message);
+  });
+});
+
+describe('the NetworkPolicies of the overlay', () => {
+  const pods = appPods(scale);
+  const pod = (app: string) => pods.find((p) => p.labels.app === app)!;
+  const evaluator = new PolicyEvaluator(scale.networkPolicies);
+  // A second NATS pod: a pod's connections to itself are always allowed, so routes need another one.
+  const natsPeer: Endpoint = { ...pod('nats'), name: 'nats (another pod)', ip: '10.244.0.77' };
+  const PUBLISHERS = ['posts', 'comments', 'moderation', 'query', 'event-bus'];
+  const EVERYONE = [...pods.map((p) => p.name), ...STRANGERS.map((s) => s.name)];
+  const fromEveryone = (to: string, port: number) => EVERYONE.filter((s) => s !== to).map((s) => `${s} -> ${to}:${port}`);
+  // The base's flows, unchanged (the bus no longer delivers to /events with NATS, and the rules for it stay
+  // open: harmless, since the bus token guards /events), plus the publishers to NATS's client port.
+  const EXPECTED_FLOWS = [
+    ...['posts', 'comments', 'moderation', 'query'].map((s) => `${s} -> event-bus:4005`),
+    ...fromEveryone('posts', 4000),
+    ...fromEveryone('client', 3000),
+    'event-bus -> comments:4001',
+    'client -> comments:4001',
+    'event-bus -> query:4002',
+    'client -> query:4002',
+    'event-bus -> moderation:4003',
+    ...PUBLISHERS.map((s) => `${s} -> nats:4222`),
+  ].sort();
+
+  it('allows exactly the base\'s flows and the publishers to NATS, between every endpoint and every app port', () => {
+    expect(allowedFlows(scale)).toEqual(EXPECTED_FLOWS);
+  });
+
+  it('agrees with the wiring: every URL in env (NATS_URL included) is reachable, every pod is isolated, every NodePort answers', () => {
+    expect(findNetworkPolicyProblems(scale, EXPECTED_FLOWS)).toEqual([]);
+  });
+
+  it('lets the services and the gateway reach NATS through its Service, and nothing else, the client included', () => {
+    expect(sourcesOf(scale, 'nats', 4222)).toEqual([...PUBLISHERS].sort());
+    const backend = serviceBackend(scale, pods, 'nats', 4222)!;
+    for (const app of PUBLISHERS) expect([app, evaluator.allows(pod(app), backend.pod, backend.containerPort)]).toEqual([app, true]);
+    for (const port of [4222, 6222, 8222]) expect([port, evaluator.allows(pod('client'), pod('nats'), port)]).toEqual([port, false]);
+  });
+
+  it('lets NATS pods route to each other on 6222, and no one else', () => {
+    expect(evaluator.allows(natsPeer, pod('nats'), 6222)).toBe(true);
+    expect(evaluator.allows(pod('nats'), natsPeer, 6222)).toBe(true);
+    expect(sourcesOf(scale, 'nats', 6222)).toEqual([]);
+    expect(evaluator.allows(natsPeer, pod('nats'), 4222)).toBe(false);
+  });
+
+  it('leaves the monitoring port to the kubelet alone: no pod or address reaches 8222', () => {
+    expect(sourcesOf(scale, 'nats', 8222)).toEqual([]);
+    expect(evaluator.allows(natsPeer, pod('nats'), 8222)).toBe(false);
+  });
+
+  it('isolates NATS with the default deny too', () => {
+    const denyOnly = new PolicyEvaluator(scale.networkPolicies.filter((p) => p.metadata.name === 'default-deny-ingress'));
+    for (const p of pods) expect([p.name, denyOnly.selecting(p, 'Ingress').length]).toEqual([p.name, 1]);
+    expect(pods.map((p) => p.name).sort()).toEqual(['client', 'comments', 'event-bus', 'moderation', 'nats', 'posts', 'query']);
+  });
+
+  it.each([
+    ['the gateway left out of the NATS rule', (m: Manifests) => named(m.networkPolicies, 'nats-ingress').spec.ingress[0].from.pop(), /expected, but denied: event-bus -> nats:4222[\s\S]*event-bus: NATS_URL reaches nats:4222, but the policies drop event-bus -> nats:4222/],
+    ['the NATS rule open to every pod', (m: Manifests) => delete named(m.networkPolicies, 'nats-ingress').spec.ingress[0].from, /allowed, but not an expected flow: client -> nats:4222/],
+    ['the monitoring port opened', (m: Manifests) => named(m.networkPolicies, 'nats-ingress').spec.ingress.push({ ports: [{ protocol: 'TCP', port: 8222 }] }), /allowed, but not an expected flow: debug-pod-in-namespace -> nats:8222/],
+    ['NATS in no policy at all', (m: Manifests) => {
+      m.networkPolicies.splice(m.networkPolicies.indexOf(named(m.networkPolicies, 'nats-ingress')), 1);
+      named(m.networkPolicies, 'default-deny-ingress').spec.podSelector.matchExpressions[0].values.pop();
+    }, /nats: no NetworkPolicy isolates it/],
+  ])('when the overlay has %s, then the policy check reports it', (_name, change, message) => {
+    expect(findNetworkPolicyProblems(broken(change), EXPECTED_FLOWS).join('\n')).toMatch(message);
+  });
+
+  it('when the route rule is removed, then NATS pods no longer reach each other', () => {
+    const copy = broken((m) => named(m.networkPolicies, 'nats-ingress').spec.ingress.splice(1, 1));
+    expect(new PolicyEvaluator(copy.networkPolicies).allows(natsPeer, pod('nats'), 6222)).toBe(false);
+  });
+});
+
+describe('the NATS image', () => {
+  it('when the build script runs, then it builds blog/nats from nats/Dockerfile with the tag the overlay uses', () => {
+    const plan = execFileSync('bash', ['scripts/build-images.sh', '--dry-run'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, CONTAINER_ENGINE: 'docker', KUBECONFIG: '/nonexistent' },
+    });
+    for (const workload of scale.workloads) {
+      const image = workload.container.image!;
+      const folder = /^blog\/([a-z-]+):/.exec(image)![1]!;
+      expect(plan).toContain(`docker build -f ${folder}/Dockerfile -t ${image} .`);
+    }
+    expect(find(scale, 'nats').container.image).toBe(`blog/nats:${JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version}`);
+  });
+
+  it('when kubectl points at a kind cluster, then the build script loads blog/nats into it with the rest', () => {
+    const dir = makeTempDir('kubeconfig-');
+    const kubeconfig = path.join(dir, 'config');
+    fs.writeFileSync(
+      kubeconfig,
+      'apiVersion: v1\nkind: Config\nclusters: [{name: kind-blog, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: kind-blog, user: {}}]\ncontexts: [{name: kind-blog, context: {cluster: kind-blog, user: kind-blog}}]\ncurrent-context: kind-blog\n',
+    );
+    const plan = execFileSync('bash', ['scripts/build-images.sh', '--dry-run'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CONTAINER_ENGINE: 'docker', KUBECONFIG: kubeconfig } });
+    expect(plan).toContain('kind load docker-image blog/nats:1.0.0 --name blog');
+    expect(plan).toContain('kind load docker-image blog/posts:1.0.0 --name blog');
+  });
+});
+
+afterAll(removeTempDirs);

@@ -1,0 +1,207 @@
+/**
+ * The promises of the infra/scale overlay, as checks over its rendered objects: every service replicated
+ * with a disruption budget and a spread over nodes, the bus a stateless Deployment, NATS a StatefulSet of
+ * three whose arguments, Services and volume agree with each other, and every NATS_URL naming the nats
+ * Service on its client port. Each check answers readable problems; none means the overlay keeps them.
+ */
+import type { LabelSelector } from 'kubernetes-types/meta/v1';
+import type { Service } from 'kubernetes-types/core/v1';
+import { selectorMatches } from './networkPolicies';
+import { envOf, resolveTargetPort, selects, urlsIn, type ManifestDocument, type Manifests, type Workload } from './manifests';
+
+/** The Service every NATS_URL must name: a ClusterIP over all NATS pods (NATS_URL=nats://nats:4222). */
+export const NATS_SERVICE = 'nats';
+/** The StatefulSet of the NATS servers. */
+export const NATS_WORKLOAD = 'nats';
+/** Servers in the NATS cluster: a stream of three replicas survives the loss of one. */
+export const NATS_SERVERS = 3;
+/** Copies of each stream the services ask for (NATS_REPLICAS). */
+export const STREAM_REPLICAS = 3;
+/** Workloads that never talk to NATS. */
+export const WITHOUT_NATS: readonly string[] = ['client-depl'];
+/** Fewest replicas of each service: one may be lost or drained while another serves. */
+export const MIN_REPLICAS = 2;
+
+/** A selector that names something and matches these labels (an empty one would take every pod of the namespace). */
+function labelsMatch(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {
+  const empty = !selector || (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0);
+  return !empty && selectorMatches(selector, labels);
+}
+
+const podLabels = (workload: Workload) => (workload.template.metadata?.labels ?? {}) as Record<string, string>;
+const replicasOf = (workload: Workload): number => workload.document.spec.replicas ?? 1;
+
+/** Pods a budget lets be evicted at once out of `replicas`, as the disruption controller counts them. */
+export function allowedDisruptions(budget: ManifestDocument, replicas: number): number {
+  const count = (value: number | string) => (typeof value === 'number' ? value : Math.ceil((replicas * Number(value.replace('%', ''))) / 100));
+  const { minAvailable, maxUnavailable } = budget.spec ?? {};
+  if (maxUnavailable !== undefined) return Math.min(count(maxUnavailable), replicas);
+  if (minAvailable !== undefined) return Math.max(replicas - count(minAvailable), 0);
+  return replicas;
+}
+
+function replicaProblems({ workloads }: Manifests): string[] {
+  return workloads
+    .filter((w) => w.kind === 'Deployment' && replicasOf(w) < MIN_REPLICAS)
+    .map((w) => `${w.name}: ${replicasOf(w)} replica(s), fewer than ${MIN_REPLICAS}`);
+}
+
+/**
+ * Every workload has exactly one budget over its pods, which lets a drain evict one pod and keeps at
+ * least one running (for NATS: a majority, so every stream keeps its quorum); no budget selects nothing.
+ */
+function budgetProblems({ workloads, disruptionBudgets }: Manifests): string[] {
+  const problems: string[] = [];
+  for (const workload of workloads) {
+    const budgets = disruptionBudgets.filter((b) => labelsMatch(b.spec?.selector, podLabels(workload)));
+    if (budgets.length !== 1) {
+      problems.push(`${workload.name}: ${budgets.length} PodDisruptionBudgets select its pods (${budgets.map((b) => b.metadata.name).join(', ') || 'none'}), not exactly one`);
+      continue;
+    }
+    const replicas = replicasOf(workload);
+    const allowed = allowedDisruptions(budgets[0]!, replicas);
+    const mustKeep = workload.name === NATS_WORKLOAD ? Math.floor(replicas / 2) + 1 : 1;
+    if (allowed < 1) problems.push(`${workload.name}: its budget ${budgets[0]!.metadata.name} lets no pod be evicted, so a node drain would never finish`);
+    if (replicas - allowed < mustKeep) problems.push(`${workload.name}: its budget ${budgets[0]!.metadata.name} lets ${allowed} of ${replicas} pods go, leaving fewer than ${mustKeep}`);
+  }
+  for (const budget of disruptionBudgets) {
+    if (!workloads.some((w) => labelsMatch(budget.spec?.selector, podLabels(w)))) problems.push(`PodDisruptionBudget ${budget.metadata.name}: selects no workload's pods`);
+  }
+  return problems;
+}
+
+/** Replicas spread over nodes, one at most more on any node, but never left unscheduled on a one-node cluster. */
+function spreadProblems({ workloads }: Manifests): string[] {
+  const problems: string[] = [];
+  for (const workload of workloads) {
+    const constraints = workload.template.spec?.topologySpreadConstraints ?? [];
+    const byNode = constraints.find((c) => c.topologyKey === 'kubernetes.io/hostname');
+    if (!byNode) {
+      problems.push(`${workload.name}: no topologySpreadConstraint over kubernetes.io/hostname`);
+      continue;
+    }
+    if (byNode.maxSkew !== 1) problems.push(`${workload.name}: spread maxSkew is ${byNode.maxSkew}, not 1`);
+    if (byNode.whenUnsatisfiable !== 'ScheduleAnyway') problems.push(`${workload.name}: spread is ${byNode.whenUnsatisfiable}, not ScheduleAnyway (a one-node cluster could not run every replica)`);
+    if (!labelsMatch(byNode.labelSelector, podLabels(workload))) problems.push(`${workload.name}: its spread's labelSelector does not select its own pods`);
+    const others = workloads.filter((w) => w !== workload && labelsMatch(byNode.labelSelector, podLabels(w)));
+    if (others.length > 0) problems.push(`${workload.name}: its spread's labelSelector also counts the pods of ${others.map((w) => w.name).join(', ')}`);
+  }
+  return problems;
+}
+
+/** The value after a flag in a container's args (`-sd /data` -> /data); undefined when the flag is absent. */
+export function argValue(args: readonly string[], ...flags: string[]): string | undefined {
+  const at = args.findIndex((arg) => flags.includes(arg));
+  return at >= 0 ? args[at + 1] : undefined;
+}
+
+const portOf = (workload: Workload, name: string) => resolveTargetPort(workload.container, name);
+
+/**
+ * NATS as a StatefulSet of three: started in parallel (a node waits for its peers), each pod named by the
+ * headless Service the StatefulSet names, routes to every pod on the cluster port, its store on the
+ * PersistentVolumeClaim, and its flags naming the ports its container and Services declare.
+ */
+function natsProblems(manifests: Manifests): string[] {
+  const problems: string[] = [];
+  const nats = manifests.workloads.find((w) => w.name === NATS_WORKLOAD);
+  if (!nats) return [`no workload ${NATS_WORKLOAD}`];
+  const spec = nats.document.spec;
+  const args = nats.container.args ?? [];
+  if (nats.kind !== 'StatefulSet') problems.push(`${nats.name}: a ${nats.kind}, not a StatefulSet (each server needs its own store and a stable name)`);
+  if (replicasOf(nats) !== NATS_SERVERS) problems.push(`${nats.name}: ${replicasOf(nats)} replicas, not ${NATS_SERVERS}`);
+  if (spec.podManagementPolicy !== 'Parallel') problems.push(`${nats.name}: podManagementPolicy is ${spec.podManagementPolicy ?? 'OrderedReady'}, not Parallel (the first pod would wait for peers that are not started)`);
+
+  const headless = manifests.services.find((s) => s.metadata.name === spec.serviceName);
+  if (!headless) problems.push(`${nats.name}: serviceName ${spec.serviceName} is not a Service`);
+  else {
+    if (headless.spec?.clusterIP !== 'None') problems.push(`Service ${headless.metadata.name}: not headless (clusterIP: None), so the pods get no DNS names of their own`);
+    if (headless.spec?.publishNotReadyAddresses !== true) problems.push(`Service ${headless.metadata.name}: publishNotReadyAddresses is not true, so nodes that are not ready yet cannot find each other`);
+    if (!selects(headless as Service, nats)) problems.push(`Service ${headless.metadata.name}: does not select the ${nats.name} pods`);
+  }
+
+  const clientPort = portOf(nats, 'client');
+  const clusterPort = portOf(nats, 'cluster');
+  const monitorPort = portOf(nats, 'monitor');
+  if (clientPort === undefined || clusterPort === undefined || monitorPort === undefined) problems.push(`${nats.name}: needs container ports named client, cluster and monitor`);
+  if (!args.includes('-js') && !args.includes('--jetstream')) problems.push(`${nats.name}: JetStream is not enabled (-js)`);
+  if (Number(argValue(args, '-p', '--port')) !== clientPort) problems.push(`${nats.name}: -p ${argValue(args, '-p', '--port')} is not the client port ${clientPort}`);
+  if (Number(argValue(args, '-m', '--http_port')) !== monitorPort) problems.push(`${nats.name}: -m ${argValue(args, '-m', '--http_port')} is not the monitor port ${monitorPort}`);
+  const listen = argValue(args, '--cluster');
+  if (!listen || Number(new URL(listen).port) !== clusterPort) problems.push(`${nats.name}: --cluster ${listen} does not listen on the cluster port ${clusterPort}`);
+
+  const routes = (argValue(args, '--routes') ?? '').split(',').filter(Boolean).sort();
+  const expectedRoutes = Array.from({ length: replicasOf(nats) }, (_, i) => `nats://${nats.name}-${i}.${spec.serviceName}:${clusterPort}`).sort();
+  if (JSON.stringify(routes) !== JSON.stringify(expectedRoutes)) problems.push(`${nats.name}: --routes ${routes.join(',')} are not every pod's address (${expectedRoutes.join(',')})`);
+
+  const serverName = argValue(args, '-n', '--name', '--server_name');
+  const podName = (nats.container.env ?? []).find((e) => `$(${e.name})` === serverName);
+  if (podName?.valueFrom?.fieldRef?.fieldPath !== 'metadata.name') problems.push(`${nats.name}: the server name (-n ${serverName}) must be the pod's name, from the downward API`);
+
+  const storeDir = argValue(args, '-sd', '--store_dir');
+  const claims = ((spec.volumeClaimTemplates ?? []) as ManifestDocument[]).map((c) => c.metadata.name);
+  const storeMount = (nats.container.volumeMounts ?? []).find((m) => m.mountPath === storeDir);
+  if (!storeDir) problems.push(`${nats.name}: no store directory (-sd)`);
+  else if (!storeMount || !claims.includes(storeMount.name)) problems.push(`${nats.name}: the store ${storeDir} is not on a PersistentVolumeClaim of the volumeClaimTemplates`);
+  return problems;
+}
+
+/**
+ * Every workload but the client names NATS in NATS_URL, always the nats Service on the port that leads to
+ * the servers' client port, and asks for the stream's replicas; the client has neither.
+ */
+function natsUrlProblems(manifests: Manifests): string[] {
+  const problems: string[] = [];
+  const nats = manifests.workloads.find((w) => w.name === NATS_WORKLOAD);
+  const service = manifests.services.find((s) => s.metadata.name === NATS_SERVICE);
+  if (!service) problems.push(`no Service ${NATS_SERVICE}`);
+  else if (service.spec?.clusterIP === 'None') problems.push(`Service ${NATS_SERVICE}: headless; the services need one address that is only ever a ready server`);
+  const clientPorts = (service?.spec?.ports ?? [])
+    .filter((p) => nats && resolveTargetPort(nats.container, p.targetPort ?? p.port) === portOf(nats, 'client'))
+    .map((p) => p.port);
+  for (const workload of manifests.workloads.filter((w) => w.name !== NATS_WORKLOAD)) {
+    const env = envOf(workload.container);
+    if (WITHOUT_NATS.includes(workload.name)) {
+      if ('NATS_URL' in env) problems.push(`${workload.name}: never talks to NATS, so it must not be given NATS_URL`);
+      continue;
+    }
+    const urls = urlsIn(env.NATS_URL ?? '');
+    if (urls.length === 0) problems.push(`${workload.name}: no NATS_URL, so it runs the embedded engine`);
+    for (const { url, port } of urls) {
+      if (url.hostname !== NATS_SERVICE) problems.push(`${workload.name}: NATS_URL names ${url.hostname}, not the Service ${NATS_SERVICE}`);
+      else if (!clientPorts.includes(port)) problems.push(`${workload.name}: NATS_URL uses port ${port}, which does not lead to the NATS client port`);
+    }
+    const replicas = Number(env.NATS_REPLICAS);
+    if (replicas !== STREAM_REPLICAS) problems.push(`${workload.name}: NATS_REPLICAS is ${env.NATS_REPLICAS ?? 'unset'}, not ${STREAM_REPLICAS}`);
+    if (nats && replicas > replicasOf(nats)) problems.push(`${workload.name}: NATS_REPLICAS ${replicas} is more than the ${replicasOf(nats)} NATS servers`);
+  }
+  return problems;
+}
+
+/** With NATS the stream is the log: the bus is a Deployment that keeps nothing, and no other workload keeps state. */
+function statelessBusProblems(manifests: Manifests): string[] {
+  const problems: string[] = [];
+  const buses = manifests.workloads.filter((w) => podLabels(w).app === 'event-bus');
+  if (buses.length !== 1) return [`${buses.length} workloads run the event bus, not one`];
+  const bus = buses[0]!;
+  const env = envOf(bus.container);
+  if (bus.kind !== 'Deployment') problems.push(`${bus.name}: a ${bus.kind}, not a Deployment (it keeps no state)`);
+  if (bus.document.spec.volumeClaimTemplates) problems.push(`${bus.name}: has volumeClaimTemplates, but keeps no log`);
+  for (const name of ['DATA_DIR', 'SUBSCRIBERS']) if (name in env) problems.push(`${bus.name}: ${name} is set, but the gateway neither keeps a log nor delivers`);
+  for (const workload of manifests.workloads.filter((w) => w.kind === 'StatefulSet' && w.name !== NATS_WORKLOAD)) {
+    problems.push(`${workload.name}: a StatefulSet beside NATS; with NATS only the servers keep state`);
+  }
+  return problems;
+}
+
+/** Every way the rendered overlay breaks a promise of infra/scale; an empty list means none. */
+export function findScaleProblems(manifests: Manifests): string[] {
+  return [
+    ...replicaProblems(manifests),
+    ...budgetProblems(manifests),
+    ...spreadProblems(manifests),
+    ...natsProblems(manifests),
+    ...natsUrlProblems(manifests),
+    ...statelessBusProblems(manifests),
+  ];
+}
