@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # npm run test:containers: builds every service's image from its real Dockerfile and runs the manifests'
 # containers with podman (test/containers). Needs root, podman, runc and debootstrap (.ci/run installs
-# them with apt-get). Cleans up what it made, even when a test fails.
+# them with apt-get), and kubectl, which renders infra/scale (kubectl kustomize) as the other tests of the
+# overlay do. Cleans up what it made, even when a test fails.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 missing=()
-for tool in podman runc debootstrap; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+for tool in podman runc debootstrap kubectl; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
 if (( ${#missing[@]} > 0 )); then
-  message="container tests need: ${missing[*]} (as root: apt-get install -y podman runc debootstrap)"
+  message="container tests need: ${missing[*]} (as root: apt-get install -y podman runc debootstrap; and kubectl, for infra/scale)"
   if [[ -n "${CI:-}" ]]; then
     echo "FAIL: $message" >&2
     exit 1

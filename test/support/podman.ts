@@ -2,7 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { ROOT, secretData, type Manifests, type Workload } from './manifests';
+import type { Container } from 'kubernetes-types/core/v1';
+import { ROOT, resolveTargetPort, secretData, selects, type Manifests, type Workload } from './manifests';
 
 export interface Run {
   status: number | null;
@@ -140,4 +141,128 @@ export function playSecrets(dir: string, manifests: Manifests): string[] {
     }
   }
   return made;
+}
+
+/** One `podman kube play` of a workload on a podman network: its file, its `--network` value, and the pods it makes. */
+export interface NetworkPlay {
+  workload: Workload;
+  file: string;
+  /** The names the pods answer to on the network (DNS aliases), as `--network <network>:alias=...` gives them. */
+  aliases: string[];
+  network: string;
+  pods: { name: string; container: string }[];
+}
+
+/**
+ * `$(VAR)` in a container's command or args, expanded as the kubelet expands it (podman 4.3 passes it on
+ * literally, so NATS would be named "$(POD_NAME)" three times over): from the container's literal env
+ * values and the pod's name where the env takes it from `fieldRef: metadata.name`. `$$` is a literal `$`,
+ * and a reference to a variable the container does not define stays as it is, as in Kubernetes. A
+ * variable it defines that cannot be resolved here is an error rather than a silently wrong argument.
+ */
+export function expandReferences(values: string[] | undefined, env: Container['env'], podName: string | undefined): string[] | undefined {
+  if (!values) return values;
+  const defined = new Map((env ?? []).map((variable) => [variable.name, variable]));
+  return values.map((value) =>
+    value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (match, name: string | undefined) => {
+      if (!name) return '$';
+      const variable = defined.get(name);
+      if (!variable) return match;
+      if (variable.value !== undefined) return variable.value;
+      if (variable.valueFrom?.fieldRef?.fieldPath === 'metadata.name' && podName) return podName;
+      throw new Error(`${match} in a container's args refers to ${name}, whose value this tier does not resolve${podName ? '' : ' in one file for every replica'}`);
+    }),
+  );
+}
+
+/**
+ * The workload's manifest as `podman kube play` (4.3) can run it on a podman bridge network with DNS
+ * (netavark and aardvark-dns): every pod at an address of its own, listening on the manifest's ports, so
+ * that replicas and the three NATS servers can run side by side as they do on a cluster. What is not the
+ * manifest's own:
+ * - Services: each pod gets as network aliases the names of the Services that select it, and a
+ *   StatefulSet's pod also `<pod>.<serviceName>`, its DNS name through the headless Service. A name held by
+ *   several pods answers with all their addresses (DNS round robin where kube-proxy would balance a
+ *   ClusterIP), ready or not (there is no endpoints controller). An alias cannot remap a port, so a
+ *   Service whose port differs from its target port is refused (none in infra/k8s or infra/scale does);
+ *   NodePorts are not opened: the test reaches the pods at their addresses on the network.
+ * - a StatefulSet is played as its pods, `<name>-0` .. `<name>-<replicas - 1>`, each a Pod of the
+ *   template with the hostname and subdomain the StatefulSet controller gives it, and each claim of its
+ *   volumeClaimTemplates a named podman volume of that pod's own (the PersistentVolumeClaim `<claim>-<pod>`
+ *   in Kubernetes). One file per pod, because each pod has a name of its own.
+ * - `$(VAR)` in command and args is expanded here (expandReferences), as the kubelet would.
+ * - container ports are dropped: podman 4.3 publishes a containerPort on the host's port of the same number
+ *   even without hostPort, so a second pod with the port would not start. The pods listen on them anyway.
+ * - the probes are left to the test, as in kubePlayDocument.
+ * - an emptyDir (/tmp): podman 4.3 makes it a volume named after it, shared by the pods that have one of
+ *   that name instead of one per pod (no service writes to its /tmp); kube down removes it.
+ * Everything else — image, env, Secrets, user, read-only root, capabilities, seccomp, resources, replicas
+ * (podman 4.3 plays each of a Deployment's, as pods `<name>-pod-<i>`) — is the manifest's own.
+ */
+export function networkPlays(
+  dir: string,
+  workload: Workload,
+  manifests: Manifests,
+  network: string,
+  claimVolume: (claim: string, pod: string) => string,
+): NetworkPlay[] {
+  const services = manifests.services.filter((service) => selects(service, workload));
+  for (const service of services) {
+    for (const port of service.spec?.ports ?? []) {
+      const target = resolveTargetPort(workload.container, port.targetPort ?? port.port);
+      if (target !== port.port) {
+        throw new Error(`Service ${service.metadata.name}: port ${port.port} leads to ${workload.name}'s port ${target}; a network alias cannot remap a port`);
+      }
+    }
+  }
+  const serviceNames = services.map((service) => service.metadata.name);
+  const replicas: number = workload.document.spec.replicas ?? 1;
+  const template = (podName: string | undefined) => {
+    const copy = structuredClone(workload.template);
+    for (const container of copy.spec!.containers) {
+      delete container.livenessProbe;
+      delete container.readinessProbe;
+      delete container.startupProbe;
+      delete container.ports;
+      container.command = expandReferences(container.command, container.env, podName);
+      container.args = expandReferences(container.args, container.env, podName);
+    }
+    return copy;
+  };
+  const write = (name: string, document: object) => {
+    const file = path.join(dir, `${name}.yaml`);
+    fs.writeFileSync(file, stringify(document));
+    return file;
+  };
+  const withAliases = (play: Omit<NetworkPlay, 'network'>): NetworkPlay => ({ ...play, network: `${network}:${play.aliases.map((alias) => `alias=${alias}`).join(',')}` });
+
+  if (workload.kind === 'Deployment') {
+    const pods = Array.from({ length: replicas }, (_, i) => ({ name: `${workload.name}-pod-${i}`, container: `${workload.name}-pod-${i}-${workload.container.name}` }));
+    // One file plays every replica, so a pod's own name cannot go into its args.
+    const document = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: workload.name, labels: workload.document.metadata.labels }, spec: { replicas, selector: workload.document.spec.selector, template: template(undefined) } };
+    return [withAliases({ workload, file: write(workload.name, document), aliases: serviceNames, pods })];
+  }
+
+  const serviceName: string | undefined = workload.document.spec.serviceName;
+  const claims = (workload.document.spec.volumeClaimTemplates ?? []) as { metadata: { name: string } }[];
+  return Array.from({ length: replicas }, (_, ordinal) => {
+    const podName = `${workload.name}-${ordinal}`;
+    const pod = template(podName);
+    const spec = pod.spec!;
+    spec.hostname = podName;
+    if (serviceName) spec.subdomain = serviceName;
+    for (const claim of claims) {
+      spec.volumes = [...(spec.volumes ?? []), { name: claim.metadata.name, persistentVolumeClaim: { claimName: claimVolume(claim.metadata.name, podName) } }];
+    }
+    const document = { apiVersion: 'v1', kind: 'Pod', metadata: { name: podName, labels: pod.metadata?.labels }, spec };
+    const aliases = [...serviceNames, ...(serviceName ? [`${podName}.${serviceName}`] : [])];
+    return withAliases({ workload, file: write(podName, document), aliases, pods: [{ name: podName, container: `${podName}-${workload.container.name}` }] });
+  });
+}
+
+/** A container's address on a podman network (a pod's containers share it). */
+export function addressOn(network: string, container: string): string {
+  const address = podman(['inspect', '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container]).stdout.trim();
+  if (!address) throw new Error(`${container} has no address on the network ${network}`);
+  return address;
 }
