@@ -585,17 +585,6 @@ describe('the infra/scale overlay: a NATS cluster of 3 and the services, the flo
       `with ${victim.name} (the stream's leader) killed: the comments answered in ${took.join(', ')} s, their verdicts in the log after ${attempt} read(s); ` +
         queryPods.map((pod, i) => `${pod.name} ${caughtUp[i]}`).join(', '),
     );
-    // TEMP diagnostics
-    for (const [i, pod] of queryPods.entries()) {
-      if (!caughtUp[i]!.startsWith('NOT')) continue;
-      const inView = commentsInView(await queryView(`http://${pod.address}:${queryPort}`));
-      console.log(`TEMP ${pod.name} view of the written: ${JSON.stringify(written.map((c) => inView.get(c.id)?.status ?? 'missing'))}; total comments ${inView.size}`);
-      const extra = await createComment(commentsUrls[0]!, post.body.id, 'After the restart');
-      stored.comments.push(extra.body);
-      const ok = await waitFor('x', async () => { const v = commentsInView(await queryView(`http://${pod.address}:${queryPort}`)); return v.get(extra.body.id)?.status === 'approved' && written.every((c) => v.get(c.id)?.status === expectedStatus(c.content)); }, { timeoutMs: 30_000, intervalMs: 250 }).then(() => 'yes', () => 'no');
-      const after = commentsInView(await queryView(`http://${pod.address}:${queryPort}`));
-      console.log(`TEMP after a new write: caught up ${ok}; view ${JSON.stringify([...written, extra.body].map((c) => after.get(c.id)?.status ?? 'missing'))}; logs:\n${podman(['logs', '--tail', '30', pod.container]).stdout.split('\n').filter((l) => !l.includes('"level":30')).join('\n')}`);
-    }
   });
 
   it('when the log is read through each gateway replica with the token of the Secret bus-token, then its seqs are consecutive and no event is stored twice', async () => {
