@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { CommandGroup } from './support/commandGroup';
 import { makeTempDir, removeTempDirs } from './support/tempDirs';
 import { waitFor } from './support/waitFor';
 
@@ -22,37 +22,25 @@ function readmeBlockAfter(heading: string): string {
   return match[1]!;
 }
 
-let system: ChildProcess | undefined;
-let output = '';
+const system = new CommandGroup();
 
 afterAll(async () => {
-  if (system?.pid && system.exitCode === null) {
-    const exited = new Promise((resolve) => system!.once('exit', resolve));
-    process.kill(-system.pid, 'SIGINT');
-    await exited;
-  }
+  await system.stop();
   removeTempDirs();
 });
 
 it('the quick start runs, announces every service with its URL, and the curl tour gives the documented answers', async () => {
   expect(readmeBlockAfter('## Quick start').trim()).toBe('npm ci && npm start');
   // `npm ci` has already run (this test runs under npm test); the rest of the command as written:
-  system = spawn('npm', ['start'], {
-    cwd: ROOT,
-    env: { ...process.env, DATA_DIR: makeTempDir('readme-start-'), FORCE_COLOR: '0' },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  system.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  system.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await waitFor('npm start to announce every service', () => /All \d+ services ready/.test(output), {
+  system.start('npm', ['start'], { DATA_DIR: makeTempDir('readme-start-') });
+  await waitFor('npm start to announce every service', () => /All \d+ services ready/.test(system.output), {
     timeoutMs: 180_000,
     intervalMs: 250,
   }).catch((error: Error) => {
-    throw new Error(`${error.message}\n--- npm start printed:\n${output.slice(-3000)}`);
+    throw new Error(`${error.message}\n--- npm start printed:\n${system.output.slice(-3000)}`);
   });
   for (const [name, port] of [['event-bus', 4005], ['posts', 4000], ['comments', 4001], ['moderation', 4003], ['query', 4002], ['client', 3000]]) {
-    expect(output).toMatch(new RegExp(`✓ ${name}\\s+ready at http://localhost:${port}`));
+    expect(system.output).toMatch(new RegExp(`✓ ${name}\\s+ready at http://localhost:${port}`));
   }
   // The app itself, as the README says: localhost:3000 in a browser.
   const page = await fetch('http://localhost:3000/');

@@ -1,6 +1,7 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { createComment, createPost, commentsInView, queryView } from './support/blogApi';
+import { CommandGroup } from './support/commandGroup';
 import { makeTempDir, removeTempDirs } from './support/tempDirs';
 import { waitFor } from './support/waitFor';
 
@@ -9,15 +10,10 @@ const ROOT = path.resolve(__dirname, '..');
 const ENTRY = path.join(ROOT, 'launcher', 'dist', 'startNats.js');
 jest.setTimeout(120_000);
 
-let system: ChildProcess | undefined;
-let output = '';
+const system = new CommandGroup();
 
 afterAll(async () => {
-  if (system?.pid && system.exitCode === null) {
-    const exited = new Promise((resolve) => system!.once('exit', resolve));
-    process.kill(-system.pid, 'SIGINT');
-    await exited;
-  }
+  await system.stop();
   removeTempDirs();
 });
 
@@ -29,18 +25,11 @@ it('when nats-server is not installed, then it says how to install it and exits 
 });
 
 it('when started, then the services run on NATS JetStream on the default ports and a comment reaches its verdict', async () => {
-  system = spawn(process.execPath, [ENTRY], {
-    cwd: ROOT,
-    env: { ...process.env, NATS_STORE_DIR: makeTempDir('start-nats-'), FORCE_COLOR: '0' },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  system.start(process.execPath, [ENTRY], { NATS_STORE_DIR: makeTempDir('start-nats-') });
+  await waitFor('every service to be announced', () => /All \d+ services ready/.test(system.output), { timeoutMs: 90_000, intervalMs: 250 }).catch((error: Error) => {
+    throw new Error(`${error.message}\n--- start:nats printed:\n${system.output.slice(-3000)}`);
   });
-  system.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  system.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await waitFor('every service to be announced', () => /All \d+ services ready/.test(output), { timeoutMs: 90_000, intervalMs: 250 }).catch((error: Error) => {
-    throw new Error(`${error.message}\n--- start:nats printed:\n${output.slice(-3000)}`);
-  });
-  expect(output).toContain('Event engine:      NATS JetStream at nats://127.0.0.1:4222');
+  expect(system.output).toContain('Event engine:      NATS JetStream at nats://127.0.0.1:4222');
 
   const post = await createPost('http://localhost:4000', 'On NATS');
   const comment = await createComment('http://localhost:4001', post.body.id, 'An orange on NATS');
