@@ -16,5 +16,5 @@ export interface CommentsDeps {
 }
 
 export function createApp(deps: CommentsDeps): RequestListener {
-  return createSubscriberApp({ ...deps, routers: [commentsRoutes({ ...deps, catchUp: () => deps.receiver.catchUp() })] });
+  return createSubscriberApp({ ...deps, name: 'comments', routers: [commentsRoutes({ ...deps, catchUp: () => deps.receiver.catchUp() })] });
 }

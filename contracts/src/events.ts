@@ -1,7 +1,11 @@
 import { z } from 'zod';
-import { MAX_COMMENT_LENGTH, MAX_ID_LENGTH, MAX_TITLE_LENGTH } from './limits';
+import { ENTITY_ID_PATTERN, MAX_COMMENT_LENGTH, MAX_ID_LENGTH, MAX_TITLE_LENGTH } from './limits';
 
-const entityId = z.string().min(1).max(MAX_ID_LENGTH);
+export const entityIdSchema = z
+  .string()
+  .min(1)
+  .max(MAX_ID_LENGTH)
+  .regex(ENTITY_ID_PATTERN, 'an id is letters, digits, - and _, starting with a letter or digit');
 
 export const commentStatusSchema = z.enum(['pending', 'approved', 'rejected']);
 export type CommentStatus = z.infer<typeof commentStatusSchema>;
@@ -9,12 +13,12 @@ export type FinalCommentStatus = Exclude<CommentStatus, 'pending'>;
 
 export const postCreatedSchema = z.object({
   type: z.literal('PostCreated'),
-  data: z.object({ id: entityId, title: z.string().max(MAX_TITLE_LENGTH) }),
+  data: z.object({ id: entityIdSchema, title: z.string().max(MAX_TITLE_LENGTH) }),
 });
 
 const commentFields = {
-  id: entityId,
-  postId: entityId,
+  id: entityIdSchema,
+  postId: entityIdSchema,
   content: z.string().max(MAX_COMMENT_LENGTH),
 };
 

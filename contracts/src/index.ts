@@ -3,3 +3,4 @@ export * from './events';
 export * from './envelope';
 export * from './engine';
 export * from './memoryEngine';
+export * from './text';

@@ -5,6 +5,17 @@
 
 /** Longest id any publisher may use; ours are UUIDs. */
 export const MAX_ID_LENGTH = 100;
+
+/**
+ * What a post's or comment's id may be: letters, digits, `-` and `_`, starting with a letter or digit,
+ * at most MAX_ID_LENGTH. UUIDs and the course's hex ids fit; `__proto__`, slashes, `%`, spaces and
+ * control characters do not, so an id is always safe in a URL path and in a log line. Names such as
+ * `constructor` still fit, which is why ids only ever index Maps, never plain objects.
+ */
+export const ENTITY_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
+
+/** Most problems one error answer lists; the rest are counted (a 1 MiB body must not get a 40 MB answer). */
+export const MAX_ERROR_DETAILS = 10;
 export const MAX_TITLE_LENGTH = 200;
 export const MAX_COMMENT_LENGTH = 2000;
 

@@ -16,5 +16,5 @@ export interface PostsDeps {
 }
 
 export function createApp(deps: PostsDeps): RequestListener {
-  return createSubscriberApp({ ...deps, routers: [postsRoutes(deps)] });
+  return createSubscriberApp({ ...deps, name: 'posts', routers: [postsRoutes(deps)] });
 }

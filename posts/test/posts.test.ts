@@ -142,14 +142,29 @@ describe('POST /events', () => {
 });
 
 describe('replay on start', () => {
+  it('when the service has not caught up with the log yet, then GET /posts answers 503 with Retry-After, not a partial list', async () => {
+    const { app, bus, lifecycle } = setUp({ ready: false });
+    await bus.publish(postCreated());
+
+    const early = await request(app).get('/posts');
+    lifecycle.markReady();
+    const later = await request(app).get('/posts');
+
+    expect(early.status).toBe(503);
+    expect(early.headers['retry-after']).toBe('1');
+    expect(early.body.error).toMatch(/still reading the event log/);
+    expect(later.status).toBe(200);
+  });
+
   it('when the log holds posts, then catching up rebuilds the list in order, once', async () => {
-    const { app, bus, receiver } = setUp({ ready: false });
+    const { app, bus, receiver, lifecycle } = setUp({ ready: false });
     const first = await bus.publish(postCreated());
     await bus.publish(postCreated());
     await bus.publish({ type: 'CommentCreated', data: { id: 'c', postId: 'p', content: 'x', status: 'pending' } });
 
     await receiver.catchUp();
     await receiver.catchUp();
+    lifecycle.markReady();
 
     const list = await request(app).get('/posts');
     expect(Object.keys(list.body)).toEqual(bus.ofType('PostCreated').map((e) => (e.data as { id: string }).id));

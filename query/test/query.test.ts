@@ -4,17 +4,24 @@ import { MemoryEngine } from '@blog/contracts';
 import { Lifecycle, EventReceiver } from '@blog/service-kit';
 import { createApp } from '../src/app';
 import { queryEventHandlers } from '../src/domain/applyEvent';
+import { LiveReaders } from '../src/routes/liveReaders';
 import { QueryStore } from '../src/store/queryStore';
 import { anOrangeComment, commentCreated, commentVerdict, delivered, postCreated } from '../../test/support/factories';
 import { silentLogger } from '../../test/support/silentLogger';
 
-function setUp() {
+function setUp({ ready = true, liveReaders }: { ready?: boolean; liveReaders?: LiveReaders } = {}) {
   const store = new QueryStore();
   const lifecycle = new Lifecycle();
-  lifecycle.markReady();
+  if (ready) lifecycle.markReady();
   const engine = new MemoryEngine('/query');
   const receiver = new EventReceiver({ engine, handlers: queryEventHandlers(store), lifecycle, logger: silentLogger });
-  return { store, app: createApp({ engine, receiver, store, lifecycle, logger: silentLogger }) };
+  return { store, lifecycle, engine, receiver, app: createApp({ engine, receiver, store, lifecycle, logger: silentLogger, liveReaders }) };
+}
+
+async function listening(app: http.RequestListener): Promise<{ server: http.Server; url: string }> {
+  const server = http.createServer(app).listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
 }
 
 /** A post with an approved and a rejected comment, as the bus would deliver them. */
@@ -133,5 +140,78 @@ describe('GET /updates', () => {
       server.closeAllConnections();
       server.close();
     }
+  });
+});
+
+describe('GET /updates under load it must not let through', () => {
+  it('when the streams allowed are all open, then one more is answered 503 with a JSON reason, and a place frees when a reader leaves', async () => {
+    const { app } = setUp({ liveReaders: new LiveReaders({ maxReaders: 2, maxBufferedBytes: 64 * 1024 }) });
+    const { server, url } = await listening(app);
+    const controllers = [new AbortController(), new AbortController()];
+    try {
+      await Promise.all(controllers.map((controller) => fetch(`${url}/updates`, { signal: controller.signal })));
+
+      const refused = await fetch(`${url}/updates`);
+      controllers[0]!.abort();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const later = new AbortController();
+      const admitted = await fetch(`${url}/updates`, { signal: later.signal });
+      later.abort();
+
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('5');
+      expect(((await refused.json()) as { error: string }).error).toMatch(/too many live readers/);
+      expect(admitted.status).toBe(200);
+    } finally {
+      for (const controller of controllers) controller.abort();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('when a reader stops reading, then it is dropped once it falls too far behind, and GET /posts stays quick', async () => {
+    const readers = new LiveReaders({ maxReaders: 10, maxBufferedBytes: 64 * 1024 });
+    const { app, store } = setUp({ liveReaders: readers });
+    const { server, url } = await listening(app);
+    const stalled = await fetch(`${url}/updates`);
+    const body = stalled.body!.getReader();
+    try {
+      await body.read();
+      expect(readers.count).toBe(1);
+
+      // Megabytes of changes that the reader never takes: loopback buffers fill, then its backlog grows.
+      for (let index = 0; index < 40_000 && readers.count > 0; index += 1) {
+        store.addPost(`p${index}`, 't'.repeat(200));
+        if (index % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+
+      expect(readers.count).toBe(0);
+      expect((await request(app).get('/posts')).status).toBe(200);
+    } finally {
+      await body.cancel().catch(() => undefined);
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
+describe('GET /posts before the view has caught up', () => {
+  it('when query has not yet replayed the log, then GET /posts answers 503 with Retry-After, so "empty" and "not caught up" differ', async () => {
+    const { app, engine, receiver, lifecycle } = setUp({ ready: false });
+    await engine.publish(postCreated());
+
+    const early = await request(app).get('/posts');
+    const earlyStream = await request(app).get('/updates');
+    await receiver.catchUp();
+    lifecycle.markReady();
+    const later = await request(app).get('/posts');
+
+    expect(early.status).toBe(503);
+    expect(early.headers['retry-after']).toBe('1');
+    expect(early.body).toEqual({ error: expect.stringMatching(/^query is still reading the event log/), details: [] });
+    expect(earlyStream.status).toBe(503);
+    expect(later.status).toBe(200);
+    expect(Object.keys(later.body)).toHaveLength(1);
   });
 });

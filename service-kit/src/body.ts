@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import bodyParser from 'body-parser';
 import { MAX_JSON_DEPTH } from '@blog/contracts';
@@ -34,6 +35,14 @@ export function jsonBodyProblem(value: unknown, maxDepth: number): string | unde
   return undefined;
 }
 
+/**
+ * body-parser decodes bytes that are not UTF-8 into U+FFFD without a word, so a client's bad encoding
+ * would be stored as text it never wrote. The bytes are checked first (after any gzip is inflated).
+ */
+function refuseInvalidUtf8(_req: IncomingMessage, _res: ServerResponse, bytes: Buffer): void {
+  if (!isUtf8(bytes)) throw Object.assign(new Error('the body is not valid UTF-8'), { status: 400, type: 'entity.not.utf8' });
+}
+
 /** Reads one request's JSON body: the parsed value, or a rejection the error answers turn into a 4xx. */
 export type JsonBodyReader = (req: IncomingMessage, res: ServerResponse) => Promise<unknown>;
 
@@ -44,7 +53,7 @@ export type JsonBodyReader = (req: IncomingMessage, res: ServerResponse) => Prom
  * that is not well-formed Unicode.
  */
 export function jsonBodyReader(limitBytes: number): JsonBodyReader {
-  const parse = bodyParser.json({ limit: limitBytes, strict: true, type: () => true });
+  const parse = bodyParser.json({ limit: limitBytes, strict: true, type: () => true, verify: refuseInvalidUtf8 });
   return (req, res) =>
     new Promise((resolve, reject) => {
       if (!typeis(req, ['application/json'])) {

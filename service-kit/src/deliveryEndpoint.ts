@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import {
   EVENTS_BODY_LIMIT_BYTES,
+  MAX_EVENT_BATCH,
   buildEnvelope,
   isKnownEventType,
   knownEventSchema,
@@ -57,7 +58,10 @@ const knownDeliverySchema = z.discriminatedUnion(
 /** Validates a whole delivery before handling any of it, so a bad batch changes nothing; unknown types are counted, not handled. */
 function parseDelivery(body: unknown): { known: Delivered[]; received: number } {
   const items: unknown[] = Array.isArray(body) ? body : [body];
-  if (items.length === 0) throw new AppError(400, 'invalid event delivery', [{ message: 'empty batch' }]);
+  // Checked before any item is: a 1 MiB body holds half a million tiny items, each one a problem.
+  if (items.length === 0 || items.length > MAX_EVENT_BATCH) {
+    throw new AppError(400, 'invalid event delivery', [{ message: `a batch holds 1 to ${MAX_EVENT_BATCH} events; this one has ${items.length}` }]);
+  }
   const details: ErrorDetail[] = [];
   const known: Delivered[] = [];
   items.forEach((item, index) => {

@@ -1,4 +1,4 @@
-import { EngineOutcomeUnknownError, EngineUnavailableError } from '@blog/contracts';
+import { EngineOutcomeUnknownError, EngineUnavailableError, MAX_ERROR_DETAILS } from '@blog/contracts';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -8,15 +8,28 @@ export interface ErrorDetail {
   message: string;
 }
 
+/**
+ * The first MAX_ERROR_DETAILS problems, then one entry that counts the rest: the answer to a bad body
+ * stays a few hundred bytes however many problems the body has.
+ */
+export function boundedDetails(details: readonly ErrorDetail[]): ErrorDetail[] {
+  if (details.length <= MAX_ERROR_DETAILS) return [...details];
+  const more = details.length - MAX_ERROR_DETAILS;
+  return [...details.slice(0, MAX_ERROR_DETAILS), { message: `and ${more} more problem${more === 1 ? '' : 's'}` }];
+}
+
 /** A failure with a known HTTP status; anything else that reaches the error handler is a bug (500). */
 export class AppError extends Error {
+  readonly details: ErrorDetail[];
+
   constructor(
     readonly status: number,
     message: string,
-    readonly details: ErrorDetail[] = [],
+    details: readonly ErrorDetail[] = [],
   ) {
     super(message);
     this.name = 'AppError';
+    this.details = boundedDetails(details);
   }
 }
 
@@ -54,6 +67,7 @@ const BODY_PARSER_ERRORS: Record<string, { status: number; error: string }> = {
   'entity.parse.failed': { status: 400, error: 'malformed JSON body' },
   'entity.too.large': { status: 413, error: 'request body too large' },
   'entity.verify.failed': { status: 400, error: 'request body rejected' },
+  'entity.not.utf8': { status: 400, error: 'the body is not valid UTF-8' },
   'request.aborted': { status: 400, error: 'request aborted' },
   'request.size.invalid': { status: 400, error: 'request size did not match Content-Length' },
   'encoding.unsupported': { status: 415, error: 'unsupported content encoding' },
@@ -83,7 +97,7 @@ export function knownErrorAnswer(err: unknown): { status: number; body: { error:
   // The engine could not store the event (503: try again) or could not say whether it did (504).
   if (err instanceof EngineUnavailableError) return { status: 503, body: { error: err.message, details: [{ message: err.reason }] } };
   if (err instanceof EngineOutcomeUnknownError) return { status: 504, body: { error: err.message, details: [{ message: err.reason }] } };
-  if (err instanceof z.ZodError) return { status: 400, body: { error: 'invalid request', details: detailsFromZod(err) } };
+  if (err instanceof z.ZodError) return { status: 400, body: { error: 'invalid request', details: boundedDetails(detailsFromZod(err)) } };
   const known = isBodyParserError(err) ? BODY_PARSER_ERRORS[err.type] : clientErrorOf(err);
   return known ? { status: known.status, body: { error: known.error, details: [] } } : undefined;
 }

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 
 /**
  * Liveness and readiness of one process. Alive means the process answers; ready means it has caught up
@@ -32,6 +32,24 @@ export class Lifecycle {
   get isDraining(): boolean {
     return this.draining;
   }
+
+  /** Whether the service has caught up with the log once (it stays so while it shuts down). */
+  get hasCaughtUp(): boolean {
+    return this.caughtUp;
+  }
+}
+
+/**
+ * Until a service that rebuilds its state from the log has caught up, its reads answer 503 with
+ * Retry-After, never a 200 of a partial view: `{}` from query a second after a restart would read as
+ * "the blog is empty".
+ */
+export function readsAfterCatchUp(lifecycle: Lifecycle, name: string): RequestHandler {
+  return (req, res, next) => {
+    if (lifecycle.hasCaughtUp || (req.method !== 'GET' && req.method !== 'HEAD')) return next();
+    res.setHeader('retry-after', '1');
+    res.status(503).json({ error: `${name} is still reading the event log; its answer would be incomplete, try again in a moment`, details: [] });
+  };
 }
 
 export function healthRoutes(lifecycle: Lifecycle): Router {

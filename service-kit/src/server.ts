@@ -45,9 +45,31 @@ async function untilDone<T>(work: () => Promise<T>, what: string, lifecycle: Lif
 }
 
 
+export interface ConnectionLimits {
+  /** The whole request, headers and body, must have arrived by then (Node's default is 300 s). */
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  /** How often the two timeouts above are checked (Node's default is every 30 s). */
+  checkEveryMs: number;
+  /** Past this many open sockets, new ones are closed at once instead of slowing everyone. */
+  maxConnections: number;
+}
+
+/** What one client may hold: a body sent a byte at a time cannot pin a connection for minutes. */
+export const CONNECTION_LIMITS: ConnectionLimits = { requestTimeoutMs: 15_000, headersTimeoutMs: 10_000, checkEveryMs: 2_000, maxConnections: 2_000 };
+
+export function createBoundedServer(app: RequestListener, limits: ConnectionLimits = CONNECTION_LIMITS): Server {
+  const server = createServer(
+    { requestTimeout: limits.requestTimeoutMs, headersTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: limits.checkEveryMs },
+    app,
+  );
+  server.maxConnections = limits.maxConnections;
+  return server;
+}
+
 function listen(app: RequestListener, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = createServer(app);
+    const server = createBoundedServer(app);
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);

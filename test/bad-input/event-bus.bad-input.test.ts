@@ -1,7 +1,7 @@
 import zlib from 'node:zlib';
 import request from 'supertest';
 import fc from 'fast-check';
-import { MAX_ID_LENGTH, MAX_JSON_DEPTH } from '@blog/contracts';
+import { MAX_ERROR_DETAILS, MAX_ID_LENGTH, MAX_JSON_DEPTH } from '@blog/contracts';
 import { createBus, type Bus } from '../../event-bus/src/bus';
 import { configSchema } from '../../event-bus/src/config';
 import { MAX_EVENT_BATCH } from '@blog/contracts';
@@ -169,6 +169,19 @@ describe('POST /events (publish) with bad input', () => {
     const response = await publish(body);
     expectClientError(response, { status: 400 });
     expect(response.body.details.length).toBeGreaterThan(0);
+    expect(await logText()).toBe(before);
+  });
+
+  it.each([
+    ['half a million numbers', `[${'1,'.repeat(500_000)}1]`, /^a batch holds 1 to \d+ events/],
+    [`${MAX_EVENT_BATCH} events with bad data`, JSON.stringify(Array.from({ length: MAX_EVENT_BATCH }, () => ({ type: 'PostCreated', data: { id: 7, title: 8 } }))), /^and \d+ more problems$/],
+  ])('when a 1 MiB publish is an array of %s, then the 400 lists a few problems, counts the rest and stores nothing', async (_name, body, last) => {
+    const before = await logText();
+    const response = await publish(body);
+    expectClientError(response, { status: 400 });
+    expect(response.text.length).toBeLessThan(4096);
+    expect(response.body.details.length).toBeLessThanOrEqual(MAX_ERROR_DETAILS + 1);
+    expect(response.body.details.at(-1).message).toMatch(last);
     expect(await logText()).toBe(before);
   });
 

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import request from 'supertest';
 import fc from 'fast-check';
-import { MAX_JSON_DEPTH, type KnownEvent } from '@blog/contracts';
+import { MAX_ERROR_DETAILS, MAX_JSON_DEPTH, type KnownEvent } from '@blog/contracts';
 import {
   HUGE_BODY_BYTES,
   MALFORMED_JSON_BODIES,
@@ -108,6 +108,21 @@ export function describeEventsEndpoint(setUp: () => Promise<EventsEndpointSubjec
       const before = snapshot();
       const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
       expectClientError(await postEvents(server, `{"type": "SomethingNew", "data": ${deep}}`), { status: 400 });
+      expect(snapshot()).toBe(before);
+    });
+
+    it.each([
+      ['half a million numbers', `[${'1,'.repeat(500_000)}1]`],
+      ['a thousand wrong events', JSON.stringify(Array.from({ length: 1000 }, (_, index) => ({ type: index, data: null })))],
+    ])('when the body is a 1 MiB array of %s, then the 400 lists a few problems and counts the rest', async (_name, body) => {
+      const { server, snapshot } = await setUp();
+      const before = snapshot();
+
+      const answer = await postEvents(server, body);
+
+      expectClientError(answer, { status: 400 });
+      expect(answer.text.length).toBeLessThan(4096);
+      expect(answer.body.details.length).toBeLessThanOrEqual(MAX_ERROR_DETAILS + 1);
       expect(snapshot()).toBe(before);
     });
 

@@ -240,6 +240,21 @@ export const ILL_FORMED_TEXT: readonly { name: string; text: string }[] = [
 ];
 
 /** Whether any string or key inside a parsed JSON value is not well-formed UTF-16. */
+/**
+ * Whether `value` is an id the contracts accept, written out character by character: 1 to `maxLength`
+ * ASCII letters, digits, `-` and `_`, the first a letter or digit.
+ */
+export function isEntityId(value: unknown, maxLength: number): boolean {
+  if (typeof value !== 'string' || value.length < 1 || value.length > maxLength) return false;
+  const isAlphanumeric = (c: string) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  return [...value].every((c, index) => isAlphanumeric(c) || (index > 0 && (c === '-' || c === '_')));
+}
+
+/** Ids the contracts accept, near the length limit too, for generators that must reach both outcomes. */
+export function validEntityId(maxLength: number) {
+  return fc.oneof(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,20}$/), fc.stringMatching(new RegExp(`^[a-z0-9]{${maxLength - 2},${maxLength + 2}}$`)));
+}
+
 export function containsIllFormedText(value: unknown): boolean {
   if (typeof value === 'string') return !isWellFormed(value);
   if (typeof value !== 'object' || value === null) return false;
@@ -391,7 +406,8 @@ export function hostileObjectText(fieldValues: Record<string, fc.Arbitrary<unkno
 
 /**
  * What a create endpoint must store from the body text: `field` trimmed, when the body is an object
- * whose field is a string of 1 to `maxLength` characters after trimming (and all its text well formed);
+ * whose field is a string of 1 to `maxLength` characters after trimming with at least one character that
+ * is not a separator, control, format, mark or unassigned code point (and all its text well formed);
  * otherwise undefined, and the endpoint must refuse it with 400.
  */
 export function acceptedText(bodyText: string, field: string, maxLength: number): string | undefined {
@@ -405,5 +421,6 @@ export function acceptedText(bodyText: string, field: string, maxLength: number)
   const value = (parsed as Record<string, unknown>)[field];
   if (typeof value !== 'string') return undefined;
   const trimmed = value.trim();
-  return trimmed.length >= 1 && trimmed.length <= maxLength ? trimmed : undefined;
+  const visible = /[^\p{Z}\p{C}\p{M}]/u.test(trimmed);
+  return visible && trimmed.length >= 1 && trimmed.length <= maxLength ? trimmed : undefined;
 }

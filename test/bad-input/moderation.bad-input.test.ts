@@ -22,6 +22,8 @@ import {
   listen,
   rawRequest,
   type Listening,
+  isEntityId,
+  validEntityId,
 } from './harness';
 
 let running: Listening[] = [];
@@ -157,7 +159,7 @@ describe('moderation of hostile comments', () => {
 
   it('when CommentCreated has generated field values, then a verdict is published exactly for the valid ones, with the right status', async () => {
     const { bus, snapshot, deliver } = await setUp();
-    const field = fc.oneof(hostileString(40), fc.string({ minLength: 95, maxLength: 105 }), fc.integer(), fc.constant(null));
+    const field = fc.oneof({ arbitrary: validEntityId(MAX_ID_LENGTH), weight: 6 }, hostileString(40), fc.string({ minLength: 95, maxLength: 105 }), fc.integer(), fc.constant(null));
     const content = fc.oneof(hostileString(60), fc.string({ minLength: 1995, maxLength: 2005 }), fc.integer());
     const status = fc.oneof(fc.constant('pending'), fc.constantFrom('approved', 'rejected', 'PENDING', ''), fc.integer());
     const seen = { published: 0, refused: 0 };
@@ -167,7 +169,7 @@ describe('moderation of hostile comments', () => {
       fc.asyncProperty(field, field, content, status, async (id, postId, text, commentStatus) => {
         const before = snapshot();
         const data = { id, postId, content: text, status: commentStatus };
-        const isId = (value: unknown) => typeof value === 'string' && value.length >= 1 && value.length <= MAX_ID_LENGTH;
+        const isId = (value: unknown) => isEntityId(value, MAX_ID_LENGTH);
         const valid =
           isId(id) &&
           isId(postId) &&

@@ -152,14 +152,32 @@ describe.each(CREATE_PATHS)('POST %s with bad input', (path) => {
     expect(snapshot()).toEqual(before);
   });
 
-  it('when the title bytes are not valid UTF-8, then they are stored as replacement characters, never garbled further', async () => {
-    const { server } = await setUp();
+  it('when the title bytes are not valid UTF-8, then it answers 400 saying so and stores nothing (no silent U+FFFD)', async () => {
+    const { server, snapshot } = await setUp();
+    const before = snapshot();
     const body = Buffer.concat([Buffer.from('{"title": "bad '), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(' bytes"}')]);
 
     const answer = await rawRequest(server, { method: 'POST', path, headers: { 'content-type': 'application/json' }, body });
 
-    expect(answer.status).toBe(201);
-    expect(JSON.parse(answer.text).title).toBe('bad \ufffd\ufffd\ufffd bytes');
+    expectClientError(answer, { status: 400 });
+    expect(JSON.parse(answer.text).error).toBe('the body is not valid UTF-8');
+    expect(snapshot()).toEqual(before);
+  });
+
+  it.each([
+    ['zero-width spaces', '\u200b\u200b\u200b'],
+    ['a byte-order mark and a word joiner', '\ufeff\u2060'],
+    ['zero-width joiners between spaces', ' \u200d \u200c '],
+    ['bidi controls', '\u202e\u2066'],
+  ])('when the title is only %s, then it answers 400 as empty and stores nothing', async (_name, title) => {
+    const { snapshot, postJson } = await setUp();
+    const before = snapshot();
+
+    const response = await postJson(path, JSON.stringify({ title }));
+
+    expectClientError(response, { status: 400 });
+    expect(response.body.details).toEqual([expect.objectContaining({ path: 'title', message: expect.stringMatching(/visible character/) })]);
+    expect(snapshot()).toEqual(before);
   });
 
   it.each([

@@ -23,6 +23,8 @@ import {
   rawRequest,
   stateOf,
   type Listening,
+  isEntityId,
+  validEntityId,
 } from './harness';
 
 let running: Listening[] = [];
@@ -91,7 +93,19 @@ describe('GET /posts on query with odd requests', () => {
 });
 
 describe('query read model with hostile events', () => {
-  it.each(['__proto__', 'constructor', 'hasOwnProperty', 'toString', 'valueOf', '💥', '\u0000', 'x'.repeat(MAX_ID_LENGTH)])(
+  it.each(['__proto__', '💥', '\u0000', '_x', 'a b'])('when a post with id %j is delivered, then it is refused (400) and the view is unchanged', async (id) => {
+    const { server, deliver, snapshot } = await setUp();
+    const before = snapshot();
+
+    const answer = await deliver({ type: 'PostCreated', data: { id, title: 'odd id' } });
+
+    expectClientError(answer, { status: 400 });
+    expect(snapshot()).toBe(before);
+    expect((await rawRequest(server, { method: 'GET', path: '/posts' })).text).toBe('{}');
+    expectPrototypeIntact();
+  });
+
+  it.each(['constructor', 'hasOwnProperty', 'toString', 'valueOf', 'x'.repeat(MAX_ID_LENGTH)])(
     'when a post with id %j is delivered, then the view lists it as an ordinary key and no prototype is touched',
     async (id) => {
       const { server, deliver } = await setUp();
@@ -200,7 +214,7 @@ describe('query read model with hostile events', () => {
 
   it('when PostCreated has generated ids and titles, then the view gains exactly the valid new posts, as sent', async () => {
     const { store, snapshot, deliver } = await setUp();
-    const id = fc.oneof(hostileString(30), fc.string({ minLength: 98, maxLength: 102 }), fc.integer(), fc.constant(null));
+    const id = fc.oneof(hostileString(30), validEntityId(MAX_ID_LENGTH), fc.string({ minLength: 98, maxLength: 102 }), fc.integer(), fc.constant(null));
     const title = fc.oneof(hostileString(40), fc.string({ minLength: 198, maxLength: 202 }), fc.constant(null), fc.boolean());
     const seen = { added: 0, refused: 0 };
 
@@ -209,9 +223,7 @@ describe('query read model with hostile events', () => {
         const before = snapshot();
         const known = typeof postId === 'string' && Object.hasOwn(store.toRecord(), postId);
         const valid =
-          typeof postId === 'string' &&
-          postId.length >= 1 &&
-          postId.length <= MAX_ID_LENGTH &&
+          isEntityId(postId, MAX_ID_LENGTH) &&
           typeof postTitle === 'string' &&
           postTitle.length <= MAX_TITLE_LENGTH &&
           !containsIllFormedText([postId, postTitle]);

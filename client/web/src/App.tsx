@@ -38,7 +38,7 @@ export function App({ deps }: { deps: BlogDeps }) {
             <PostCard
               key={post.id}
               post={post}
-              sendingComments={state.sendingComments[post.id] ?? []}
+              sendingComments={state.sendingComments.get(post.id) ?? []}
               mine={state.mine}
               onComment={blog.createComment}
             />

@@ -9,13 +9,14 @@ export interface Draft {
 export interface BlogState {
   /** Whether the view has been loaded once (until then the page shows a placeholder, not "no posts"). */
   loaded: boolean;
-  posts: Record<string, Post>;
+  /** Maps, not plain objects: an id such as `constructor` must never find something the page did not put there. */
+  posts: ReadonlyMap<string, Post>;
   /** Post ids in the order they were first seen: the log's order, so oldest first. */
   order: string[];
   sendingPosts: Draft[];
-  sendingComments: Record<string, Draft[]>;
+  sendingComments: ReadonlyMap<string, Draft[]>;
   /** Comments written in this tab: their author sees the text while it awaits moderation. */
-  mine: Record<string, true>;
+  mine: ReadonlySet<string>;
 }
 
 export type BlogAction =
@@ -29,7 +30,12 @@ export type BlogAction =
   | { type: 'commentConfirmed'; postId: string; tempId: string; comment: Comment }
   | { type: 'commentFailed'; postId: string; tempId: string };
 
-export const initialState: BlogState = { loaded: false, posts: {}, order: [], sendingPosts: [], sendingComments: {}, mine: {} };
+export const initialState: BlogState = { loaded: false, posts: new Map(), order: [], sendingPosts: [], sendingComments: new Map(), mine: new Set() };
+
+/** A copy of `map` with `key` set: the state is never changed in place. */
+function withEntry<V>(map: ReadonlyMap<string, V>, key: string, value: V): ReadonlyMap<string, V> {
+  return new Map(map).set(key, value);
+}
 
 const rank = (status: CommentStatus): number => (status === 'pending' ? 0 : 1);
 
@@ -48,16 +54,16 @@ function mergeComment(comments: Comment[], incoming: Comment): Comment[] {
 }
 
 function withPost(state: BlogState, post: { id: string; title: string }): BlogState {
-  if (state.posts[post.id]) return state;
-  return { ...state, posts: { ...state.posts, [post.id]: { id: post.id, title: post.title, comments: [] } }, order: [...state.order, post.id] };
+  if (state.posts.has(post.id)) return state;
+  return { ...state, posts: withEntry(state.posts, post.id, { id: post.id, title: post.title, comments: [] }), order: [...state.order, post.id] };
 }
 
 function withComment(state: BlogState, postId: string, comment: Comment): BlogState {
-  const post = state.posts[postId];
+  const post = state.posts.get(postId);
   if (!post) return state;
   const comments = mergeComment(post.comments, comment);
   if (comments === post.comments) return state;
-  return { ...state, posts: { ...state.posts, [postId]: { ...post, comments } } };
+  return { ...state, posts: withEntry(state.posts, postId, { ...post, comments }) };
 }
 
 function withoutDraft(drafts: Draft[] | undefined, tempId: string): Draft[] {
@@ -92,20 +98,20 @@ export function blogReducer(state: BlogState, action: BlogAction): BlogState {
     case 'commentSending':
       return {
         ...state,
-        sendingComments: { ...state.sendingComments, [action.postId]: [...(state.sendingComments[action.postId] ?? []), action.draft] },
+        sendingComments: withEntry(state.sendingComments, action.postId, [...(state.sendingComments.get(action.postId) ?? []), action.draft]),
       };
     case 'commentConfirmed': {
       const next: BlogState = {
         ...state,
-        sendingComments: { ...state.sendingComments, [action.postId]: withoutDraft(state.sendingComments[action.postId], action.tempId) },
-        mine: { ...state.mine, [action.comment.id]: true },
+        sendingComments: withEntry(state.sendingComments, action.postId, withoutDraft(state.sendingComments.get(action.postId), action.tempId)),
+        mine: new Set(state.mine).add(action.comment.id),
       };
       return withComment(next, action.postId, action.comment);
     }
     case 'commentFailed':
       return {
         ...state,
-        sendingComments: { ...state.sendingComments, [action.postId]: withoutDraft(state.sendingComments[action.postId], action.tempId) },
+        sendingComments: withEntry(state.sendingComments, action.postId, withoutDraft(state.sendingComments.get(action.postId), action.tempId)),
       };
     default: {
       const unknown: never = action;
@@ -116,5 +122,5 @@ export function blogReducer(state: BlogState, action: BlogAction): BlogState {
 
 /** Newest post first. */
 export function postsNewestFirst(state: BlogState): Post[] {
-  return state.order.map((id) => state.posts[id]!).reverse();
+  return state.order.map((id) => state.posts.get(id)!).reverse();
 }

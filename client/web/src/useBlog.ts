@@ -93,7 +93,7 @@ export function useBlog({ api, eventSource, pollMs, unknownPostRetryMs = 5_000 }
           onPost: (post) => dispatch({ type: 'postSeen', post }),
           onComment: (postId, comment) => {
             // A comment on a post not seen yet means the stream missed something: read the whole view.
-            if (!knownPosts.current[postId]) void load().catch(() => undefined);
+            if (!knownPosts.current.has(postId)) void load().catch(() => undefined);
             dispatch({ type: 'commentSeen', postId, comment });
           },
           resync: load,

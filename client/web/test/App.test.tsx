@@ -38,6 +38,20 @@ describe('the page before and without posts', () => {
 });
 
 describe('posts and comments as cards', () => {
+  it.each(['constructor', 'toString', 'hasOwnProperty', 'valueOf'])(
+    'when a post\'s id is %j, a name every plain object already has, then it is shown like any other post',
+    async (id) => {
+      const api = new FakeApi([
+        factory.post({ id, title: 'Odd id', comments: [factory.comment({ content: 'Fine', status: 'approved' })] }),
+        factory.post({ title: 'Ordinary' }),
+      ]);
+      renderApp(api);
+      const card = await screen.findByRole('article', { name: 'Odd id' });
+      expect(within(card).getByText('Fine')).toBeInTheDocument();
+      expect(screen.getByRole('article', { name: 'Ordinary' })).toBeInTheDocument();
+    },
+  );
+
   it('when posts have comments in each state, then each state is shown in words', async () => {
     const api = new FakeApi([
       factory.post({

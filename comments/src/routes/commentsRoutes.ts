@@ -1,17 +1,16 @@
-import { API_BODY_LIMIT_BYTES, MAX_COMMENT_LENGTH, MAX_ID_LENGTH } from '@blog/contracts';
+import { API_BODY_LIMIT_BYTES, MAX_COMMENT_LENGTH, entityIdSchema, visibleTextSchema } from '@blog/contracts';
 import { AppError, jsonBody, parseOrThrow, requestIdOf } from '@blog/service-kit';
 import { Router } from 'express';
 import { z } from 'zod';
 import { createComment, type CreateCommentDeps } from '../domain/createComment';
 
 const createCommentBody = z.object({
-  content: z.string().trim().min(1, 'content must not be empty').max(MAX_COMMENT_LENGTH),
+  content: visibleTextSchema('content', MAX_COMMENT_LENGTH),
 });
 
-const postIdParam = z.string().min(1).max(MAX_ID_LENGTH);
 
 function postIdOf(raw: unknown): string {
-  const parsed = postIdParam.safeParse(raw);
+  const parsed = entityIdSchema.safeParse(raw);
   if (!parsed.success) throw new AppError(404, 'post not found');
   return parsed.data;
 }

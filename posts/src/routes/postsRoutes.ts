@@ -1,4 +1,4 @@
-import { API_BODY_LIMIT_BYTES, MAX_TITLE_LENGTH, type EventEngine } from '@blog/contracts';
+import { API_BODY_LIMIT_BYTES, MAX_TITLE_LENGTH, visibleTextSchema, type EventEngine } from '@blog/contracts';
 import { jsonBody, parseOrThrow, requestIdOf } from '@blog/service-kit';
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
@@ -6,7 +6,7 @@ import { createPost } from '../domain/createPost';
 import type { PostStore } from '../store/postStore';
 
 const createPostBody = z.object({
-  title: z.string().trim().min(1, 'title must not be empty').max(MAX_TITLE_LENGTH),
+  title: visibleTextSchema('title', MAX_TITLE_LENGTH),
 });
 
 export function postsRoutes(deps: { engine: EventEngine; store: PostStore }): Router {

@@ -7,7 +7,7 @@ import { ComposeForm } from './ComposeForm';
 export interface PostCardProps {
   post: Post;
   sendingComments: Draft[];
-  mine: Record<string, true>;
+  mine: ReadonlySet<string>;
   onComment(postId: string, content: string, retry: () => void): Promise<SendResult>;
 }
 
@@ -29,7 +29,7 @@ export function PostCard({ post, sendingComments, mine, onComment }: PostCardPro
       ) : (
         <ul className="comments" aria-label={`Comments on ${post.title}`}>
           {post.comments.map((comment) => (
-            <CommentItem key={comment.id} view={{ kind: 'stored', comment, mine: Boolean(mine[comment.id]) }} />
+            <CommentItem key={comment.id} view={{ kind: 'stored', comment, mine: mine.has(comment.id) }} />
           ))}
           {sendingComments.map((draft) => (
             <CommentItem key={draft.tempId} view={{ kind: 'sending', text: draft.text }} />
