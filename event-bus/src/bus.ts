@@ -29,9 +29,15 @@ export function embeddedBackend(log: EventLog, hub: DeliveryHub): BusBackend {
   };
 }
 
-/** What the storage reports goes to the bus's log and metrics. */
-function storageObserver(logger: Logger, metrics: () => BusMetrics | undefined): StorageObserver {
+/** What the storage reports goes to the bus's log, its metrics and its readiness. */
+function storageObserver(logger: Logger, lifecycle: Lifecycle, metrics: () => BusMetrics | undefined): StorageObserver {
   return {
+    // The first sign of damage at run time: from here on the bus is not ready, and says why, until restarted.
+    damaged: (damage) => {
+      if (lifecycle.problem) return;
+      lifecycle.markProblem({ status: 'damaged', ...damage });
+      logger.error({ problems: damage.problems, action: damage.action }, `the event log is damaged: ${damage.problems.join('; ')}`);
+    },
     committed: (events, seconds) => metrics()?.committed(events, seconds),
     // Not fatal: an unsaved position only means those events are delivered again after a restart.
     stateNotSaved: (reason) => logger.error({ reason }, 'could not save subscriber positions or dead letters'),
@@ -48,7 +54,7 @@ export function createBus(config: Config, logger: Logger, lifecycle = new Lifecy
   // The metrics come after the storage opened: index.ts retries a failed open every few seconds, and
   // each ServiceMetrics starts the process's default collectors.
   let metrics: BusMetrics | undefined;
-  const storage = openStorage(config.DATA_DIR, storageObserver(logger, () => metrics));
+  const storage = openStorage(config.DATA_DIR, storageObserver(logger, lifecycle, () => metrics));
   const service = new ServiceMetrics();
   metrics = new BusMetrics(service, () => hub.status());
   const hub: DeliveryHub = new DeliveryHub({

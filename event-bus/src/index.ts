@@ -4,8 +4,11 @@ import { createBus, type Bus } from './bus';
 import { loadConfig, type Config } from './config';
 import { createGateway } from './gateway/natsGateway';
 import { describeOpenFailure, unavailableRoutes } from './routes/unavailableRoutes';
+import { LogDamagedError } from './store/sqlite/damage';
 
 const REOPEN_EVERY_MS = 2000;
+/** Checking a damaged log reads all of it: not too often. */
+const REOPEN_DAMAGED_EVERY_MS = 5000;
 
 const config = loadConfig();
 const logger = createLogger('event-bus', config.LOG_LEVEL, config.LOG_FORMAT);
@@ -28,19 +31,28 @@ function runEmbedded(config: Config): void {
   const app: RequestListener = (req, res) => (bus?.app ?? waiting)(req, res);
 
   async function openLog(): Promise<void> {
+    let lastReport = '';
     while (!lifecycle.isDraining) {
       try {
         bus = createBus(config, logger, lifecycle);
+        lifecycle.clearProblem();
         logger.info({ dataDir: config.DATA_DIR, lastSeq: bus.log.lastSeq }, 'event log opened');
         bus.hub.start();
         return;
       } catch (error) {
         unavailable = describeOpenFailure(error);
-        logger.error(
-          { dataDir: config.DATA_DIR, reason: error instanceof Error ? error.message : String(error), retryInMs: REOPEN_EVERY_MS },
-          `cannot open the event log: ${unavailable}`,
-        );
-        await new Promise((resolve) => setTimeout(resolve, REOPEN_EVERY_MS));
+        const retryInMs = error instanceof LogDamagedError ? REOPEN_DAMAGED_EVERY_MS : REOPEN_EVERY_MS;
+        const report = error instanceof Error ? error.message : String(error);
+        if (error instanceof LogDamagedError) {
+          // Alive and not ready, saying once what is wrong; checked again every few seconds, so a repair
+          // made while the bus waits is taken up without a restart.
+          lifecycle.markProblem({ status: 'damaged', ...error.damage });
+          if (report !== lastReport) logger.error({ dataDir: config.DATA_DIR, problems: error.damage.problems, action: error.damage.action }, `${report}. To repair: ${error.damage.action}`);
+        } else {
+          logger.error({ dataDir: config.DATA_DIR, reason: report, retryInMs }, `cannot open the event log: ${unavailable}`);
+        }
+        lastReport = report;
+        await new Promise((resolve) => setTimeout(resolve, retryInMs));
       }
     }
   }

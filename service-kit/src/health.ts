@@ -4,9 +4,20 @@ import { Router, type RequestHandler } from 'express';
  * Liveness and readiness of one process. Alive means the process answers; ready means it has caught up
  * with the event log and is not shutting down.
  */
+/** Why a process that is alive must not be sent traffic, as `/readyz` reports it. */
+export interface ReadinessProblem {
+  /** One word or two for the state (`damaged`). */
+  status: string;
+  /** What is wrong, each in a sentence. */
+  problems: string[];
+  /** What the operator can do about it. */
+  action: string;
+}
+
 export class Lifecycle {
   private caughtUp = false;
   private draining = false;
+  private trouble: ReadinessProblem | null = null;
   private readonly drainListeners = new Set<() => void>();
 
   markReady(): void {
@@ -25,8 +36,21 @@ export class Lifecycle {
     return () => this.drainListeners.delete(listener);
   }
 
+  /** Not ready, whatever else holds, until `clearProblem`: the process stays up to say why. */
+  markProblem(problem: ReadinessProblem): void {
+    this.trouble = problem;
+  }
+
+  clearProblem(): void {
+    this.trouble = null;
+  }
+
+  get problem(): ReadinessProblem | null {
+    return this.trouble;
+  }
+
   get isReady(): boolean {
-    return this.caughtUp && !this.draining;
+    return this.caughtUp && !this.draining && this.trouble === null;
   }
 
   get isDraining(): boolean {
@@ -60,6 +84,10 @@ export function healthRoutes(lifecycle: Lifecycle): Router {
   router.get('/readyz', (_req, res) => {
     if (lifecycle.isReady) {
       res.json({ status: 'ready' });
+      return;
+    }
+    if (lifecycle.problem && !lifecycle.isDraining) {
+      res.status(503).json(lifecycle.problem);
       return;
     }
     res.status(503).json({ status: lifecycle.isDraining ? 'shutting down' : 'starting' });

@@ -110,8 +110,15 @@ export class SubscriberDelivery {
   private async run(): Promise<void> {
     while (!this.stopping.signal.aborted) {
       const parkedSeq = this.shelf.nextRetry();
-      if (parkedSeq === undefined) await this.deliverNext();
-      else await this.redeliverParked(parkedSeq);
+      try {
+        if (parkedSeq === undefined) await this.deliverNext();
+        else await this.redeliverParked(parkedSeq);
+      } catch (error) {
+        // Only the log can throw here (a read failed: damage, an I/O error). The storage has already
+        // told the bus, which is no longer ready; this loop waits and reads again instead of ending.
+        this.stats.failed(`cannot read the event log: ${error instanceof Error ? error.message : String(error)}`, this.position);
+        await this.wakeup.sleep(this.options.delivery.retryMaxMs);
+      }
     }
   }
 

@@ -19,6 +19,7 @@ export function publishEndpoint(deps: PublishDeps): EventEndpoint {
 
 async function publish(body: unknown, deps: PublishDeps): Promise<JsonAnswer> {
   if (deps.lifecycle.isDraining) throw new AppError(503, 'the bus is shutting down; nothing was stored');
+  if (deps.lifecycle.problem) throw new AppError(503, `the event log is ${deps.lifecycle.problem.status}; nothing was stored (GET /readyz says why)`);
   const envelopes = toEnvelopes(body, new Date());
   let stored: AppendResult[];
   const started = performance.now();

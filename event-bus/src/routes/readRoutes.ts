@@ -1,4 +1,4 @@
-import { parseOrThrow } from '@blog/service-kit';
+import { AppError, parseOrThrow } from '@blog/service-kit';
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { BusBackend } from '../views';
@@ -15,12 +15,22 @@ const pageQuery = z
 
 /** The whole log, page by page, so even a long log never sits in memory at once. */
 async function streamWholeLog(log: Pick<BusBackend, 'readAfter'>, res: Response): Promise<void> {
+  // The first page is read before the answer starts, so a log that cannot be read gets a clear 503.
+  let rows = await readOrRefuse(log, 0, MAX_PAGE);
   res.type('application/json');
   res.write('[');
   let after = 0;
   let first = true;
-  for (;;) {
-    const rows = await log.readAfter(after, MAX_PAGE);
+  for (let page = 0; ; page += 1) {
+    if (page > 0) {
+      try {
+        rows = await log.readAfter(after, MAX_PAGE);
+      } catch {
+        // Half an array is already sent: ending it cleanly would pass for the whole log.
+        res.destroy();
+        return;
+      }
+    }
     if (rows.length === 0) break;
     const chunk = rows.map((row) => row.body).join(',');
     const writable = res.write(first ? chunk : `,${chunk}`);
@@ -29,6 +39,15 @@ async function streamWholeLog(log: Pick<BusBackend, 'readAfter'>, res: Response)
     if (!writable) await new Promise((resolve) => res.once('drain', resolve));
   }
   res.end(']');
+}
+
+/** A read the storage failed (damage, an I/O error): a 503 that points at /readyz, never a 500. */
+async function readOrRefuse(backend: Pick<BusBackend, 'readAfter'>, after: number, limit: number) {
+  try {
+    return await backend.readAfter(after, limit);
+  } catch {
+    throw new AppError(503, 'the event log cannot be read right now; GET /readyz says why');
+  }
 }
 
 export function readRoutes(backend: BusBackend): Router {
@@ -40,7 +59,7 @@ export function readRoutes(backend: BusBackend): Router {
       return;
     }
     const { after, limit } = parseOrThrow(pageQuery, req.query, 'query');
-    const rows = await backend.readAfter(after, limit);
+    const rows = await readOrRefuse(backend, after, limit);
     res.type('application/json').send(`[${rows.map((row) => row.body).join(',')}]`);
   });
   router.get('/subscribers', async (_req, res) => {

@@ -1,5 +1,6 @@
 import { AppError } from '@blog/service-kit';
 import { Router } from 'express';
+import { DAMAGE_CODE } from '../store/sqlite/damage';
 
 /** What the bus answers while its log cannot be opened: every call that needs the log gets a 503. */
 export function unavailableRoutes(reason: () => string): Router {
@@ -18,5 +19,6 @@ export function describeOpenFailure(error: unknown): string {
     return 'its folder (DATA_DIR) is not writable by this user';
   }
   if (code === 'ENOSPC' || code === 'SQLITE_FULL' || /disk is full|no space/i.test(message)) return 'the disk is full';
+  if (code === DAMAGE_CODE) return 'it is damaged; GET /readyz says what is wrong and how to repair it';
   return 'it cannot be opened; see the bus log';
 }

@@ -1,3 +1,4 @@
+import type { LogDamage } from './sqlite/damage';
 import type { EventLog } from './eventLog';
 import type { SubscriberState } from './subscriberState';
 
@@ -17,6 +18,8 @@ export interface StorageObserver {
   stateNotSaved?(reason: string): void;
   /** On open: the last write before a crash was torn, and this many bytes of it were dropped. */
   tornTail?(droppedBytes: number): void;
+  /** A read or a write found the stored log damaged: from now on it must not be served. */
+  damaged?(damage: LogDamage): void;
 }
 
 /** Opens the storage kept in `dataDir`; throws when it cannot be opened. */

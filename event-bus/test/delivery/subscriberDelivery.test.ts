@@ -42,7 +42,36 @@ function startDelivery(url: string, { log = new MemoryEventLog(), position = 0, 
 const titled = (title: string) => buildEnvelope({ type: 'PostCreated', data: { id: `p-${title}-${Math.random()}`, title } }, '/posts');
 const titleOf = (event: { data: unknown }) => (event.data as { title: string }).title;
 
+/** A log whose reads fail `failures` times (as a damaged page or an I/O error makes them), then succeed. */
+class FailingReadsLog extends MemoryEventLog {
+  reads = 0;
+  constructor(private failures: number) {
+    super();
+  }
+  override readAfter(after: number, limit: number) {
+    this.reads += 1;
+    if (this.failures > 0) {
+      this.failures -= 1;
+      return Promise.reject(Object.assign(new Error('database disk image is malformed'), { code: 'SQLITE_CORRUPT' }));
+    }
+    return super.readAfter(after, limit);
+  }
+}
+
 describe('SubscriberDelivery', () => {
+  it('when reading the log fails, then the loop reports it, waits and reads again instead of ending (no unhandled rejection)', async () => {
+    const subscriber = await startSubscriber();
+    const log = new FailingReadsLog(3);
+    await log.append(['a', 'b'].map(titled));
+    const { loop } = startDelivery(subscriber.url, { log });
+
+    await waitFor('both events after the failed reads', () => subscriber.received.length === 2);
+    expect(log.reads).toBeGreaterThanOrEqual(4);
+    expect(subscriber.received.map(titleOf)).toEqual(['a', 'b']);
+    expect(loop.status()).toMatchObject({ position: 2 });
+    await subscriber.close();
+  });
+
   it('when events are stored, then the subscriber gets every one in order, in batches, and each position is reported', async () => {
     const subscriber = await startSubscriber();
     const { log, loop, saved, observer } = startDelivery(subscriber.url, { delivery: { batchSize: 4 } });

@@ -1,10 +1,15 @@
 /** The log's SQLite database, used only by its own thread (see thread.ts). */
+import fs from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Envelope } from '@blog/contracts';
 import type { AppendResult } from '../eventLog';
 import type { DeadLetter } from '../subscriberState';
 import type { RawRow } from './packedRows';
 import type { OpenedState, StateRequest } from './protocol';
+import { LogDamagedError, REPAIR_ACTION, asDamage, damaged, isSoundRow } from './damage';
+import { HighWaterMark, readHighWater } from './highWater';
+import { checkLog } from './logCheck';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS events (
@@ -29,14 +34,53 @@ const SCHEMA = `
     parked_at TEXT NOT NULL,
     PRIMARY KEY (subscriber, seq)
   );
+  CREATE TABLE IF NOT EXISTS lost_events (
+    first INTEGER NOT NULL,
+    last INTEGER NOT NULL,
+    found_at TEXT NOT NULL,
+    PRIMARY KEY (first)
+  );
 `;
+
+export const LOG_SCHEMA = SCHEMA;
+
+
+/** Rows as stored must be events the bus wrote; one that is not is never served. */
+function soundRows(rows: RawRow[]): RawRow[] {
+  for (const [seq, , body] of rows) {
+    if (!isSoundRow(seq, body)) throw damaged(`the stored event at seq ${seq} is not readable as an event`);
+  }
+  return rows;
+}
+
+/**
+ * Opens the log's database after checking it (logCheck.ts); a damaged log is not opened for writing at
+ * all: it throws LogDamagedError, and the bus stays not ready until it is repaired.
+ */
+function openChecked(file: string): { db: Database.Database; lastSeq: number } {
+  const dataDir = path.dirname(file);
+  const highWater = readHighWater(dataDir);
+  if (highWater.kind === 'at' && highWater.seq > 0 && !fs.existsSync(file)) {
+    throw damaged(`the database file is gone, but seqs 1 to ${highWater.seq} were acknowledged`);
+  }
+  let db: Database.Database | null = null;
+  try {
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    const { lastSeq, damage } = checkLog(db, highWater);
+    if (damage) throw new LogDamagedError(damage);
+    return { db, lastSeq };
+  } catch (error) {
+    db?.close();
+    throw asDamage(error);
+  }
+}
 
 export type LogDatabase = ReturnType<typeof openLogDatabase>;
 
 /** Opens (creating if need be) the log in WAL mode with synchronous=FULL: a commit is on disk when it returns. */
 export function openLogDatabase(file: string) {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
+  const { db, lastSeq } = openChecked(file);
   db.pragma('synchronous = FULL');
   db.exec(SCHEMA);
   const insertEvent = db.prepare<[number, string, string, string, string]>(
@@ -54,7 +98,10 @@ export function openLogDatabase(file: string) {
      VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
   const deleteDeadLetter = db.prepare<[string, number]>('DELETE FROM dead_letters WHERE subscriber = ? AND seq = ?');
-  let last = db.prepare<[], { last: number | null }>('SELECT MAX(seq) AS last FROM events').get()?.last ?? 0;
+  // Never below a seq once acknowledged: after a repair the next event follows the lost ones, so no
+  // subscriber that holds a lost seq skips a new event as one it has seen.
+  let last = lastSeq;
+  const highWater = new HighWaterMark(path.dirname(file), last);
 
   /** Stores every group in one transaction (one fsync); a repeated (source, id) answers its stored seq. */
   const storeGroups = db.transaction((groups: Envelope[][], stored: RawRow[]): AppendResult[][] => {
@@ -94,10 +141,11 @@ export function openLogDatabase(file: string) {
       const stored: RawRow[] = [];
       const results = storeGroups(groups, stored);
       last += stored.length;
+      highWater.record(last);
       return { results, stored };
     },
-    readAfter: (after: number, limit: number): RawRow[] => selectAfter.all(after, limit),
-    readOne: (seq: number): RawRow[] => selectOne.all(seq),
+    readAfter: (after: number, limit: number): RawRow[] => soundRows(selectAfter.all(after, limit)),
+    readOne: (seq: number): RawRow[] => soundRows(selectOne.all(seq)),
     saveState(request: StateRequest): void {
       if (request.kind === 'positions') savePositions(request.entries);
       else if (request.kind === 'park') {
@@ -107,6 +155,7 @@ export function openLogDatabase(file: string) {
     },
     close(): void {
       db.close();
+      highWater.close();
     },
   };
 }

@@ -3,6 +3,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Envelope } from '@blog/contracts';
 import type { AppendResult } from '../eventLog';
 import type { DeadLetter } from '../subscriberState';
+import { LogDamagedError, type LogDamage } from './damage';
 import type { PackedRows } from './packedRows';
 
 /** What the thread is started with: the database file, and the channel it answers its opening on. */
@@ -20,7 +21,14 @@ export interface OpenedState {
   deadLetters: DeadLetter[];
 }
 
-export type OpenAnswer = { kind: 'opened'; state: OpenedState } | { kind: 'openFailed'; message: string; code?: string };
+/** Why an operation failed, as it crosses threads: the message, SQLite's code, and the damage if that is what it was. */
+export interface Failure {
+  message: string;
+  code?: string;
+  damage?: LogDamage;
+}
+
+export type OpenAnswer = { kind: 'opened'; state: OpenedState } | ({ kind: 'openFailed' } & Failure);
 
 export type ThreadRequest =
   | { kind: 'append'; groups: Envelope[][] }
@@ -35,10 +43,23 @@ export type StateRequest = Extract<ThreadRequest, { kind: 'positions' | 'park' |
 
 export type ThreadReply =
   | { kind: 'appended'; results: AppendResult[][]; stored: PackedRows; commitSeconds: number }
-  | { kind: 'appendFailed'; message: string }
+  | ({ kind: 'appendFailed' } & Failure)
   | { kind: 'rows'; id: number; rows: PackedRows }
-  | { kind: 'readFailed'; id: number; message: string }
+  | ({ kind: 'readFailed'; id: number } & Failure)
   | { kind: 'stateFailed'; message: string }
   | { kind: 'closed' };
 
 export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** A thrown error as a Failure: structured clone would drop its class and its extra fields. */
+export function failureOf(error: unknown): Failure {
+  const code = (error as { code?: unknown } | null)?.code;
+  const damage = (error as { damage?: LogDamage } | null)?.damage;
+  return { message: messageOf(error), ...(typeof code === 'string' ? { code } : {}), ...(damage ? { damage } : {}) };
+}
+
+/** A Failure back as an error: a LogDamagedError again when it was one. */
+export function errorOf(failure: Failure): Error {
+  if (failure.damage) return new LogDamagedError(failure.damage);
+  return Object.assign(new Error(failure.message), failure.code ? { code: failure.code } : {});
+}

@@ -6,7 +6,7 @@ import type { BusStorage, StorageObserver } from '../storage';
 import type { DeadLetter, SubscriberState } from '../subscriberState';
 import { CommitQueue } from './commitQueue';
 import { unpackRows } from './packedRows';
-import type { StateRequest, ThreadReply } from './protocol';
+import { errorOf, type StateRequest, type ThreadReply } from './protocol';
 import { RecentEvents } from './recentEvents';
 import { ThreadLink } from './threadLink';
 import { tornWalBytes } from './tornTail';
@@ -156,13 +156,16 @@ export class SqliteStore implements EventLog, SubscriberState {
         return;
       }
       case 'appendFailed':
-        this.commits.failed(new Error(reply.message));
+        if (reply.damage) this.observer.damaged?.(reply.damage);
+        this.commits.failed(errorOf(reply));
         return;
       case 'stateFailed':
         this.observer.stateNotSaved?.(reply.message);
         return;
-      case 'rows':
       case 'readFailed':
+        if (reply.damage) this.observer.damaged?.(reply.damage);
+        return;
+      case 'rows':
       case 'closed':
         return;
       default: {

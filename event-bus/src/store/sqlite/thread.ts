@@ -6,7 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LogDatabase } from './database';
 import { packRows, transferablesOf } from './packedRows';
-import { messageOf, type OpenAnswer, type ThreadReply, type ThreadRequest, type ThreadStart } from './protocol';
+import { asDamage } from './damage';
+import { failureOf, type OpenAnswer, type ThreadReply, type ThreadRequest, type ThreadStart } from './protocol';
 
 function handle(db: LogDatabase, request: ThreadRequest): ThreadReply | null {
   switch (request.kind) {
@@ -17,7 +18,7 @@ function handle(db: LogDatabase, request: ThreadRequest): ThreadReply | null {
         const commitSeconds = Number(process.hrtime.bigint() - started) / 1e9;
         return { kind: 'appended', results, stored: packRows(stored), commitSeconds };
       } catch (error) {
-        return { kind: 'appendFailed', message: messageOf(error) };
+        return { kind: 'appendFailed', ...failureOf(asDamage(error)) };
       }
     }
     case 'read':
@@ -26,7 +27,7 @@ function handle(db: LogDatabase, request: ThreadRequest): ThreadReply | null {
         const rows = request.kind === 'read' ? db.readAfter(request.after, request.limit) : db.readOne(request.seq);
         return { kind: 'rows', id: request.id, rows: packRows(rows) };
       } catch (error) {
-        return { kind: 'readFailed', id: request.id, message: messageOf(error) };
+        return { kind: 'readFailed', id: request.id, ...failureOf(asDamage(error)) };
       }
     case 'positions':
     case 'park':
@@ -36,7 +37,7 @@ function handle(db: LogDatabase, request: ThreadRequest): ThreadReply | null {
         db.saveState(request);
         return null;
       } catch (error) {
-        return { kind: 'stateFailed', message: messageOf(error) };
+        return { kind: 'stateFailed', message: failureOf(error).message };
       }
     case 'close':
       db.close();
@@ -71,8 +72,7 @@ async function run(port: NonNullable<typeof parentPort>, start: ThreadStart): Pr
     db = openLogDatabase(start.file);
     answerOpening(start, { kind: 'opened', state: db.openedState() });
   } catch (error) {
-    const code = (error as { code?: unknown } | null)?.code;
-    answerOpening(start, { kind: 'openFailed', message: messageOf(error), ...(typeof code === 'string' ? { code } : {}) });
+    answerOpening(start, { kind: 'openFailed', ...failureOf(error) });
     return;
   }
   port.on('message', (request: ThreadRequest) => {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import type { LogRow } from '../eventLog';
 import { unpackRows } from './packedRows';
-import type { OpenAnswer, OpenedState, ThreadReply, ThreadRequest, ThreadStart } from './protocol';
+import { errorOf, type OpenAnswer, type OpenedState, type ThreadReply, type ThreadRequest, type ThreadStart } from './protocol';
 
 /** Long enough for a cold start from TypeScript sources on a busy machine; the thread normally answers in well under 0.1 s. */
 const OPEN_TIMEOUT_MS = 60_000;
@@ -55,7 +55,7 @@ export class ThreadLink {
       this.gone = new Error('the log is not open');
       void this.worker.terminate();
       if (!answer) throw new Error(`the log thread did not start within ${OPEN_TIMEOUT_MS / 1000} s`);
-      throw Object.assign(new Error(answer.message), answer.code ? { code: answer.code } : {});
+      throw errorOf(answer);
     }
     this.opened = answer.state;
   }
@@ -94,7 +94,11 @@ export class ThreadLink {
       const read = this.reads.get(reply.id);
       this.reads.delete(reply.id);
       if (reply.kind === 'rows') read?.resolve(unpackRows(reply.rows));
-      else read?.reject(new Error(reply.message));
+      else {
+        read?.reject(errorOf(reply));
+        // The store hears of failed reads too: one may be the first sign of damage.
+        this.onReply(reply);
+      }
       return;
     }
     this.onReply(reply);

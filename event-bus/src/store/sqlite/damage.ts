@@ -1,0 +1,44 @@
+/**
+ * What the start-up check (logCheck.ts) or a read found wrong with the stored log. The bus does not
+ * serve a damaged log: it stays alive and not ready, and `/readyz` and its log say what is wrong and
+ * what the operator can do.
+ */
+export interface LogDamage {
+  /** Each thing found wrong, in words an operator can act on. */
+  problems: string[];
+  /** What to do about it. */
+  action: string;
+}
+
+export const REPAIR_ACTION =
+  'stop the bus and run `npm run bus:repair` (in a pod: `node event-bus/dist/repair.js`) with the same DATA_DIR: it keeps every event it can read, moves the damaged files aside and lists exactly what was lost';
+
+export const DAMAGE_CODE = 'LOG_DAMAGED';
+
+export class LogDamagedError extends Error {
+  readonly code = DAMAGE_CODE;
+
+  constructor(readonly damage: LogDamage) {
+    super(`the event log is damaged: ${damage.problems.join('; ')}`);
+    this.name = 'LogDamagedError';
+  }
+}
+
+/** SQLite's own codes for a file that is not (or no longer) a sound database. */
+export function isDamageCode(code: unknown): boolean {
+  return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || code === DAMAGE_CODE || (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT_'));
+}
+
+/** A stored body is the envelope as JSON with its own seq last; anything else is not an event the bus wrote. */
+export function isSoundRow(seq: number, body: unknown): boolean {
+  return typeof body === 'string' && body.startsWith('{') && body.endsWith(`"seq":${seq}}`);
+}
+
+/** One problem found, as the damage it is. */
+export const damaged = (problem: string): LogDamagedError => new LogDamagedError({ problems: [problem], action: REPAIR_ACTION });
+
+/** SQLite's refusal to open or read a file that is not a sound database, as the damage it is; other errors as they are. */
+export function asDamage(error: unknown): unknown {
+  if (error instanceof LogDamagedError || !isDamageCode((error as { code?: unknown } | null)?.code)) return error;
+  return damaged(`the database file is damaged (SQLite: ${error instanceof Error ? error.message : String(error)})`);
+}

@@ -1,0 +1,200 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { LOG_SCHEMA } from './database';
+import { LogDamagedError, isSoundRow } from './damage';
+import { HighWaterMark, highWaterPath, readHighWater } from './highWater';
+import { checkLog } from './logCheck';
+
+const DATABASE_FILE = 'events.db';
+const DATABASE_FILES = [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`];
+/** Rows read at once while salvaging; a read that fails is split in halves down to single rows. */
+const SALVAGE_CHUNK = 1000;
+
+export interface SeqRange {
+  first: number;
+  last: number;
+}
+
+/** A lost event, with what could still be read of it (its type and id live in columns of their own). */
+export interface LostEvent {
+  seq: number;
+  type?: string;
+  id?: string;
+}
+
+export interface RepairReport {
+  /** `sound`: nothing was wrong and nothing was changed. */
+  outcome: 'sound' | 'repaired';
+  problems: string[];
+  kept: number;
+  /** Every seq that was acknowledged and is not in the repaired log (earlier repairs' losses not included). */
+  lost: SeqRange[];
+  lostCount: number;
+  /** The lost events whose type or id could still be read (at most 100 listed). */
+  lostDetails: LostEvent[];
+  positionsKept: number;
+  deadLettersKept: number;
+  /** Where the damaged files were moved, inside the data folder. */
+  movedTo?: string;
+  nextSeq: number;
+}
+
+type Row = [seq: number, source: string, id: string, type: string, body: string];
+
+/** Reads what it can of one range of rows; a failed read is split until the bad rows are isolated. */
+function salvageRange(db: Database.Database, range: SeqRange, kept: Row[], lost: LostEvent[]): void {
+  const select = db.prepare<[number, number], Row>('SELECT seq, source, id, type, body FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq').raw(true);
+  const pending: SeqRange[] = [range];
+  const found = new Set<number>();
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    try {
+      for (const row of select.all(next.first, next.last)) {
+        found.add(row[0]);
+        if (isSoundRow(row[0], row[4])) kept.push(row);
+        else lost.push({ seq: row[0], type: readable(row[3]), id: readable(row[2]) });
+      }
+    } catch {
+      if (next.first === next.last) continue;
+      const middle = Math.floor((next.first + next.last) / 2);
+      pending.push({ first: middle + 1, last: next.last }, { first: next.first, last: middle });
+    }
+  }
+}
+
+const readable = (text: unknown): string | undefined => (typeof text === 'string' && /^[\x20-\x7e]{1,200}$/.test(text) ? text : undefined);
+
+function tryAll<T>(read: () => T[]): T[] {
+  try {
+    return read();
+  } catch {
+    return [];
+  }
+}
+
+function rangesOf(seqs: number[]): SeqRange[] {
+  const ranges: SeqRange[] = [];
+  for (const seq of seqs) {
+    const last = ranges[ranges.length - 1];
+    if (last && last.last === seq - 1) last.last = seq;
+    else ranges.push({ first: seq, last: seq });
+  }
+  return ranges;
+}
+
+/** The check the bus makes at start, on the log as it is; null when it passes. */
+function currentDamage(dataDir: string): LogDamagedError | null {
+  const file = path.join(dataDir, DATABASE_FILE);
+  const highWater = readHighWater(dataDir);
+  if (!fs.existsSync(file)) {
+    return highWater.kind === 'at' && highWater.seq > 0
+      ? new LogDamagedError({ problems: [`the database file is gone, but seqs 1 to ${highWater.seq} were acknowledged`], action: '' })
+      : null;
+  }
+  let db: Database.Database | null = null;
+  try {
+    db = new Database(file);
+    const { damage } = checkLog(db, highWater);
+    return damage ? new LogDamagedError(damage) : null;
+  } catch (error) {
+    return new LogDamagedError({ problems: [`the database file is damaged (SQLite: ${error instanceof Error ? error.message : String(error)})`], action: '' });
+  } finally {
+    db?.close();
+  }
+}
+
+/**
+ * Repairs the log in `dataDir` when the bus's start-up check finds it damaged: moves the damaged files
+ * into a folder of their own, keeps every event that can still be read at its own seq, records the
+ * seqs that are gone (so the log's positions never move and no seq is used twice), keeps the
+ * subscribers' positions and dead letters where they can be read, and reports exactly what was lost.
+ * Run it with the bus stopped (or waiting, not ready, on this damage).
+ */
+export function repairLog(dataDir: string, now: Date = new Date()): RepairReport {
+  const damage = currentDamage(dataDir);
+  const highWater = readHighWater(dataDir);
+  const acknowledged = highWater.kind === 'at' ? highWater.seq : 0;
+  if (!damage) {
+    return { outcome: 'sound', problems: [], kept: 0, lost: [], lostCount: 0, lostDetails: [], positionsKept: 0, deadLettersKept: 0, nextSeq: acknowledged + 1 };
+  }
+
+  const movedTo = path.join(dataDir, `damaged-${now.toISOString().replace(/[:.]/g, '-')}`);
+  fs.mkdirSync(movedTo, { recursive: true });
+  for (const name of DATABASE_FILES) {
+    if (fs.existsSync(path.join(dataDir, name))) fs.renameSync(path.join(dataDir, name), path.join(movedTo, name));
+  }
+  if (fs.existsSync(highWaterPath(dataDir))) fs.copyFileSync(highWaterPath(dataDir), path.join(movedTo, path.basename(highWaterPath(dataDir))));
+
+  const kept: Row[] = [];
+  const unsound: LostEvent[] = [];
+  let positions: [string, number][] = [];
+  let deadLetters: unknown[][] = [];
+  let earlierLost: SeqRange[] = [];
+  let upper = acknowledged;
+  let old: Database.Database | null = null;
+  try {
+    old = new Database(path.join(movedTo, DATABASE_FILE), { fileMustExist: true });
+    const source = old;
+    upper = Math.max(upper, ...tryAll(() => [source.prepare<[], { last: number | null }>('SELECT MAX(seq) AS last FROM events').get()?.last ?? 0]));
+    if (upper > 0) salvageRange(old, { first: 1, last: upper }, kept, unsound);
+    positions = tryAll(() => source.prepare<[], [string, number]>('SELECT subscriber, seq FROM positions').raw(true).all());
+    deadLetters = tryAll(() =>
+      source.prepare<[], unknown[]>('SELECT subscriber, seq, id, type, attempts, last_error, parked_at FROM dead_letters').raw(true).all(),
+    );
+    earlierLost = tryAll(() => source.prepare<[], SeqRange>('SELECT first, last FROM lost_events').all());
+  } catch {
+    // Not openable at all: nothing can be salvaged from it.
+  } finally {
+    old?.close();
+  }
+
+  // A damaged file may hold the same (source, id) twice; the first, at its seq, is the one kept.
+  kept.sort((a, b) => a[0] - b[0]);
+  const seen = new Set<string>();
+  const keptRows = kept.filter((row) => {
+    const key = `${row[1]}\u0000${row[2]}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  const keptSeqs = new Set(keptRows.map((row) => row[0]));
+  const wasLostBefore = (seq: number) => earlierLost.some((range) => seq >= range.first && seq <= range.last);
+  const lostSeqs: number[] = [];
+  for (let seq = 1; seq <= upper; seq += 1) if (!keptSeqs.has(seq) && !wasLostBefore(seq)) lostSeqs.push(seq);
+  const lost = rangesOf(lostSeqs);
+
+  const db = new Database(path.join(dataDir, DATABASE_FILE));
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec(LOG_SCHEMA);
+    const foundAt = now.toISOString();
+    db.transaction(() => {
+      const insert = db.prepare('INSERT INTO events (seq, source, id, type, body) VALUES (?, ?, ?, ?, ?)');
+      for (const row of keptRows) insert.run(...row);
+      const record = db.prepare('INSERT INTO lost_events (first, last, found_at) VALUES (?, ?, ?)');
+      for (const range of [...earlierLost, ...lost]) record.run(range.first, range.last, foundAt);
+      const position = db.prepare('INSERT OR REPLACE INTO positions (subscriber, seq) VALUES (?, ?)');
+      for (const [subscriber, seq] of positions) position.run(subscriber, Math.min(seq, upper));
+      const letter = db.prepare('INSERT OR REPLACE INTO dead_letters (subscriber, seq, id, type, attempts, last_error, parked_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      for (const row of deadLetters) letter.run(...row);
+    })();
+  } finally {
+    db.close();
+  }
+  new HighWaterMark(dataDir, upper).close();
+
+  const unsoundBySeq = new Map(unsound.map((event) => [event.seq, event]));
+  return {
+    outcome: 'repaired',
+    problems: damage.damage.problems,
+    kept: keptRows.length,
+    lost,
+    lostCount: lostSeqs.length,
+    lostDetails: lostSeqs.slice(0, 100).map((seq) => unsoundBySeq.get(seq) ?? { seq }),
+    positionsKept: positions.length,
+    deadLettersKept: deadLetters.length,
+    movedTo,
+    nextSeq: upper + 1,
+  };
+}
