@@ -25,4 +25,6 @@ module.exports = {
   // The container and chaos tiers have their own commands (npm run test:containers, test:chaos) and configs.
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/containers/', '<rootDir>/test/chaos/'],
   testTimeout: 30_000,
+  // A process a failing test left behind would keep jest from exiting; this stops it after each file.
+  setupFilesAfterEnv: ['<rootDir>/test/support/stopStrayProcesses.ts'],
 };

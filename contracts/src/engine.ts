@@ -99,6 +99,12 @@ export interface EventConsumer {
   passed(seq: number): void;
   /** Reacts to one event; answers the events to store before it counts as handled. */
   react(delivered: Delivered): OutgoingEvent[];
+  /**
+   * Resolves true once the state has reached `seq` (at once if it has), false after `timeoutMs`. An
+   * engine that applies and reacts on separate feeds (NATS) waits for it, so a reaction sees the state
+   * its event made.
+   */
+  whenAt(seq: number, timeoutMs: number): Promise<boolean>;
 }
 
 export interface Subscription {

@@ -4,3 +4,4 @@ export * from './envelope';
 export * from './engine';
 export * from './memoryEngine';
 export * from './text';
+export * from './owners';

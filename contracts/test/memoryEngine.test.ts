@@ -29,6 +29,7 @@ function recordingConsumer(types: EventConsumer['types'], ready = () => true) {
       position = Math.max(position, seq);
     },
     react: (delivered) => reactToDelivered(handlers, delivered),
+    whenAt: async (seq) => position >= seq,
   };
   return { consumer, handed };
 }

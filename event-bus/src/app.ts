@@ -20,8 +20,8 @@ export function createApp(deps: BusDeps): RequestListener {
     logger: deps.logger,
     security: deps.security,
     metrics: deps.metrics?.service,
-    // Everything but the health checks is for the services only.
-    busPaths: ['/events', '/subscribers', '/dead-letters'],
+    // Everything but the health checks is for the services only; /metrics names the subscribers and their positions.
+    busPaths: ['/events', '/subscribers', '/dead-letters', '/metrics'],
     events: publishEndpoint({ log: deps.backend, lifecycle: deps.lifecycle, logger: deps.logger, metrics: deps.metrics?.bus }),
     routers: [readRoutes(deps.backend), deadLetterRoutes(deps.backend)],
   });

@@ -69,7 +69,7 @@ export function createBus(config: Config, logger: Logger, lifecycle = new Lifecy
       maxAttempts: config.MAX_DELIVERY_ATTEMPTS,
     },
     logger,
-    busToken: config.BUS_TOKEN,
+    credentials: config.BUS_CREDENTIALS,
     observer: metrics,
   });
   const app = createApp({ backend: embeddedBackend(storage.log, hub), lifecycle, logger, security: securityFrom(config), metrics: { service, bus: metrics } });

@@ -1,13 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { CLOUDEVENTS_VERSION, JSON_CONTENT_TYPE, MAX_EVENT_BATCH, isKnownEventType, knownEventSchema, publishRequestSchema, type Envelope } from '@blog/contracts';
-import { AppError, detailsFromZod, type ErrorDetail, type Logger } from '@blog/service-kit';
+import { CLOUDEVENTS_VERSION, EVENT_OWNERS, JSON_CONTENT_TYPE, MAX_EVENT_BATCH, isKnownEventType, knownEventSchema, publishRequestSchema, sourceOf, type Envelope } from '@blog/contracts';
+import { AppError, detailsFromZod, forbidden, type ErrorDetail, type Logger } from '@blog/service-kit';
 import { z } from 'zod';
 import type { AppendResult } from './store/eventLog';
 
 /** Who published a bare course-style `{type, data}`: the CloudEvents source the bus fills in. */
 export const ANONYMOUS_SOURCE = '/anonymous';
 
-function toEnvelope(body: unknown, now: Date): Envelope {
+/** An event type `publisher` may not publish: only its owner may (EVENT_OWNERS). */
+function notOwned(type: string, publisher: string | null): string | undefined {
+  if (publisher === null || !isKnownEventType(type) || EVENT_OWNERS[type] === publisher) return undefined;
+  return `${publisher} may not publish ${type}; only ${EVENT_OWNERS[type]} may`;
+}
+
+function toEnvelope(body: unknown, now: Date, publisher: string | null): Envelope {
   const request = publishRequestSchema.parse(body);
   let data = request.data;
   if (isKnownEventType(request.type)) {
@@ -17,7 +23,8 @@ function toEnvelope(body: unknown, now: Date): Envelope {
   return {
     specversion: CLOUDEVENTS_VERSION,
     id: request.id ?? randomUUID(),
-    source: request.source ?? ANONYMOUS_SOURCE,
+    // With credentials the source is the publisher's, whatever the body claims.
+    source: publisher !== null ? sourceOf(publisher) : (request.source ?? ANONYMOUS_SOURCE),
     type: request.type,
     time: request.time ?? now.toISOString(),
     datacontenttype: JSON_CONTENT_TYPE,
@@ -28,9 +35,10 @@ function toEnvelope(body: unknown, now: Date): Envelope {
 
 /**
  * One event, or an array of events stored together in order (all or none). Every event is checked before
- * any is stored, and the 400 names each problem with the event's index.
+ * any is stored, and the 400 names each problem with the event's index; with credentials, `publisher`
+ * is who sent them, and a type it does not own is a 403 for the whole publish.
  */
-export function toEnvelopes(body: unknown, now: Date): Envelope[] {
+export function toEnvelopes(body: unknown, now: Date, publisher: string | null = null): Envelope[] {
   const items = Array.isArray(body) ? body : [body];
   if (items.length === 0 || items.length > MAX_EVENT_BATCH) {
     throw new AppError(400, 'invalid event batch', [{ message: `a batch holds 1 to ${MAX_EVENT_BATCH} events` }]);
@@ -38,7 +46,7 @@ export function toEnvelopes(body: unknown, now: Date): Envelope[] {
   const details: ErrorDetail[] = [];
   const envelopes = items.map((item, index) => {
     try {
-      return toEnvelope(item, now);
+      return toEnvelope(item, now, publisher);
     } catch (error) {
       if (!(error instanceof z.ZodError)) throw error;
       const prefix = Array.isArray(body) ? `${index}.` : '';
@@ -47,6 +55,12 @@ export function toEnvelopes(body: unknown, now: Date): Envelope[] {
     }
   });
   if (details.length > 0) throw new AppError(400, Array.isArray(body) ? 'invalid event batch' : 'invalid event', details);
+  const prefix = (index: number) => (Array.isArray(body) ? `${index}.` : '');
+  const refused = (envelopes as Envelope[]).flatMap((envelope, index) => {
+    const reason = notOwned(envelope.type, publisher);
+    return reason ? [{ path: `${prefix(index)}type`, message: reason }] : [];
+  });
+  if (refused.length > 0) throw forbidden('this credential may not publish these events; nothing was stored', refused);
   return envelopes as Envelope[];
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { createBus, type Bus } from '../src/bus';
 import { configSchema } from '../src/config';
+import { buildEnvelope } from '@blog/contracts';
 import { postCreated } from '../../test/support/factories';
 import { startSubscriber } from '../../test/support/subscriber';
 import { silentLogger } from '../../test/support/silentLogger';
@@ -135,44 +136,98 @@ describe('dead letters', () => {
   });
 });
 
-describe('bus token', () => {
-  const token = 'a-test-token-of-enough-length';
+describe('credentials: each caller its own token, each publisher its own event types', () => {
+  const tokens = { posts: 'posts-token-0123456789', comments: 'comments-token-0123456789', moderation: 'moderation-token-012345', query: 'query-token-0123456789', operator: 'operator-token-0123456789' };
+  const credentials = Object.entries(tokens).map(([name, token]) => `${name}:${token}`).join(',');
+  const as = (name: keyof typeof tokens) => `Bearer ${tokens[name]}`;
+  const publishAs = (bus: ReturnType<typeof openBus>, name: keyof typeof tokens | null, body: unknown) => {
+    const call = request(bus.app).post('/events');
+    return (name ? call.set('authorization', as(name)) : call).send(body as object);
+  };
+  const logOf = async (bus: ReturnType<typeof openBus>) => (await request(bus.app).get('/events?after=0').set('authorization', as('query')).expect(200)).body;
 
-  it('when a token is configured, then publishing and reading need it, and health checks do not', async () => {
-    const bus = openBus([], { BUS_TOKEN: token });
+  it('when no credential or a wrong one is presented, then publishing, reading and the metrics answer 401, and health checks do not need one', async () => {
+    const bus = openBus([], { BUS_CREDENTIALS: credentials });
     const event = { type: 'PostCreated', data: postCreated().data };
 
-    const missing = await request(bus.app).post('/events').send(event);
+    const missing = await publishAs(bus, null, event);
     const wrong = await request(bus.app).post('/events').set('authorization', 'Bearer wrong-token-wrong-token').send(event);
-    const right = await request(bus.app).post('/events').set('authorization', `Bearer ${token}`).send(event);
 
     expect(missing.status).toBe(401);
-    expect(missing.body.error).toMatch(/needs the bus token/);
+    expect(missing.body.error).toMatch(/needs a bus token/);
     expect(wrong.status).toBe(401);
     expect(wrong.body.error).toBe('wrong bus token');
-    expect(right.status).toBe(201);
-    for (const endpoint of ['/events?after=0', '/subscribers', '/dead-letters']) {
+    for (const endpoint of ['/events?after=0', '/subscribers', '/dead-letters', '/metrics']) {
       expect((await request(bus.app).get(endpoint)).status).toBe(401);
     }
-    const log = await request(bus.app).get('/events?after=0').set('authorization', `Bearer ${token}`).expect(200);
-    expect(log.body).toHaveLength(1);
+    expect((await request(bus.app).get('/metrics').set('authorization', as('query'))).status).toBe(200);
     await request(bus.app).get('/healthz').expect(200);
     await request(bus.app).get('/readyz').expect(200);
+    expect(await logOf(bus)).toEqual([]);
   });
 
-  it('when a token is configured, then deliveries carry it', async () => {
-    const subscriber = await startSubscriber();
-    const bus = openBus([subscriber.url], { BUS_TOKEN: token });
-    await request(bus.app).post('/events').set('authorization', `Bearer ${token}`).send({ type: 'PostCreated', data: postCreated().data });
+  it.each([
+    ['comments', 'PostCreated', () => ({ type: 'PostCreated', data: postCreated().data })],
+    ['comments', 'CommentModerated', () => ({ type: 'CommentModerated', data: { id: 'c1', postId: 'p1', content: 'I love orange', status: 'approved' } })],
+    ['posts', 'CommentCreated', () => ({ type: 'CommentCreated', data: { id: 'c2', postId: 'no-such-post', content: 'x', status: 'pending' } })],
+    ['query', 'CommentUpdated', () => ({ type: 'CommentUpdated', data: { id: 'c3', postId: 'p1', content: 'rewritten', status: 'approved' } })],
+    ['operator', 'PostCreated', () => ({ type: 'PostCreated', data: postCreated().data })],
+  ] as const)('when %s publishes %s, which it does not own, then it answers 403 naming the owner and stores nothing', async (name, type, body) => {
+    const bus = openBus([], { BUS_CREDENTIALS: credentials });
 
-    await waitFor('a delivery', () => subscriber.received.length === 1);
+    const answer = await publishAs(bus, name, body());
+    const inBatch = await publishAs(bus, name, [{ type: 'SomethingNew', data: {} }, body()]);
 
-    expect(subscriber.authorizations).toEqual([`Bearer ${token}`]);
-    await subscriber.close();
+    expect(answer.status).toBe(403);
+    expect(answer.body.details).toEqual([{ path: 'type', message: expect.stringMatching(new RegExp(`^${name} may not publish ${type}; only \\w+ may$`)) }]);
+    expect(inBatch.status).toBe(403);
+    expect(inBatch.body.details).toEqual([expect.objectContaining({ path: '1.type' })]);
+    expect(await logOf(bus)).toEqual([]);
   });
 
-  it('when a token is too short, then the configuration is refused', () => {
-    expect(() => configSchema.parse({ BUS_TOKEN: 'short' })).toThrow(/at least 16 characters/);
+  it('when a service publishes its own type claiming another source, then it is stored with the source of its credential', async () => {
+    const bus = openBus([], { BUS_CREDENTIALS: credentials });
+
+    const answer = await publishAs(bus, 'moderation', { ...buildEnvelope({ type: 'CommentModerated', data: { id: 'c', postId: 'p', content: 'x', status: 'approved' } }, '/posts') });
+
+    expect(answer.status).toBe(201);
+    expect((await logOf(bus)).map((event: { source: string }) => event.source)).toEqual(['/moderation']);
+  });
+
+  it('when a subscriber is named, then its deliveries carry its own token, and follow-ups in its answer are held to what it may publish', async () => {
+    const honest = await startSubscriber();
+    const forger = await startSubscriber({ answer: () => ({ publish: [buildEnvelope({ type: 'PostCreated', data: postCreated().data }, '/posts')] }) });
+    const bus = openBus([`query=${honest.url}`, `moderation=${forger.url}`], { BUS_CREDENTIALS: credentials });
+    await publishAs(bus, 'posts', { type: 'PostCreated', data: postCreated().data }).expect(201);
+
+    await waitFor('the honest delivery', () => honest.received.length === 1);
+    await waitFor('the forged follow-up to be parked', async () => (await request(bus.app).get('/dead-letters').set('authorization', as('query'))).body.length === 1);
+
+    expect(honest.authorizations).toEqual([as('query')]);
+    expect(forger.authorizations[0]).toBe(as('moderation'));
+    const letters = (await request(bus.app).get('/dead-letters').set('authorization', as('query'))).body;
+    expect(letters[0].lastError).toMatch(/moderation may not publish PostCreated/);
+    expect(await logOf(bus)).toHaveLength(1);
+    await honest.close();
+    await forger.close();
+  });
+
+  it('when a service asks to retry dead letters, then it answers 403; the operator credential may', async () => {
+    const bus = openBus([], { BUS_CREDENTIALS: credentials });
+
+    const byService = await request(bus.app).post('/dead-letters/retry').set('authorization', as('comments')).send({});
+    const byOperator = await request(bus.app).post('/dead-letters/retry').set('authorization', as('operator')).send({});
+
+    expect(byService.status).toBe(403);
+    expect(byService.body.error).toMatch(/takes the operator credential/);
+    expect(byOperator.status).toBe(202);
+  });
+
+  it('when the bus is given one shared BUS_TOKEN, two names with one token, or a named subscriber without a credential, then its configuration is refused', () => {
+    expect(() => configSchema.parse({ BUS_TOKEN: 'a-test-token-of-enough-length' })).toThrow(/the bus takes BUS_CREDENTIALS/);
+    expect(() => configSchema.parse({ BUS_CREDENTIALS: 'posts:same-token-0123456789,comments:same-token-0123456789' })).toThrow(/same token as another/);
+    expect(() => configSchema.parse({ BUS_CREDENTIALS: 'posts:short' })).toThrow(/at least 16 characters/);
+    expect(() => configSchema.parse({ BUS_CREDENTIALS: credentials, SUBSCRIBERS: 'stranger=http://x/events' })).toThrow(/needs a credential of that name/);
   });
 });
 

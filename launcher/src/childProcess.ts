@@ -7,8 +7,17 @@ import { waitFor } from './waitFor';
  * health URL answers 200, stopped with a signal. The services and the NATS servers are each one.
  */
 export class ManagedProcess {
+  /** Every process started and not yet stopped, so a test run that failed half-way can still stop them all. */
+  private static readonly running = new Set<ManagedProcess>();
   private child: ChildProcess | null = null;
   private output: string[] = [];
+
+  /** Stops (SIGKILL) every process still running: the safety net after a test file, whatever its own clean-up did. */
+  static async stopAllRunning(): Promise<number> {
+    const left = [...ManagedProcess.running];
+    await Promise.all(left.map((process) => process.stop('SIGKILL')));
+    return left.length;
+  }
 
   constructor(readonly name: string) {}
 
@@ -36,6 +45,10 @@ export class ManagedProcess {
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     this.child = child;
+    ManagedProcess.running.add(this);
+    child.once('exit', () => {
+      if (this.child === child) ManagedProcess.running.delete(this);
+    });
     await waitFor(
       what,
       async () => {
@@ -50,6 +63,7 @@ export class ManagedProcess {
   async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
     const child = this.child;
     this.child = null;
+    ManagedProcess.running.delete(this);
     if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill(signal);

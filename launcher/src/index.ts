@@ -5,9 +5,11 @@
  */
 export { LocalSystem } from './localSystem';
 export type { EngineName, LocalSystemOptions } from './localSystem';
+export { ManagedProcess } from './childProcess';
 export { ServiceProcess, SERVICE_NAMES } from './serviceProcess';
 export type { ProcessName, ServiceName } from './serviceProcess';
-export { NatsNode, NATS_SERVER_MISSING, natsCluster, natsServerProgram } from './natsCluster';
+export { CALLER_NAMES, credentialEnv, credentialsList, newCredentials, type CallerName, type Credentials } from './credentials';
+export { NatsNode, natsAuth, type NatsAuth, NATS_SERVER_MISSING, natsCluster, natsServerProgram } from './natsCluster';
 export { freePort } from './ports';
 export { processUsage } from './processUsage';
 export { waitFor } from './waitFor';

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { natsCluster, type NatsNode } from './natsCluster';
+import { credentialEnv, natsPasswordEnv, newCredentials, type Credentials } from './credentials';
+import { natsAuth, natsCluster, type NatsNode } from './natsCluster';
 import { freePort } from './ports';
 import { SERVICE_NAMES, ServiceProcess, type ProcessName, type ServiceName } from './serviceProcess';
 
@@ -16,6 +17,11 @@ export interface LocalSystemOptions {
   natsNodes?: number;
   /** With `nats`: processes of each service, the gateway included (default 1). */
   replicas?: number;
+  /**
+   * Each service its own bus token and the bus the map of them all (BUS_CREDENTIALS), with NATS users
+   * and subject permissions on the NATS engine: every caller may publish only the event types it owns.
+   */
+  credentials?: boolean;
 }
 
 const SUBSCRIBING: ServiceName[] = ['posts', 'comments', 'query', 'moderation'];
@@ -31,7 +37,8 @@ function engineEnv(engine: EngineName, busPorts: number[], ports: Record<Service
   }
   return {
     EVENT_BUS_URL: `http://127.0.0.1:${busPorts[0]}`,
-    SUBSCRIBERS: SUBSCRIBING.map((name) => `http://127.0.0.1:${ports[name][0]}/events`).join(','),
+    // Named, so that with credentials each is delivered to with its own token.
+    SUBSCRIBERS: SUBSCRIBING.map((name) => `${name}=http://127.0.0.1:${ports[name][0]}/events`).join(','),
   };
 }
 
@@ -51,6 +58,8 @@ export class LocalSystem {
     readonly nats: NatsNode[],
     /** The client server, when asked for: started last, stopped with the rest. */
     readonly client: ServiceProcess | null = null,
+    /** Every caller's token, when the system was created with credentials. */
+    readonly credentials: Credentials | null = null,
   ) {
     this.services = Object.fromEntries(SERVICE_NAMES.map((name) => [name, replicas[name][0]!])) as Record<ServiceName, ServiceProcess>;
   }
@@ -61,7 +70,9 @@ export class LocalSystem {
     const ports = {} as Record<ServiceName, number[]>;
     for (const name of SERVICE_NAMES) ports[name] = await Promise.all(Array.from({ length: replicaCount }, () => freePort()));
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'blog-system-'));
-    const nats = engine === 'nats' ? await natsCluster(options.natsNodes ?? 1, dataDir) : [];
+    const credentials = options.credentials ? newCredentials() : null;
+    const auth = credentials && engine === 'nats' ? natsAuth(dataDir, natsPasswordEnv(credentials)) : null;
+    const nats = engine === 'nats' ? await natsCluster(options.natsNodes ?? 1, dataDir, auth) : [];
     const env: NodeJS.ProcessEnv = {
       LOG_LEVEL: 'warn',
       DATA_DIR: dataDir,
@@ -69,8 +80,9 @@ export class LocalSystem {
       ...engineEnv(engine, ports['event-bus'], ports, nats),
       ...extraEnv,
     };
+    const envOf = (name: ServiceName) => (credentials ? { ...env, ...credentialEnv(credentials, name, engine === 'nats') } : env);
     const replicas = Object.fromEntries(
-      SERVICE_NAMES.map((name) => [name, ports[name].map((port) => new ServiceProcess(name, port, env))]),
+      SERVICE_NAMES.map((name) => [name, ports[name].map((port) => new ServiceProcess(name, port, envOf(name)))]),
     ) as Record<ServiceName, ServiceProcess[]>;
     const client = options.client
       ? new ServiceProcess('client', await freePort(), {
@@ -80,7 +92,7 @@ export class LocalSystem {
           QUERY_URL: replicas.query[0]!.url,
         })
       : null;
-    return new LocalSystem(engine, replicas, dataDir, nats, client);
+    return new LocalSystem(engine, replicas, dataDir, nats, client, credentials);
   }
 
   async startAll(): Promise<void> {

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { natsAuthorizationConfig } from '@blog/service-kit';
 import { freePort } from './ports';
 import { ManagedProcess } from './childProcess';
 
@@ -23,6 +24,19 @@ interface NodePorts {
   monitor: number;
 }
 
+/** Users and their subject permissions: the configuration file, and the passwords it reads from the environment. */
+export interface NatsAuth {
+  configFile: string;
+  passwords: NodeJS.ProcessEnv;
+}
+
+/** Writes the users' configuration (natsAuthorizationConfig) into `dir`, for servers started with `passwords`. */
+export function natsAuth(dir: string, passwords: NodeJS.ProcessEnv): NatsAuth {
+  const configFile = path.join(dir, 'nats-users.conf');
+  fs.writeFileSync(configFile, natsAuthorizationConfig());
+  return { configFile, passwords };
+}
+
 /** One nats-server with JetStream, its store in its own folder; part of a cluster when there are several. */
 export class NatsNode extends ManagedProcess {
   constructor(
@@ -31,6 +45,7 @@ export class NatsNode extends ManagedProcess {
     private readonly storeDir: string,
     private readonly routes: string[],
     private readonly program: string,
+    private readonly auth: NatsAuth | null = null,
   ) {
     super(name);
   }
@@ -41,11 +56,13 @@ export class NatsNode extends ManagedProcess {
 
   /** Starts the server and waits until its monitoring port says it is healthy. */
   async start(): Promise<void> {
-    const args = ['-js', '-sd', this.storeDir, '-a', '127.0.0.1', '-p', String(this.ports.client), '-m', String(this.ports.monitor), '-n', this.name];
+    // The users' file first: the flags after it set everything else, as they would without it.
+    const args = [...(this.auth ? ['-c', this.auth.configFile] : []), '-js', '-sd', this.storeDir, '-a', '127.0.0.1', '-p', String(this.ports.client), '-m', String(this.ports.monitor), '-n', this.name];
     if (this.routes.length > 0) {
       args.push('--cluster_name', 'blog', '--cluster', `nats://127.0.0.1:${this.ports.cluster}`, '--routes', this.routes.join(','));
     }
-    await this.run(this.program, args, process.env, `http://127.0.0.1:${this.ports.monitor}/healthz`, `${this.name} to accept connections`);
+    const env = { ...process.env, ...this.auth?.passwords };
+    await this.run(this.program, args, env, `http://127.0.0.1:${this.ports.monitor}/healthz`, `${this.name} to accept connections`);
   }
 
   async restart(): Promise<void> {
@@ -54,8 +71,11 @@ export class NatsNode extends ManagedProcess {
   }
 }
 
-/** A NATS cluster of `size` nodes on free loopback ports (one node: a plain server, no cluster). */
-export async function natsCluster(size: number, dataDir: string): Promise<NatsNode[]> {
+/**
+ * A NATS cluster of `size` nodes on free loopback ports (one node: a plain server, no cluster); with
+ * `auth`, every client must log in as one of its users and keeps to that user's permissions.
+ */
+export async function natsCluster(size: number, dataDir: string, auth: NatsAuth | null = null): Promise<NatsNode[]> {
   const program = natsServerProgram();
   if (!program) throw new Error(NATS_SERVER_MISSING);
   const ports: NodePorts[] = [];
@@ -64,6 +84,6 @@ export async function natsCluster(size: number, dataDir: string): Promise<NatsNo
   return ports.map((nodePorts, index) => {
     const storeDir = path.join(dataDir, `nats-${index + 1}`);
     fs.mkdirSync(storeDir, { recursive: true });
-    return new NatsNode(`nats-${index + 1}`, nodePorts, storeDir, routes, program);
+    return new NatsNode(`nats-${index + 1}`, nodePorts, storeDir, routes, program, auth);
   });
 }

@@ -6,7 +6,7 @@ import { healthRoutes, type Lifecycle } from './health';
 import type { Logger } from './logger';
 import { ServiceMetrics } from './metrics';
 import { requestLogging } from './requestLog';
-import { browserHeaders, corsFor, requireBusToken, type SecurityOptions } from './security';
+import { browserHeaders, callerCheck, corsFor, requireCaller, type SecurityOptions } from './security';
 
 export interface ServiceAppOptions {
   lifecycle: Lifecycle;
@@ -45,7 +45,7 @@ export function createServiceApp({
   app.use(metrics.middleware());
   const allowCrossOrigin = corsFor(security);
   if (allowCrossOrigin) app.use(allowCrossOrigin);
-  if (busPaths.length > 0) app.use(busPaths, requireBusToken(security.busToken));
+  if (busPaths.length > 0) app.use(busPaths, requireCaller(callerCheck(security)));
   for (const router of busRouters) app.use(router);
   app.use(requestLogging(logger));
   app.use(browserHeaders());
@@ -54,5 +54,5 @@ export function createServiceApp({
   for (const router of routers) app.use(router);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
-  return events ? withEventEndpoint(app, events, { logger, metrics, busToken: security.busToken }) : app;
+  return events ? withEventEndpoint(app, events, { logger, metrics, security }) : app;
 }

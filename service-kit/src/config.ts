@@ -33,9 +33,33 @@ export const baseConfigShape = {
   CORS_ORIGINS: originListVar,
 };
 
+const CREDENTIAL_NAME = /^[a-z][a-z0-9-]{0,39}$/;
+
+/**
+ * `name:token,name:token`: who may call the bus, each with a secret of its own (one Kubernetes Secret
+ * per service). Empty means no checks at all, as on a laptop.
+ */
+export const credentialsVar = z
+  .string()
+  .default('')
+  .transform((raw, context) => {
+    const credentials = new Map<string, string>();
+    for (const entry of raw.split(',').map((part) => part.trim()).filter(Boolean)) {
+      const colon = entry.indexOf(':');
+      const name = colon === -1 ? entry : entry.slice(0, colon);
+      const token = colon === -1 ? '' : entry.slice(colon + 1);
+      if (!CREDENTIAL_NAME.test(name)) context.addIssue({ code: 'custom', message: `"${name}" is not a name (lowercase letters, digits and -)` });
+      else if (token.length < 16) context.addIssue({ code: 'custom', message: `the token for ${name} must be at least 16 characters` });
+      else if (credentials.has(name)) context.addIssue({ code: 'custom', message: `${name} is listed twice` });
+      else if ([...credentials.values()].includes(token)) context.addIssue({ code: 'custom', message: `${name} has the same token as another name; each needs its own` });
+      else credentials.set(name, token);
+    }
+    return credentials;
+  });
+
 /** The security settings of a service, from its configuration. */
-export function securityFrom(config: { BUS_TOKEN?: string | undefined; CORS_ORIGINS: string[] }): SecurityOptions {
-  return { busToken: config.BUS_TOKEN, corsOrigins: config.CORS_ORIGINS };
+export function securityFrom(config: { BUS_TOKEN?: string | undefined; BUS_CREDENTIALS?: ReadonlyMap<string, string>; CORS_ORIGINS: string[] }): SecurityOptions {
+  return { busToken: config.BUS_TOKEN, credentials: config.BUS_CREDENTIALS, corsOrigins: config.CORS_ORIGINS };
 }
 
 /** Comma-separated `nats://host:port` URLs of one or more NATS servers; empty means the embedded bus. */

@@ -3,7 +3,8 @@ import { jsonBodyReader } from './body';
 import { knownErrorAnswer } from './errors';
 import type { Logger } from './logger';
 import type { ServiceMetrics } from './metrics';
-import { busTokenCheck, missingTokenError } from './security';
+import { AppError } from './errors';
+import { callerCheck, type Caller, type SecurityOptions } from './security';
 
 /** What an event endpoint answers: a status and a JSON body. */
 export interface JsonAnswer {
@@ -12,7 +13,7 @@ export interface JsonAnswer {
 }
 
 /** The work behind an event endpoint, given the checked JSON body. */
-export type JsonPostHandler = (body: unknown, headers: IncomingHttpHeaders) => Promise<JsonAnswer>;
+export type JsonPostHandler = (body: unknown, headers: IncomingHttpHeaders, caller: Caller) => Promise<JsonAnswer>;
 
 /** `POST <path>` with a JSON body: the bus's publish endpoint, or a service's delivery endpoint. */
 export interface EventEndpoint {
@@ -25,7 +26,7 @@ export interface EventEndpoint {
 export interface EventEndpointOptions {
   logger: Logger;
   metrics: ServiceMetrics;
-  busToken?: string;
+  security?: SecurityOptions;
 }
 
 function answer(res: ServerResponse, status: number, body: unknown): void {
@@ -48,14 +49,14 @@ function pathOf(url = ''): string {
  * are (knownErrorAnswer), and the requests count in the same HTTP metrics. Everything else goes to `app`.
  */
 export function withEventEndpoint(app: RequestListener, endpoint: EventEndpoint, options: EventEndpointOptions): RequestListener {
-  const tokenAccepted = busTokenCheck(options.busToken);
+  const identify = callerCheck(options.security ?? {});
   const readBody = jsonBodyReader(endpoint.limitBytes);
   const labels = { method: 'POST', route: endpoint.path };
   const serve = async (req: IncomingMessage, res: ServerResponse) => {
     try {
-      const presented = req.headers.authorization;
-      if (!tokenAccepted(presented)) throw missingTokenError(presented);
-      const result = await endpoint.handle(await readBody(req, res), req.headers);
+      const caller = identify(req.headers.authorization);
+      if (caller instanceof AppError) throw caller;
+      const result = await endpoint.handle(await readBody(req, res), req.headers, caller);
       answer(res, result.status, result.body);
     } catch (error) {
       const known = knownErrorAnswer(error);

@@ -22,3 +22,4 @@ export { NatsPublisher, describeNatsFailure, type StoredReceipt } from './engine
 export { readAfter as readStreamAfter, type StreamRow } from './engines/nats/reader';
 export { listDeadLetters, retryDeadLetters as retryNatsDeadLetters, type StoredDeadLetter } from './engines/nats/deadLetters';
 export * as natsNames from './engines/nats/names';
+export { natsAuthorizationConfig, passwordVariableOf, servicePermissions, gatewayPermissions, NATS_SERVICE_USERS, NATS_GATEWAY_USER, type NatsUserPermissions } from './engines/nats/permissions';

@@ -36,6 +36,7 @@ export class EventReceiver implements EventConsumer {
   private readonly replayPage: number;
   private applied = 0;
   private replaying: Promise<void> | null = null;
+  private readonly waiting = new Set<{ seq: number; reached: (yes: boolean) => void }>();
 
   constructor({ engine, handlers, lifecycle, logger, replayPage = 5000 }: EventReceiverOptions) {
     this.engine = engine;
@@ -79,7 +80,28 @@ export class EventReceiver implements EventConsumer {
   }
 
   passed(seq: number): void {
-    if (seq > this.applied) this.applied = seq;
+    if (seq > this.applied) this.moveTo(seq);
+  }
+
+  whenAt(seq: number, timeoutMs: number): Promise<boolean> {
+    if (this.applied >= seq) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = {
+        seq,
+        reached: (yes: boolean) => {
+          clearTimeout(timer);
+          this.waiting.delete(waiter);
+          resolve(yes);
+        },
+      };
+      const timer = setTimeout(() => waiter.reached(false), timeoutMs);
+      this.waiting.add(waiter);
+    });
+  }
+
+  private moveTo(seq: number): void {
+    this.applied = seq;
+    for (const waiter of this.waiting) if (waiter.seq <= seq) waiter.reached(true);
   }
 
   react(delivered: Delivered): OutgoingEvent[] {
@@ -105,7 +127,7 @@ export class EventReceiver implements EventConsumer {
           const delivered = deliveredFrom(stored);
           if (delivered) applyDelivered(this.handlers, delivered);
         }
-        this.applied = stored.seq;
+        this.moveTo(stored.seq);
       }
       if (page.length < this.replayPage) return;
     }

@@ -61,7 +61,7 @@ async function endpointBeforeStandIn(handle: JsonPostHandler) {
     res.writeHead(418, { 'content-type': 'application/json' }).end('{"from":"app"}');
   };
   const metrics = new ServiceMetrics();
-  const running = await serve(withEventEndpoint(standIn, { path: '/events', limitBytes: LIMIT, handle }, { logger: silentLogger, metrics, busToken: TOKEN }));
+  const running = await serve(withEventEndpoint(standIn, { path: '/events', limitBytes: LIMIT, handle }, { logger: silentLogger, metrics, security: { busToken: TOKEN } }));
   return { running, reachedApp, metrics };
 }
 

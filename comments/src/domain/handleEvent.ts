@@ -8,7 +8,8 @@ export function applyEvent(store: CommentStore, event: KnownEvent): void {
       store.addPost(event.data.id);
       return;
     case 'CommentCreated':
-      store.addComment(event.data.postId, event.data);
+      // Only on a post that exists: a comment for any other would make its post look real here.
+      if (store.hasPost(event.data.postId)) store.addComment(event.data.postId, event.data);
       return;
     case 'CommentModerated':
       if (event.data.status !== 'pending') store.settle(event.data.id, event.data.status);
@@ -25,9 +26,13 @@ export function applyEvent(store: CommentStore, event: KnownEvent): void {
  * first: if we crashed after applying but before it was stored, the redelivery makes it again, and its
  * derived id keeps it from being stored twice.
  */
-export function announceVerdict(event: KnownEvent): FollowUp[] {
+export function announceVerdict(store: CommentStore, event: KnownEvent): FollowUp[] {
   if (event.type !== 'CommentModerated' || event.data.status === 'pending') return [];
-  return [{ event: { type: 'CommentUpdated', data: { ...event.data } }, id: derivedEventId('CommentUpdated', event.data.id) }];
+  // Only a verdict on a comment this service holds, and the one it settled on: a stray or contrary
+  // CommentModerated changes nothing and announces nothing.
+  const comment = store.comment(event.data.id);
+  if (!comment || comment.status !== event.data.status) return [];
+  return [{ event: { type: 'CommentUpdated', data: { ...event.data, content: comment.content } }, id: derivedEventId('CommentUpdated', event.data.id) }];
 }
 
 /**
@@ -40,6 +45,6 @@ export function commentsEventHandlers(store: CommentStore): EventHandlers {
     applies: ['PostCreated', 'CommentCreated', 'CommentModerated'],
     apply: (event) => applyEvent(store, event),
     reactsTo: ['CommentModerated'],
-    react: announceVerdict,
+    react: (event) => announceVerdict(store, event),
   };
 }

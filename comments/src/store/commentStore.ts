@@ -37,6 +37,12 @@ export class CommentStore {
     return true;
   }
 
+  /** One comment by id, as a copy. */
+  comment(commentId: string): Comment | undefined {
+    const comment = this.byId.get(commentId);
+    return comment ? { ...comment } : undefined;
+  }
+
   commentsOf(postId: string): Comment[] | undefined {
     return this.byPost.get(postId)?.map((comment) => ({ ...comment }));
   }

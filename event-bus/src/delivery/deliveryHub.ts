@@ -4,45 +4,57 @@ import type { DeadLetter, SubscriberState } from '../store/subscriberState';
 import type { DeliveryObserver, SubscriberStatus } from './deliveryStats';
 import { PositionSaver } from './positionSaver';
 import { SubscriberDelivery, type DeliveryOptions } from './subscriberDelivery';
+import type { SubscriberConfig } from '../config';
 
 export interface DeliveryHubOptions {
-  /** Subscriber URLs, in the order GET /subscribers lists them. */
-  subscribers: string[];
+  /** The subscribers, in the order GET /subscribers lists them. */
+  subscribers: SubscriberConfig[];
   log: EventLog;
   state: SubscriberState;
   delivery: DeliveryOptions;
   logger: Logger;
-  /** Sent with every delivery when the bus has a token. */
-  busToken?: string;
+  /** Every caller's token, by name: a named subscriber's deliveries carry its own. */
+  credentials?: ReadonlyMap<string, string>;
   observer?: DeliveryObserver;
 }
 
 /** Runs one delivery loop per subscriber, from the positions and dead letters stored for them, and keeps their positions saved. */
 export class DeliveryHub {
   private readonly deliveries: SubscriberDelivery[];
-  private readonly http: HttpTransport;
+  private readonly transports: HttpTransport[] = [];
   private readonly log: EventLog;
   private readonly logger: Logger;
   private readonly positions: PositionSaver;
   private unsubscribe: (() => void) | null = null;
 
-  constructor({ subscribers, log, state, delivery, logger, busToken, observer }: DeliveryHubOptions) {
+  constructor({ subscribers, log, state, delivery, logger, credentials = new Map(), observer }: DeliveryHubOptions) {
     this.log = log;
     this.logger = logger;
     this.positions = new PositionSaver({ state });
     const stored = state.loadPositions();
     const parked = state.loadDeadLetters();
-    this.http = new HttpTransport(delivery.timeoutMs, {
-      headers: { ...busAuthHeaders(busToken), [FOLLOW_UPS_HEADER]: FOLLOW_UPS_IN_ANSWER },
-    });
+    // One transport per token: each subscriber is delivered to with its own credential, never another's.
+    const transportFor = new Map<string | undefined, HttpTransport>();
+    const transport = (token: string | undefined): HttpTransport => {
+      let http = transportFor.get(token);
+      if (!http) {
+        http = new HttpTransport(delivery.timeoutMs, { headers: { ...busAuthHeaders(token), [FOLLOW_UPS_HEADER]: FOLLOW_UPS_IN_ANSWER } });
+        transportFor.set(token, http);
+        this.transports.push(http);
+      }
+      return http;
+    };
+    const named = credentials.size > 0;
     this.deliveries = subscribers.map(
-      (url) =>
+      ({ url, name }) =>
         new SubscriberDelivery({
           url,
+          // Unnamed with credentials configured: delivered without a token, and its follow-ups carry no rights.
+          publisher: named ? (name ?? 'anonymous-subscriber') : undefined,
           position: stored.get(url) ?? 0,
           log,
           state,
-          http: this.http,
+          http: transport(name === undefined ? undefined : credentials.get(name)),
           delivery,
           logger,
           parked: parked.filter((letter) => letter.subscriber === url),
@@ -79,6 +91,6 @@ export class DeliveryHub {
     this.unsubscribe?.();
     await Promise.all(this.deliveries.map((delivery) => delivery.stop()));
     this.positions.flush();
-    await this.http.close();
+    await Promise.all(this.transports.map((http) => http.close()));
   }
 }

@@ -1,4 +1,4 @@
-import { describeHttpFailure, type Logger } from '@blog/service-kit';
+import { AppError, describeHttpFailure, type Logger } from '@blog/service-kit';
 import { logStored, toEnvelopes } from '../publishing';
 import type { EventLog } from '../store/eventLog';
 import { DELIVERED, parseJsonOrNull, type Outcome } from './outcome';
@@ -6,6 +6,8 @@ import { DELIVERED, parseJsonOrNull, type Outcome } from './outcome';
 export interface FollowUpsOptions {
   log: EventLog;
   logger: Logger;
+  /** With credentials: whose follow-ups these are; they are held to what that name may publish. */
+  publisher?: string;
 }
 
 /**
@@ -16,10 +18,12 @@ export interface FollowUpsOptions {
 export class FollowUps {
   private readonly log: EventLog;
   private readonly logger: Logger;
+  private readonly publisher: string | null;
 
-  constructor({ log, logger }: FollowUpsOptions) {
+  constructor({ log, logger, publisher }: FollowUpsOptions) {
     this.log = log;
     this.logger = logger;
+    this.publisher = publisher ?? null;
   }
 
   /** Stores the follow-ups of a 2xx answer; answers whether the delivery it answered is done. */
@@ -28,9 +32,10 @@ export class FollowUps {
     if (publish === undefined || (Array.isArray(publish) && publish.length === 0)) return DELIVERED;
     let envelopes;
     try {
-      envelopes = toEnvelopes(publish, new Date());
+      envelopes = toEnvelopes(publish, new Date(), this.publisher);
     } catch (error) {
-      return { kind: 'refused', reason: `its answer carried follow-up events the bus does not accept (${describeHttpFailure(error)})` };
+      const first = error instanceof AppError ? error.details[0]?.message : undefined;
+      return { kind: 'refused', reason: `its answer carried follow-up events the bus does not accept (${first ?? describeHttpFailure(error)})` };
     }
     try {
       logStored(this.logger, envelopes, await this.log.append(envelopes));

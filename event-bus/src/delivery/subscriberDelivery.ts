@@ -34,6 +34,8 @@ export interface SubscriberDeliveryOptions {
   observer?: DeliveryObserver;
   /** Everything up to `position` is delivered (or of no interest to it): to be saved. */
   onDelivered(url: string, position: number): void;
+  /** With credentials: the subscriber's name, which its follow-up events are published as (and checked against). */
+  publisher?: string;
 }
 
 /**
@@ -62,7 +64,7 @@ export class SubscriberDelivery {
     this.position = options.position;
     this.log = log;
     this.interests = new InterestProbe({ url, http });
-    const followUps = new FollowUps({ log, logger });
+    const followUps = new FollowUps({ log, logger, publisher: options.publisher });
     this.sender = new BatchSender({ url, http, bareSingleEvent: delivery.batchSize === 1, followUps, signal: this.stopping.signal });
     this.shelf = new DeadLetterShelf({ subscriber: url, state: options.state, logger, parked: options.parked, observer });
     this.stats = new DeliveryStats({ subscriber: url, logger, observer });

@@ -1,5 +1,5 @@
 import { API_BODY_LIMIT_BYTES } from '@blog/contracts';
-import { jsonBody, parseOrThrow } from '@blog/service-kit';
+import { forbidden, jsonBody, parseOrThrow, type Caller } from '@blog/service-kit';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { BusBackend } from '../views';
@@ -12,6 +12,9 @@ const retryRequest = z
   })
   .strict();
 
+/** The credential that may send parked events again; the services' own may only look. */
+export const OPERATOR = 'operator';
+
 /**
  * Events a subscriber refused too often are parked so they do not hold back the rest. They stay
  * listed here until someone fixes the cause and asks for them to be delivered again.
@@ -22,6 +25,10 @@ export function deadLetterRoutes(backend: BusBackend): Router {
     res.json(await backend.deadLetters());
   });
   router.post('/dead-letters/retry', jsonBody(API_BODY_LIMIT_BYTES), async (req, res) => {
+    const caller = res.locals.caller as Caller | undefined;
+    if (caller?.name != null && caller.name !== OPERATOR) {
+      throw forbidden(`${caller.name} may not retry dead letters; that takes the ${OPERATOR} credential (BUS_CREDENTIALS)`);
+    }
     const filter = parseOrThrow(retryRequest, req.body, 'retry request');
     const retrying = await backend.retryDeadLetters(filter);
     res.status(202).json({ retrying });

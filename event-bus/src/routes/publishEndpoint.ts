@@ -14,13 +14,13 @@ interface PublishDeps {
 
 /** `POST /events`: one event or a batch, stored durably before the answer. */
 export function publishEndpoint(deps: PublishDeps): EventEndpoint {
-  return { path: '/events', limitBytes: EVENTS_BODY_LIMIT_BYTES, handle: (body) => publish(body, deps) };
+  return { path: '/events', limitBytes: EVENTS_BODY_LIMIT_BYTES, handle: (body, _headers, caller) => publish(body, caller.name, deps) };
 }
 
-async function publish(body: unknown, deps: PublishDeps): Promise<JsonAnswer> {
+async function publish(body: unknown, publisher: string | null, deps: PublishDeps): Promise<JsonAnswer> {
   if (deps.lifecycle.isDraining) throw new AppError(503, 'the bus is shutting down; nothing was stored');
   if (deps.lifecycle.problem) throw new AppError(503, `the event log is ${deps.lifecycle.problem.status}; nothing was stored (GET /readyz says why)`);
-  const envelopes = toEnvelopes(body, new Date());
+  const envelopes = toEnvelopes(body, new Date(), publisher);
   let stored: AppendResult[];
   const started = performance.now();
   try {

@@ -18,7 +18,7 @@ describe('DeliveryHub', () => {
     const state = new MemorySubscriberState();
     state.savePositions(new Map([[first.url, 2]]));
     state.park({ subscriber: second.url, seq: 1, id: 'x', type: 'PostCreated', attempts: 2, lastError: 'answered 500', parkedAt: 'then' });
-    const hub = new DeliveryHub({ subscribers: [first.url, second.url], log, state, delivery, logger: silentLogger });
+    const hub = new DeliveryHub({ subscribers: [{ url: first.url }, { url: second.url }], log, state, delivery, logger: silentLogger });
 
     hub.start();
     await log.append([post('d')]);
@@ -37,7 +37,7 @@ describe('DeliveryHub', () => {
     const picky = await startSubscriber({ refuses: (event) => titleOf(event) === 'poison' });
     const other = await startSubscriber({ refuses: (event) => titleOf(event) === 'poison' });
     const log = new MemoryEventLog();
-    const hub = new DeliveryHub({ subscribers: [picky.url, other.url], log, state: new MemorySubscriberState(), delivery, logger: silentLogger });
+    const hub = new DeliveryHub({ subscribers: [{ url: picky.url }, { url: other.url }], log, state: new MemorySubscriberState(), delivery, logger: silentLogger });
     hub.start();
     await log.append([post('poison')]);
     await waitFor('both parked', () => hub.deadLetters().length === 2);

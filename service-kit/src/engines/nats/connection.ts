@@ -12,6 +12,7 @@ import {
   type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
+import { isPermissionViolation } from './publisher';
 import { DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECTS, EVENTS_STREAM, EVENTS_SUBJECTS, RETRY_SUBJECTS } from './names';
 
 export interface NatsOptions {
@@ -62,7 +63,12 @@ async function ensureStreams(jsm: JetStreamManager, options: NatsOptions): Promi
       const info = await jsm.streams.info(config.name);
       const sameSubjects = JSON.stringify(info.config.subjects) === JSON.stringify(config.subjects);
       if (!sameSubjects || info.config.num_replicas !== config.num_replicas || info.config.duplicate_window !== config.duplicate_window) {
-        await jsm.streams.update(config.name, { subjects: config.subjects, num_replicas: config.num_replicas, duplicate_window: config.duplicate_window });
+        // With NATS users, only the gateway may change a stream's settings; a service goes on with them as they are.
+        await jsm.streams
+          .update(config.name, { subjects: config.subjects, num_replicas: config.num_replicas, duplicate_window: config.duplicate_window })
+          .catch((error: unknown) => {
+            if (!isPermissionViolation(error)) throw error;
+          });
       }
     } catch (error) {
       if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.StreamNotFound) throw error;

@@ -1,5 +1,5 @@
 import { EngineOutcomeUnknownError, EngineUnavailableError, type Envelope } from '@blog/contracts';
-import { NoRespondersError } from '@nats-io/nats-core';
+import { NoRespondersError, PermissionViolationError } from '@nats-io/nats-core';
 import { JetStreamApiError } from '@nats-io/jetstream';
 import type { NatsConnector, NatsLink } from './connection';
 import { subjectOf } from './names';
@@ -26,6 +26,11 @@ export function describeNatsFailure(error: unknown): string {
  */
 function refusedByStream(error: unknown): boolean {
   return error instanceof JetStreamApiError && error.status !== 503;
+}
+
+/** The server refused the subject to this connection's user (its permissions): nothing was stored, and no retry can change that. */
+export function isPermissionViolation(error: unknown): boolean {
+  return error instanceof PermissionViolationError || (error instanceof Error && error.cause instanceof PermissionViolationError);
 }
 
 /**
@@ -86,6 +91,7 @@ export class NatsPublisher {
         return { id: envelope.id, seq: ack.seq, duplicate: ack.duplicate };
       } catch (error) {
         if (refusedByStream(error)) throw new Error(`the events stream refused ${envelope.type}: ${describeNatsFailure(error)}`);
+        if (isPermissionViolation(error)) throw new EngineUnavailableError(`NATS does not let this service publish ${envelope.type} (${describeNatsFailure(error)})`);
         lastFailure = describeNatsFailure(error);
         // Nobody listening means no stream took it; anything else (a timeout, a lost connection) may have stored it.
         if (!nothingStored(error)) handedOver = true;

@@ -152,6 +152,11 @@ export class SharedReactions {
     const carried = this.feed.eventOf(message);
     if (!carried || !this.consumer.handlers.reactsTo.includes(carried.delivered.event.type)) return (m) => m.ack();
     const { delivered, stored } = carried;
+    // This replica's state must have taken the event in first (its live feed is a consumer of its own).
+    const seq = delivered.context.seq;
+    if (this.consumer.handlers.applies.length > 0 && seq !== undefined && !(await this.consumer.whenAt(seq, this.options.ackWaitMs / 2))) {
+      return (m) => m.nak();
+    }
     let outgoing;
     try {
       outgoing = this.consumer.react(delivered);

@@ -1,0 +1,22 @@
+import type { EventType } from './events';
+
+/** The services that publish events, each with a credential of its own. */
+export type PublisherName = 'posts' | 'comments' | 'moderation';
+
+/**
+ * Who may publish each event type: the one map the bus (BUS_CREDENTIALS) and NATS (subject
+ * permissions) enforce. An event's source is its publisher's, `/<name>`, whatever the body says.
+ */
+export const EVENT_OWNERS: Readonly<Record<EventType, PublisherName>> = {
+  PostCreated: 'posts',
+  CommentCreated: 'comments',
+  CommentUpdated: 'comments',
+  CommentModerated: 'moderation',
+};
+
+export const sourceOf = (name: string): string => `/${name}`;
+
+/** The event types `name` may publish: its own known types (anyone may publish types nobody owns). */
+export function ownedTypes(name: string): EventType[] {
+  return (Object.keys(EVENT_OWNERS) as EventType[]).filter((type) => EVENT_OWNERS[type] === name);
+}
