@@ -192,3 +192,48 @@ describe('moderation verdicts', () => {
     expect(response.status).toBe(503);
   });
 });
+
+describe('events that refer to what this service does not hold', () => {
+  it('when CommentCreated names a post that was never created, then the post stays unknown and comments on it are refused', async () => {
+    const { app } = await setUp();
+    const ghost = commentCreated('ghost-post');
+
+    await request(app).post('/events').send(delivered([ghost], 10)).expect(200);
+
+    expect((await request(app).get('/posts/ghost-post/comments')).status).toBe(404);
+    expect((await request(app).post('/posts/ghost-post/comments').send({ content: aComment() })).status).toBe(404);
+  });
+
+  it('when a verdict names a comment this service never held, then it changes nothing and announces nothing', async () => {
+    const { app, bus, postId } = await setUp();
+    const stranger = commentVerdict('CommentModerated', { id: 'never-created', postId, content: 'made up' }, 'approved');
+
+    const response = await request(app).post('/events').set('x-follow-ups', 'in-answer').send(delivered([stranger], 10)).expect(200);
+
+    expect(response.body.publish ?? []).toEqual([]);
+    expect(bus.ofType('CommentUpdated')).toHaveLength(0);
+    expect((await request(app).get(`/posts/${postId}/comments`)).body).toEqual([]);
+  });
+
+  it('when a verdict carries other text than the comment, then the announcement carries the text this service stored', async () => {
+    const { app, bus, postId } = await setUp();
+    const created = await request(app).post(`/posts/${postId}/comments`).send({ content: aComment() });
+    const rewritten = commentVerdict('CommentModerated', { id: created.body.id, postId, content: 'rewritten by a verdict' }, 'approved');
+
+    await request(app).post('/events').send(delivered([rewritten], 10)).expect(200);
+
+    expect(bus.ofType('CommentUpdated')).toMatchObject([{ data: { id: created.body.id, content: created.body.content, status: 'approved' } }]);
+    expect((await request(app).get(`/posts/${postId}/comments`)).body).toEqual([{ ...created.body, status: 'approved' }]);
+  });
+
+  it('when a second, contrary verdict arrives after the first, then it announces nothing new', async () => {
+    const { app, bus, postId } = await setUp();
+    const comment = commentCreated(postId);
+    await request(app).post('/events').send(delivered([comment], 10)).expect(200);
+
+    await request(app).post('/events').send(delivered([commentVerdict('CommentModerated', comment.data, 'rejected')], 11)).expect(200);
+    await request(app).post('/events').send(delivered([commentVerdict('CommentModerated', comment.data, 'approved')], 12)).expect(200);
+
+    expect(bus.ofType('CommentUpdated')).toMatchObject([{ data: { id: comment.data.id, status: 'rejected' } }]);
+  });
+});

@@ -7,7 +7,7 @@ const seed = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31
 
 jest.setTimeout((seconds + 240) * 1000);
 
-it(`when services are killed at random (seed ${seed}), then every acknowledged write ends up once in the view and nothing else`, async () => {
+it(`when services are killed at random (seed ${seed}), then every acknowledged write ends up once in the view, and nothing else, forgeries included`, async () => {
   console.log(`chaos seed ${seed}: replay with CHAOS_SEED=${seed} npm run test:chaos`);
 
   const summary = await runChaos({
@@ -17,6 +17,7 @@ it(`when services are killed at random (seed ${seed}), then every acknowledged w
     killGapMs: [300, 2500],
     downMs: [100, 2500],
     convergeTimeoutSeconds: 90,
+    credentials: true,
   });
 
   console.log(formatSummary(summary));
@@ -24,5 +25,8 @@ it(`when services are killed at random (seed ${seed}), then every acknowledged w
   expect(summary.convergeSeconds).not.toBeNull();
   // The run must have been a real test: writes acknowledged, and every service killed at least once.
   expect(summary.requests.acknowledged).toBeGreaterThan(100);
+  // Least privilege held through the kills: forged publishes were tried all along, and each was refused.
+  expect(summary.forgeries!.refused).toBeGreaterThan(20);
+  expect(summary.forgeries!.stored).toBe(0);
   for (const name of SERVICE_NAMES) expect(summary.kills[name]).toBeGreaterThanOrEqual(1);
 });

@@ -7,7 +7,7 @@ const seed = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31
 
 jest.setTimeout((seconds + 240) * 1000);
 
-it(`when replicas and NATS servers are killed at random (seed ${seed}), then every acknowledged write ends up once in every query replica's view`, async () => {
+it(`when replicas and NATS servers are killed at random (seed ${seed}), then every acknowledged write ends up once in every query replica's view and no forgery is stored`, async () => {
   console.log(`NATS chaos seed ${seed}: replay with CHAOS_SEED=${seed} npm run test:chaos -- natsKillRun`);
 
   const summary = await runChaos({
@@ -17,6 +17,7 @@ it(`when replicas and NATS servers are killed at random (seed ${seed}), then eve
     killGapMs: [300, 2500],
     downMs: [100, 2500],
     convergeTimeoutSeconds: 90,
+    credentials: true,
     engine: 'nats',
     natsNodes: 3,
     replicas: 2,
@@ -26,5 +27,8 @@ it(`when replicas and NATS servers are killed at random (seed ${seed}), then eve
   expect(summary.verdict.problems).toEqual([]);
   expect(summary.convergeSeconds).not.toBeNull();
   expect(summary.requests.acknowledged).toBeGreaterThan(100);
+  // Least privilege held through the kills: forged publishes were tried all along, and each was refused.
+  expect(summary.forgeries!.refused).toBeGreaterThan(20);
+  expect(summary.forgeries!.stored).toBe(0);
   for (const target of [...SERVICE_NAMES, 'nats'] as const) expect(summary.kills[target]).toBeGreaterThanOrEqual(1);
 });

@@ -1,5 +1,6 @@
 import { LocalSystem, SERVICE_NAMES, type EngineName, type ServiceName, waitFor } from '@blog/launcher';
 import { ChaosLoad } from './chaosLoad';
+import { Forger, type ForgeryCount } from './forger';
 import { SeededRandom } from './random';
 import { converged, verify, type StoredEvent, type Verdict, type ViewPost } from './verify';
 
@@ -18,6 +19,11 @@ export interface ChaosOptions {
   engine?: EngineName;
   natsNodes?: number;
   replicas?: number;
+  /**
+   * Each service its own credential (as in Kubernetes), and a forger that keeps publishing with them
+   * what they do not own; none of it may be stored.
+   */
+  credentials?: boolean;
 }
 
 /** What a kill hits: a service (one of its replicas, when it has several), or a NATS server. */
@@ -32,13 +38,15 @@ export interface ChaosSummary {
   /** From the last restart to every acknowledged write final in the view; null when it never got there. */
   convergeSeconds: number | null;
   logEvents: number;
+  /** With credentials: the forged publishes and what became of them. */
+  forgeries: ForgeryCount | null;
   verdict: Verdict;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function fetchJson<T>(url: string): Promise<T> {
-  const response = await fetch(url);
+async function fetchJson<T>(url: string, token?: string): Promise<T> {
+  const response = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status}`);
   return (await response.json()) as T;
 }
@@ -92,15 +100,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   // Quick redelivery after a restart; the rest is the services' own defaults.
   const system = await LocalSystem.create(
     { RETRY_BASE_MS: '50', RETRY_MAX_MS: '500', NATS_ACK_WAIT_MS: '1000' },
-    { engine: options.engine, natsNodes: options.natsNodes, replicas: options.replicas },
+    { engine: options.engine, natsNodes: options.natsNodes, replicas: options.replicas, credentials: options.credentials },
   );
+  // Reading the bus's log and positions takes a credential when the bus has them; any will do.
+  const readToken = system.credentials?.tokens.query;
   try {
     await system.startAll();
     const load = new ChaosLoad(() => ({ posts: system.urls('posts'), comments: system.urls('comments') }), random);
     load.start(options.clients);
+    const forger = system.credentials
+      ? new Forger(system.credentials, () => ({ busUrl: random.pick(system.urls('event-bus')), natsServers: system.nats.map((node) => node.url) }), load.records, random)
+      : null;
+    forger?.start();
     const kills = await killRounds(system, random, options, Date.now() + options.durationSeconds * 1000);
     const lastRestart = Date.now();
     await load.stop();
+    const forgeries = (await forger?.stop()) ?? null;
 
     let convergeSeconds: number | null = null;
     try {
@@ -115,11 +130,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     }
     // Late deliveries of unanswered writes may still arrive; let the bus drain before the final look.
     await waitFor('every subscriber to catch up', async () => {
-      const status = await fetchJson<{ lag: number }[]>(`${system.url('event-bus')}/subscribers`);
+      const status = await fetchJson<{ lag: number }[]>(`${system.url('event-bus')}/subscribers`, readToken);
       return status.every((subscriber) => subscriber.lag === 0);
     }, { timeoutMs: 30_000, intervalMs: 200 }).catch(() => undefined);
-    const log = await fetchJson<StoredEvent[]>(`${system.url('event-bus')}/events`);
+    const log = await fetchJson<StoredEvent[]>(`${system.url('event-bus')}/events`, readToken);
     const verdict = combined((await views(system)).map((view) => verify(load.records, view, log)));
+    if (forger) {
+      const forgedInLog = log.filter((event) => forger.ids.has(event.id)).length;
+      if (forgedInLog > 0 || forger.count.stored > 0) {
+        verdict.ok = false;
+        verdict.problems.push(`${forgedInLog} forged event(s) are in the log (${forger.count.stored} publish(es) of a type the caller does not own were answered as stored)`);
+      }
+    }
     const count = (outcome: string) => load.records.filter((r) => r.outcome === outcome).length;
     const refusedByStatus: Record<string, number> = {};
     for (const record of load.records.filter((r) => r.outcome === 'refused')) {
@@ -139,6 +161,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       kills,
       convergeSeconds,
       logEvents: log.length,
+      forgeries,
       verdict,
     };
   } finally {
@@ -165,6 +188,9 @@ export function formatSummary(summary: ChaosSummary): string {
       `${requests.unanswered} unanswered (${requests.unansweredThatAppeared} of them appeared, once each)`,
     `kills: ${Object.entries(kills).map(([name, n]) => `${name} ${n}`).join(', ')} (${Object.values(kills).reduce((a, b) => a + b, 0)} in all)`,
     `converged ${summary.convergeSeconds === null ? 'never' : `${summary.convergeSeconds.toFixed(1)} s`} after the last restart; ${summary.logEvents} events in the log`,
+    ...(summary.forgeries
+      ? [`forgeries (a credential publishing what it does not own): ${summary.forgeries.sent} sent, ${summary.forgeries.refused} refused, ${summary.forgeries.unreachable} found nothing up, ${summary.forgeries.stored} stored`]
+      : []),
     `verdict: ${summary.verdict.ok ? 'OK' : 'FAILED'}`,
     ...summary.verdict.problems.map((problem) => `  - ${problem}`),
   ];

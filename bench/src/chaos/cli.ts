@@ -1,8 +1,10 @@
 /**
- *   npm run chaos -- [--duration S] [--seed N] [--clients N] [--engine embedded|nats] [--nats-nodes N] [--replicas N]
+ *   npm run chaos -- [--duration S] [--seed N] [--clients N] [--engine embedded|nats] [--nats-nodes N] [--replicas N] [--no-credentials]
  *
  * With --engine nats: a NATS cluster of --nats-nodes servers (default 3) and --replicas processes of each
- * service (default 2); each round kills one replica of every service and one NATS server.
+ * service (default 2); each round kills one replica of every service and one NATS server. Every process
+ * has its own credential, as in Kubernetes, and a forger publishes with them what they do not own;
+ * --no-credentials runs without (as npm start does).
  */
 import { parseArgs } from 'node:util';
 import { formatSummary, runChaos } from './chaosRun';
@@ -16,7 +18,9 @@ const { values } = parseArgs({
     engine: { type: 'string', default: 'embedded' },
     'nats-nodes': { type: 'string', default: '3' },
     replicas: { type: 'string', default: '2' },
+    credentials: { type: 'boolean', default: true },
   },
+  allowNegative: true,
 });
 
 function engineOption(raw: string): 'embedded' | 'nats' {
@@ -47,6 +51,7 @@ async function main(): Promise<number> {
     engine: engineOption(values.engine),
     natsNodes: positiveInt('nats-nodes', values['nats-nodes']),
     replicas: positiveInt('replicas', values.replicas),
+    credentials: values.credentials,
     onKill: (target, downMs) => console.error(`${new Date().toISOString()} kill -9 ${target}, down for ${downMs} ms`),
   });
   console.log(values.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
