@@ -78,6 +78,9 @@ describe('a damaged log is never silent (embedded bus, real process)', () => {
       expect(report.outcome).toBe('repaired');
       expect(report.kept + report.lostCount).toBe(highest);
       if (kind !== 'page') expect(report.lostCount).toBeGreaterThan(0);
+      // A damaged page costs the rows on it; a file cut in half still gives back what its first half holds.
+      if (kind === 'page') expect(report.kept).toBeGreaterThan(highest * 0.95);
+      if (kind === 'truncated') expect(report.kept).toBeGreaterThan(highest / 4);
       expect(report.nextSeq).toBe(highest + 1);
 
       // The bus, still waiting, takes the repaired log up by itself.

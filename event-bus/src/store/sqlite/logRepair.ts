@@ -62,6 +62,32 @@ function salvageRange(db: Database.Database, range: SeqRange, kept: Row[], lost:
   }
 }
 
+/**
+ * A file cut short (its header still counts the pages it had) makes SQLite refuse every read, even of
+ * the pages that are still there. A copy padded with empty pages up to the declared size reads as the
+ * original did wherever the data survived, so the salvage loses only the rows that were cut away. The
+ * damaged file itself is left as it was found; answers the file to read.
+ */
+function readableCopy(file: string): string {
+  const header = Buffer.alloc(100);
+  const fd = fs.openSync(file, 'r');
+  let read: number;
+  try {
+    read = fs.readSync(fd, header, 0, header.length, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (read < header.length || header.toString('latin1', 0, 16) !== 'SQLite format 3\u0000') return file;
+  const rawPageSize = header.readUInt16BE(16);
+  const pageSize = rawPageSize === 1 ? 65536 : rawPageSize;
+  const declaredBytes = header.readUInt32BE(28) * pageSize;
+  if (pageSize < 512 || declaredBytes <= fs.statSync(file).size) return file;
+  const copy = `${file}.padded-for-salvage`;
+  fs.copyFileSync(file, copy);
+  fs.truncateSync(copy, declaredBytes);
+  return copy;
+}
+
 const readable = (text: unknown): string | undefined => (typeof text === 'string' && /^[\x20-\x7e]{1,200}$/.test(text) ? text : undefined);
 
 function tryAll<T>(read: () => T[]): T[] {
@@ -133,7 +159,7 @@ export function repairLog(dataDir: string, now: Date = new Date()): RepairReport
   let upper = acknowledged;
   let old: Database.Database | null = null;
   try {
-    old = new Database(path.join(movedTo, DATABASE_FILE), { fileMustExist: true });
+    old = new Database(readableCopy(path.join(movedTo, DATABASE_FILE)), { fileMustExist: true });
     const source = old;
     upper = Math.max(upper, ...tryAll(() => [source.prepare<[], { last: number | null }>('SELECT MAX(seq) AS last FROM events').get()?.last ?? 0]));
     if (upper > 0) salvageRange(old, { first: 1, last: upper }, kept, unsound);
