@@ -4,9 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { commentsInView, createComment, createPost, expectedStatus, queryView } from '../support/blogApi';
-import { ROOT, SCALE_DIR, loadKustomized, loadManifests, resolveTargetPort, secretValue, selects, serviceOfImage, type Workload } from '../support/manifests';
-import { WITHOUT_BUS_TOKEN } from '../support/k8sWiring';
-import { NATS_SERVERS, NATS_WORKLOAD, STREAM_REPLICAS } from '../support/scaleWiring';
+import { NATS_GATEWAY_USER, NATS_SERVICE_USERS, natsAuthorizationConfig, passwordVariableOf } from '@blog/service-kit';
+import { ROOT, SCALE_DIR, loadKustomized, loadManifests, resolveTargetPort, resolvedEnvOf, secretValue, selects, serviceOfImage, type Workload } from '../support/manifests';
+import { WITHOUT_BUS_TOKEN, callerOf, credentialRefOf } from '../support/k8sWiring';
+import { NATS_SERVERS, NATS_WORKLOAD, STREAM_REPLICAS, natsPasswordRefOf, natsUsersFile } from '../support/scaleWiring';
 import { addressOn, containerName, networkPlays, playSecrets, podman, podmanAsync, writeKubePlayFile, type NetworkPlay } from '../support/podman';
 import { waitFor } from '../support/waitFor';
 
@@ -17,18 +18,20 @@ const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'blog-containers-'));
 const artifacts = path.join(ROOT, 'artifacts');
 const BUS_VOLUME = 'blog-test-bus-data';
 const made = { images: [] as string[], plays: [] as { file: string; pods: string[] }[], volumes: [] as string[], secrets: [] as string[], network: undefined as string | undefined };
-const BUS_TOKEN = secretValue(manifests, 'bus-token', 'token')!;
+/** The operator's credential (infra/k8s/bus-credentials.yaml): the one a person reading the bus's log uses. */
+const OPERATOR_TOKEN = secretValue(manifests, credentialRefOf('operator').name, 'token')!;
 
 /**
  * What this tier does with each kind of object in infra/k8s and infra/scale. Workloads run with `podman
  * kube play` and Secrets become podman secrets their env reads. Services are stood in for by the host
  * network and /etc/hosts (infra/k8s, below) or by DNS aliases on a podman network (infra/scale,
- * networkPlays in test/support/podman.ts). NetworkPolicies are not applied: podman has no NetworkPolicy
+ * networkPlays in test/support/podman.ts). ConfigMaps are given to kube play (--configmap) with the pods
+ * that mount them (NATS's users file, infra/scale). NetworkPolicies are not applied: podman has no NetworkPolicy
  * (its kube play refuses a file of only that kind); the policies are checked offline by
  * test/k8s/network-policies.test.ts. PodDisruptionBudgets only limit evictions, and nothing evicts pods here.
  */
 const KINDS = {
-  played: ['Deployment', 'StatefulSet', 'Secret'],
+  played: ['Deployment', 'StatefulSet', 'Secret', 'ConfigMap'],
   notApplicable: ['Service', 'NetworkPolicy', 'PodDisruptionBudget'],
 };
 const sizes: Record<string, number> = {};
@@ -261,10 +264,15 @@ describe('the images', () => {
 
 describe('the containers, run as the manifests say', () => {
   it.each(manifests.workloads.map((w) => [w.name, w]))('%s runs as uid 10001 on a read-only root with no capabilities', (_name, workload) => {
-    const facts = podman(['exec', containerName(workload), 'sh', '-c', 'id -u; id -g; touch /probe 2>&1 || echo read-only; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/1/status; printf "BUS_TOKEN=%s\\n" "$BUS_TOKEN"']).stdout;
+    const facts = podman(['exec', containerName(workload), 'sh', '-c', 'id -u; id -g; touch /probe 2>&1 || echo read-only; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/1/status; printf "BUS_TOKEN=%s\\nBUS_CREDENTIALS=%s\\n" "$BUS_TOKEN" "$BUS_CREDENTIALS"']).stdout;
     expect(facts).toMatch(/^10001\n10001\n/);
-    // The env the Secret gives the pod (secretKeyRef), the same token in every container but the client's.
-    expect(facts).toContain(WITHOUT_BUS_TOKEN.includes(workload.name) ? 'BUS_TOKEN=\n' : `BUS_TOKEN=${BUS_TOKEN}\n`);
+    // The env the Secrets give the pod (secretKeyRef): each service its own credential, the bus every
+    // caller's in BUS_CREDENTIALS and no token of its own, the client nothing.
+    const expected = resolvedEnvOf(workload.container, manifests);
+    const caller = callerOf(workload);
+    if (caller) expect(expected.BUS_TOKEN).toBe(secretValue(manifests, credentialRefOf(caller).name, 'token'));
+    if (WITHOUT_BUS_TOKEN.includes(workload.name)) expect([expected.BUS_TOKEN, expected.BUS_CREDENTIALS]).toEqual([undefined, undefined]);
+    expect(facts).toContain(`BUS_TOKEN=${expected.BUS_TOKEN ?? ''}\nBUS_CREDENTIALS=${expected.BUS_CREDENTIALS ?? ''}\n`);
     expect(facts).toMatch(/Read-only file system/);
     expect(facts).toMatch(/CapEff:\s+0000000000000000/);
     expect(facts).toMatch(/NoNewPrivs:\s+1/);
@@ -308,8 +316,8 @@ describe('the containers, run as the manifests say', () => {
     for (const content of ['After the crash', 'orange after the crash']) await comment(content);
     await settled();
 
-    // The bus's log is read with the token from the Secret, as the services read it.
-    const response = await fetch(`${serviceUrl('event-bus-srv')}/events`, { headers: { authorization: `Bearer ${BUS_TOKEN}` } });
+    // The bus's log is read with the operator's credential from its Secret.
+    const response = await fetch(`${serviceUrl('event-bus-srv')}/events`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } });
     expect(response.status).toBe(200);
     const log = (await response.json()) as { seq: number; id: string; source: string }[];
     expect(log.map((e) => e.seq)).toEqual(log.map((_, i) => i + 1));
@@ -351,7 +359,7 @@ describe('the containers, run as the manifests say', () => {
  */
 const SCALE_NETWORK = 'blog-test-scale';
 const scaleDir = path.join(workDir, 'scale');
-const SCALE_BUS_TOKEN = secretValue(scale, 'bus-token', 'token')!;
+const SCALE_OPERATOR_TOKEN = secretValue(scale, credentialRefOf('operator').name, 'token')!;
 /** The PersistentVolumeClaim of a StatefulSet pod (`<claim>-<pod>` in Kubernetes) as a podman volume of this run. */
 const claimVolume = (claim: string, pod: string) => `blog-test-${claim}-${pod}`;
 const scalePlays = new Map<Workload, NetworkPlay[]>();
@@ -369,7 +377,10 @@ function scaleUrls(serviceName: string): string[] {
 
 function playOnNetwork(play: NetworkPlay): void {
   made.plays.push({ file: play.file, pods: play.pods.map((pod) => pod.name) });
-  podman(['kube', 'play', '--network', play.network, play.file]);
+  // podman makes a volume of each ConfigMap (and reuses it for the next pod that mounts it); removed in afterAll.
+  for (const name of play.configMaps?.names ?? []) if (!made.volumes.includes(name)) made.volumes.push(name);
+  const configMaps = play.configMaps ? ['--configmap', play.configMaps.files.join(',')] : [];
+  podman(['kube', 'play', '--network', play.network, ...configMaps, play.file]);
   for (const pod of play.pods) scalePods.set(pod.name, { workload: play.workload, container: pod.container, address: addressOn(SCALE_NETWORK, pod.container) });
 }
 
@@ -420,6 +431,12 @@ describe('the infra/scale overlay: a NATS cluster of 3 and the services, the flo
     podman(['network', 'create', SCALE_NETWORK]);
     made.network = SCALE_NETWORK;
     for (const workload of scale.workloads) scalePlays.set(workload, networkPlays(scaleDir, workload, scale, SCALE_NETWORK, claimVolume));
+    // A ConfigMap's volume left by an interrupted run would be reused with its old files.
+    for (const name of new Set([...scalePlays.values()].flat().flatMap((p) => p.configMaps?.names ?? []))) {
+      if (podman(['volume', 'exists', name], { check: false }).status === 0) {
+        throw new Error(`a podman volume named ${name} exists already (left by an interrupted run?): remove it with \`podman volume rm ${name}\` and run again`);
+      }
+    }
     // Each server's claim, filled by podman from the image's /data (mode 1777) as the bus's is above.
     for (const pod of scalePlays.get(natsSet)!.flatMap((play) => play.pods)) {
       for (const claim of natsSet.document.spec.volumeClaimTemplates as { metadata: { name: string } }[]) {
@@ -466,6 +483,27 @@ describe('the infra/scale overlay: a NATS cluster of 3 and the services, the flo
       expect(mounts).toContain(`/data=${claimVolume('data', name)} `);
     },
   );
+
+  it('gives each pod its own credentials: the servers the users file (the generated one) and every password, each workload its own NATS user', () => {
+    const { text } = natsUsersFile(scale);
+    expect(text).toBe(natsAuthorizationConfig());
+    const file = natsSet.container.args![1]!;
+    const passwords = [...NATS_SERVICE_USERS, NATS_GATEWAY_USER].map(passwordVariableOf);
+    const expectedPasswords = [...NATS_SERVICE_USERS, NATS_GATEWAY_USER].map((user) => secretValue(scale, natsPasswordRefOf(user).name, 'token')).join('|');
+    for (const pod of podsOf(natsSet)) {
+      expect([pod.name, podman(['exec', pod.container, 'cat', file]).stdout]).toEqual([pod.name, text]);
+      const held = podman(['exec', pod.container, 'sh', '-c', `printf "${passwords.map(() => '%s').join('|')}\\n" ${passwords.map((name) => `"$${name}"`).join(' ')}`]).stdout;
+      expect([pod.name, held]).toEqual([pod.name, `${expectedPasswords}\n`]);
+    }
+    for (const workload of scale.workloads.filter((w) => w !== natsSet)) {
+      const expected = resolvedEnvOf(workload.container, scale);
+      for (const pod of podsOf(workload)) {
+        const facts = podman(['exec', pod.container, 'sh', '-c', 'printf "%s|%s|%s|%s\\n" "$NATS_USER" "$NATS_PASSWORD" "$BUS_TOKEN" "$BUS_CREDENTIALS"']).stdout;
+        const wanted = [expected.NATS_USER, expected.NATS_PASSWORD, expected.BUS_TOKEN, expected.BUS_CREDENTIALS].map((value) => value ?? '').join('|');
+        expect([pod.name, facts]).toEqual([pod.name, `${wanted}\n`]);
+      }
+    }
+  });
 
   it('when a post and comments are written through different replicas, then every query replica shows each verdict, and the stream is kept by all three servers', async () => {
     // Through the client, which finds posts by its Service name on the network.
@@ -537,7 +575,7 @@ describe('the infra/scale overlay: a NATS cluster of 3 and the services, the flo
     let attempt = 0;
     await waitFor(`the verdicts of the comments written with ${victim.name} down, in the log`, async () => {
       const response = await fetch(`${gateways[attempt++ % gateways.length]}/events`, {
-        headers: { authorization: `Bearer ${SCALE_BUS_TOKEN}` },
+        headers: { authorization: `Bearer ${SCALE_OPERATOR_TOKEN}` },
         signal: AbortSignal.timeout(5000),
       });
       const log = (await response.json()) as { type: string; data: { id: string; status?: string } }[];
@@ -587,13 +625,13 @@ describe('the infra/scale overlay: a NATS cluster of 3 and the services, the flo
     );
   });
 
-  it('when the log is read through each gateway replica with the token of the Secret bus-token, then its seqs are consecutive and no event is stored twice', async () => {
+  it("when the log is read through each gateway replica with the operator's credential, then its seqs are consecutive and no event is stored twice", async () => {
     const gateways = scaleUrls('event-bus-srv');
     expect(gateways).toHaveLength(2);
     const logs: { seq: number; id: string; source: string; type: string }[][] = [];
     for (const gateway of gateways) {
       expect((await fetch(`${gateway}/events`)).status).toBe(401);
-      const response = await fetch(`${gateway}/events`, { headers: { authorization: `Bearer ${SCALE_BUS_TOKEN}` } });
+      const response = await fetch(`${gateway}/events`, { headers: { authorization: `Bearer ${SCALE_OPERATOR_TOKEN}` } });
       expect(response.status).toBe(200);
       logs.push((await response.json()) as (typeof logs)[number]);
     }

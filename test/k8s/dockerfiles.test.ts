@@ -135,7 +135,9 @@ describe('nats/Dockerfile (the NATS server of infra/scale)', () => {
     const entrypoint = instructions.filter((i) => i.keyword === 'ENTRYPOINT');
     expect(entrypoint.map((i) => JSON.parse(i.args))).toEqual([['nats-server']]);
     expect(nats.container.command).toBeUndefined();
-    expect(nats.container.args![0]).toBe('-js');
+    // Flags only, the users file first (infra/scale/nats.yaml): no program name before them.
+    expect(nats.container.args!.slice(0, 3)).toEqual(['-c', '/etc/nats-users/users.conf', '-js']);
+    expect(nats.container.args).not.toContain('nats-server');
   });
 
   it("exposes the ports the StatefulSet declares, and keeps the store in a volume writable by any uid at the StatefulSet's -sd", () => {

@@ -81,15 +81,21 @@ describe('npm run k8s:doctor', () => {
     expect(output).toContain('3 problem(s) found.');
   });
 
-  it('when the bus token Secret is missing, then it says to apply it', () => {
+  it.each([
+    ['comments-depl-4b1e', 'comments', 'comments-bus-credential', 'kubectl apply -f infra/k8s/bus-credentials.yaml'],
+    ['posts-depl-9c3f', 'posts', 'posts-bus-credential', 'kubectl apply -f infra/k8s/bus-credentials.yaml'],
+    // The bus reads every caller's, the operator's included, which no service holds.
+    ['event-bus-0', 'event-bus', 'operator-bus-credential', 'kubectl apply -f infra/k8s/bus-credentials.yaml'],
+    ['event-bus-7c9d5-x2x4q', 'event-bus', 'event-bus-nats-credential', 'kubectl apply -f infra/scale/event-bus-nats-credential.yaml'],
+  ])('when the Secret a pod of %s reads is missing, then it says which file to apply', (pod, app, secret, fix) => {
     const bin = fakeCluster({
-      pods: [waitingPod('comments-depl-4b1e', 'comments', 'CreateContainerConfigError')],
-      eventMessage: 'Error: secret "bus-token" not found',
+      pods: [waitingPod(pod, app, 'CreateContainerConfigError')],
+      eventMessage: `Error: secret "${secret}" not found`,
     });
     const { status, output } = doctor(bin);
     expect(status).toBe(1);
-    expect(output).toContain('PROBLEM  pod comments-depl-4b1e is in CreateContainerConfigError: Error: secret "bus-token" not found');
-    expect(output).toContain('FIX      kubectl apply -f infra/k8s/bus-token.yaml');
+    expect(output).toContain(`PROBLEM  pod ${pod} is in CreateContainerConfigError: Error: secret "${secret}" not found`);
+    expect(output).toContain(`FIX      ${fix}`);
   });
 
   it('when every image is present and no pod is stuck, then it says so and how to reach the API', () => {

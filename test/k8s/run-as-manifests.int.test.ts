@@ -1,6 +1,7 @@
 import { commentsInView, createComment, createPost, expectedStatus, getJson, queryView } from '../support/blogApi';
 import { ManifestRunner } from '../support/manifestRunner';
-import { classify, loadManifests, resolveTargetPort } from '../support/manifests';
+import { credentialRefOf } from '../support/k8sWiring';
+import { classify, loadManifests, resolveTargetPort, secretValue } from '../support/manifests';
 import { waitFor } from '../support/waitFor';
 
 jest.setTimeout(90_000);
@@ -48,6 +49,24 @@ describe('the workloads, run as the manifests and Dockerfiles say', () => {
     const client = runner.serviceUrl('client-nodeport-srv');
     expect(await (await fetch(`${client}/`)).text()).toContain('<div id="root"></div>');
     expect((await getJson(`${client}/posts`))[post.body.id]).toMatchObject({ title: post.body.title, comments: expect.any(Array) });
+  });
+
+  it("when the bus is called with each Secret's token, then it knows the caller by it: each publishes only its own types, only the operator retries dead letters", async () => {
+    const bus = runner.serviceUrl('event-bus-srv');
+    const call = (path: string, caller: string | null, body?: object) =>
+      fetch(`${bus}${path}`, {
+        method: body ? 'POST' : 'GET',
+        headers: { 'content-type': 'application/json', ...(caller ? { authorization: `Bearer ${secretValue(manifests, credentialRefOf(caller).name, 'token')}` } : {}) },
+        body: body && JSON.stringify(body),
+      });
+    const before = ((await (await call('/events', 'query')).json()) as unknown[]).length;
+    const forged = await call('/events', 'comments', { type: 'PostCreated', data: { id: 'forged-through-manifests', title: 'Forged' } });
+    expect(forged.status).toBe(403);
+    expect(((await forged.json()) as { details: { message: string }[] }).details[0]!.message).toBe('comments may not publish PostCreated; only posts may');
+    expect((await call('/events', null)).status).toBe(401);
+    expect((await call('/dead-letters/retry', 'moderation', {})).status).toBe(403);
+    expect((await call('/dead-letters/retry', 'operator', {})).status).toBe(202);
+    expect(((await (await call('/events', 'operator')).json()) as unknown[]).length).toBe(before);
   });
 });
 

@@ -2,7 +2,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { findWiringProblems } from '../support/k8sWiring';
+import { NATS_GATEWAY_USER, NATS_SERVICE_USERS, natsAuthorizationConfig, passwordVariableOf } from '@blog/service-kit';
+import { configSchema as busConfig } from '../../event-bus/src/config';
+import { configSchema as postsConfig } from '../../posts/src/config';
+import { configSchema as commentsConfig } from '../../comments/src/config';
+import { configSchema as moderationConfig } from '../../moderation/src/config';
+import { configSchema as queryConfig } from '../../query/src/config';
+import { BUS_CALLERS, credentialRefOf, findWiringProblems } from '../support/k8sWiring';
 import {
   K8S_DIR,
   ROOT,
@@ -12,11 +18,13 @@ import {
   loadKustomized,
   loadManifests,
   renderKustomization,
+  resolvedEnvOf,
+  secretValue,
   type ManifestDocument,
   type Manifests,
 } from '../support/manifests';
 import { PolicyEvaluator, STRANGERS, allowedFlows, appPods, findNetworkPolicyProblems, serviceBackend, sourcesOf, type Endpoint } from '../support/networkPolicies';
-import { NATS_SERVERS, STREAM_REPLICAS, allowedDisruptions, findScaleProblems } from '../support/scaleWiring';
+import { GATEWAY_NATS_CREDENTIAL, NATS_SERVERS, STREAM_REPLICAS, WRITE_NATS_USERS, allowedDisruptions, findScaleProblems, natsPasswordRefOf, natsUsersFile } from '../support/scaleWiring';
 import { makeTempDir, removeTempDirs } from '../support/tempDirs';
 
 const scale = loadKustomized();
@@ -31,6 +39,12 @@ const find = (m: Manifests, name: string) => {
 const named = (documents: ManifestDocument[], name: string) => documents.find((d) => d.metadata.name === name)!;
 const env = (m: Manifests, workload: string, name: string) => find(m, workload).container.env!.find((e) => e.name === name)!;
 const args = (m: Manifests) => find(m, 'nats').container.args!;
+const usersConfigMap = (m: Manifests) => m.configMaps.find((c) => c.metadata.name.startsWith('nats-users-'))!;
+/** Takes one variable out of a workload's env, and answers it. */
+const takeOut = (m: Manifests, workload: string, name: string) => {
+  const variables = find(m, workload).container.env!;
+  return variables.splice(variables.indexOf(env(m, workload, name)), 1)[0]!;
+};
 
 /** The rendered overlay with one thing broken, as `change` says. */
 function broken(change: (m: Manifests) => void): Manifests {
@@ -62,6 +76,8 @@ describe('the overlay, as kubectl kustomize renders it', () => {
       [
         ...base.documents.map((d) => `${d.kind}/${d.metadata.name}`).filter((id) => id !== 'StatefulSet/event-bus'),
         'Deployment/event-bus',
+        'Secret/event-bus-nats-credential',
+        `ConfigMap/${usersConfigMap(scale).metadata.name}`,
         'StatefulSet/nats',
         'Service/nats',
         'Service/nats-headless',
@@ -151,9 +167,9 @@ describe('wiring of the overlay', () => {
     expect(envOf(find(scale, 'client-depl').container)).not.toHaveProperty('NATS_URL');
   });
 
-  it('keeps the rest of each service\'s env as the base has it (the bus token, the bus URL, the port)', () => {
+  it('keeps the rest of each service\'s env as the base has it (its bus credential, the bus URL, the port)', () => {
     for (const name of ['posts-depl', 'comments-depl', 'moderation-depl', 'query-depl', 'client-depl']) {
-      const { NATS_URL: _url, NATS_REPLICAS: _replicas, ...rest } = envOf(find(scale, name).container);
+      const { NATS_URL: _url, NATS_REPLICAS: _replicas, NATS_USER: _user, NATS_PASSWORD: _password, ...rest } = envOf(find(scale, name).container);
       expect([name, rest]).toEqual([name, envOf(find(base, name).container)]);
       expect([name, find(scale, name).container.env!.find((e) => e.name === 'BUS_TOKEN')]).toEqual([name, find(base, name).container.env!.find((e) => e.name === 'BUS_TOKEN')]);
     }
@@ -221,12 +237,113 @@ describe('wiring of the overlay', () => {
     ['NATS as root', (m: Manifests) => (find(m, 'nats').template.spec!.securityContext!.runAsUser = 0), /nats: pod must run as uid and gid above 10000/],
     ['NATS with the service account token', (m: Manifests) => delete find(m, 'nats').template.spec!.automountServiceAccountToken, /nats: automountServiceAccountToken must be false/],
     ['NATS without a memory limit', (m: Manifests) => delete find(m, 'nats').container.resources!.limits!.memory, /nats: resources.limits must set cpu and memory/],
-    ['NATS given the bus token', (m: Manifests) => find(m, 'nats').container.env!.push({ name: 'BUS_TOKEN', valueFrom: { secretKeyRef: { name: 'bus-token', key: 'token' } } }), /nats: never talks to the bus/],
+    ['NATS given a bus token', (m: Manifests) => find(m, 'nats').container.env!.push({ name: 'BUS_TOKEN', valueFrom: { secretKeyRef: credentialRefOf('posts') } }), /nats: never talks to the bus, so it must not be given BUS_TOKEN/],
     ['a NATS image that is pulled every time', (m: Manifests) => (find(m, 'nats').container.imagePullPolicy = 'Always'), /nats: imagePullPolicy must be IfNotPresent/],
     ['a NATS_URL naming no Service', (m: Manifests) => (env(m, 'event-bus', 'NATS_URL').value = 'nats://natz:4222'), /event-bus: NATS_URL points at natz, which is not a Service/],
     ['a gateway still on the StatefulSet\'s volume', (m: Manifests) => find(m, 'event-bus').container.volumeMounts!.push({ name: 'data', mountPath: '/data' }), /event-bus: volumeMount data has no volume/],
   ])('when the overlay has %s, then the wiring check reports it', (_name, change, message) => {
     expect(findWiringProblems(broken(change)).join('\n')).toMatch(message);
+  });
+});
+
+describe('NATS users and the credentials in the overlay', () => {
+  const services = ['posts-depl', 'comments-depl', 'moderation-depl', 'query-depl'];
+  const tokenOf = (caller: string) => secretValue(scale, credentialRefOf(caller).name, 'token')!;
+
+  it('when the users file is read from the ConfigMap the NATS servers mount, then it is exactly natsAuthorizationConfig() (the event owners map)', () => {
+    const { text, problems } = natsUsersFile(scale);
+    expect(problems).toEqual([]);
+    // If this fails, the owners map has changed: write the file again with the command in the message.
+    expect([text === natsAuthorizationConfig() ? 'the same' : `differs; run: ${WRITE_NATS_USERS}`]).toEqual(['the same']);
+    expect(fs.readFileSync(path.join(SCALE_DIR, 'nats-users.conf'), 'utf8')).toBe(natsAuthorizationConfig());
+    expect(usersConfigMap(scale).metadata.name).toMatch(/^nats-users-[a-z0-9]{10}$/);
+  });
+
+  it('starts nats-server with the users file first, on a read-only ConfigMap volume', () => {
+    const nats = find(scale, 'nats');
+    expect(args(scale).slice(0, 2)).toEqual(['-c', '/etc/nats-users/users.conf']);
+    expect(nats.container.volumeMounts).toContainEqual({ name: 'users', mountPath: '/etc/nats-users', readOnly: true });
+    expect(nats.template.spec!.volumes).toContainEqual({ name: 'users', configMap: { name: usersConfigMap(scale).metadata.name } });
+  });
+
+  it('gives the NATS servers every user\'s password from the Secret that user logs in with, and each workload its own user', () => {
+    const natsEnv = resolvedEnvOf({ ...find(scale, 'nats').container, env: find(scale, 'nats').container.env!.filter((v) => !v.valueFrom?.fieldRef && !v.valueFrom?.resourceFieldRef) }, scale);
+    for (const user of NATS_SERVICE_USERS) expect([user, natsEnv[passwordVariableOf(user)]]).toEqual([user, tokenOf(user)]);
+    const gatewayPassword = secretValue(scale, GATEWAY_NATS_CREDENTIAL.name, GATEWAY_NATS_CREDENTIAL.key)!;
+    expect(natsEnv[passwordVariableOf(NATS_GATEWAY_USER)]).toBe(gatewayPassword);
+    expect(BUS_CALLERS.map(tokenOf)).not.toContain(gatewayPassword);
+    for (const name of services) {
+      const variables = resolvedEnvOf(find(scale, name).container, scale);
+      const user = name.replace(/-depl$/, '');
+      expect([name, variables.NATS_USER, variables.NATS_PASSWORD, variables.BUS_TOKEN]).toEqual([name, user, tokenOf(user), tokenOf(user)]);
+    }
+    const gateway = resolvedEnvOf(find(scale, 'event-bus').container, scale);
+    expect([gateway.NATS_USER, gateway.NATS_PASSWORD]).toEqual([NATS_GATEWAY_USER, gatewayPassword]);
+    expect(resolvedEnvOf(find(scale, 'client-depl').container, scale)).not.toHaveProperty('NATS_PASSWORD');
+  });
+
+  it('gives the gateway BUS_CREDENTIALS as the embedded bus has them, and no token of its own', () => {
+    const gateway = resolvedEnvOf(find(scale, 'event-bus').container, scale);
+    expect(gateway.BUS_CREDENTIALS).toBe(resolvedEnvOf(find(base, 'event-bus').container, base).BUS_CREDENTIALS);
+    expect(gateway.BUS_TOKEN).toBeUndefined();
+  });
+
+  it("when each workload's env is given to its configuration, then each accepts it", () => {
+    const configs = { 'event-bus': busConfig, 'posts-depl': postsConfig, 'comments-depl': commentsConfig, 'moderation-depl': moderationConfig, 'query-depl': queryConfig };
+    for (const [name, schema] of Object.entries(configs)) {
+      const parsed = schema.safeParse(resolvedEnvOf(find(scale, name).container, scale));
+      expect([name, parsed.success ? 'accepted' : parsed.error.message]).toEqual([name, 'accepted']);
+    }
+    const gateway = busConfig.parse(resolvedEnvOf(find(scale, 'event-bus').container, scale));
+    expect([...gateway.BUS_CREDENTIALS.keys()]).toEqual([...BUS_CALLERS]);
+  });
+
+  it.each([
+    ['a users file that has drifted from the owners map', (m: Manifests) => (usersConfigMap(m).data!['users.conf'] = usersConfigMap(m).data!['users.conf']!.replace('"blog.events.PostCreated", ', '"blog.events.PostCreated", "blog.events.CommentCreated", ')), /nats: its users file differs from natsAuthorizationConfig\(\) .*write infra\/scale\/nats-users.conf again: npx tsc -b && node -e/],
+    ['nats-server started without the users file', (m: Manifests) => args(m).splice(0, 2), /nats: its args must start with -c <users file>/],
+    ['the users file after the other flags', (m: Manifests) => args(m).push(...args(m).splice(0, 2)), /nats: its args must start with -c <users file>/],
+    ['a users file on no mounted volume', (m: Manifests) => (args(m)[1] = '/etc/nats/users.conf'), /nats: the users file \/etc\/nats\/users.conf is not on a mounted volume/],
+    ['the users file\'s volume writable', (m: Manifests) => delete find(m, 'nats').container.volumeMounts!.find((v) => v.name === 'users')!.readOnly, /nats: the volume users with the users file must be mounted readOnly/],
+    ['a users file under another name than the key', (m: Manifests) => (args(m)[1] = '/etc/nats-users/nats.conf'), /ConfigMap nats-users-[a-z0-9]+: has no key nats.conf, the users file \/etc\/nats-users\/nats.conf/],
+    ['a ConfigMap that is not in the overlay', (m: Manifests) => m.configMaps.splice(0), /nats: the users file's ConfigMap nats-users-[a-z0-9]+ is not in the manifests/],
+    ['a user\'s password missing from NATS', (m: Manifests) => takeOut(m, 'nats', 'MODERATION_NATS_PASSWORD'), /nats: MODERATION_NATS_PASSWORD \(user moderation's password\) is set 0 times, not once/],
+    ['a user\'s password from another user\'s Secret', (m: Manifests) => (env(m, 'nats', 'QUERY_NATS_PASSWORD').valueFrom!.secretKeyRef!.name = 'posts-bus-credential'), /nats: QUERY_NATS_PASSWORD \(user query's password\) comes from posts-bus-credential\/token, not the Secret query logs in with, query-bus-credential\/token/],
+    ['the gateway\'s password written into the manifest', (m: Manifests) => {
+      const password = env(m, 'nats', 'EVENT_BUS_NATS_PASSWORD');
+      delete password.valueFrom;
+      password.value = 'p'.repeat(32);
+    }, /nats: EVENT_BUS_NATS_PASSWORD \(user event-bus's password\) must come from secretKeyRef event-bus-nats-credential\/token, not a literal value/],
+    ['a service logging in as another user', (m: Manifests) => (env(m, 'comments-depl', 'NATS_USER').value = 'posts'), /comments-depl: logs in to NATS as posts, not as its own user comments/],
+    ['a service with no NATS user', (m: Manifests) => takeOut(m, 'query-depl', 'NATS_USER'), /query-depl: logs in to NATS as nobody \(no NATS_USER\), not as its own user query/],
+    ['a service logging in with another\'s password', (m: Manifests) => (env(m, 'moderation-depl', 'NATS_PASSWORD').valueFrom!.secretKeyRef!.name = 'comments-bus-credential'), /moderation-depl: NATS_PASSWORD comes from comments-bus-credential\/token, not the Secret the NATS servers read moderation's password from, moderation-bus-credential\/token/],
+    ['an optional NATS password', (m: Manifests) => (env(m, 'posts-depl', 'NATS_PASSWORD').valueFrom!.secretKeyRef!.optional = true), /posts-depl: NATS_PASSWORD must not be optional/],
+    ['the gateway logging in as a service', (m: Manifests) => (env(m, 'event-bus', 'NATS_USER').value = 'posts'), /event-bus: logs in to NATS as posts, not as its own user event-bus/],
+    ['the gateway logging in with a service\'s credential', (m: Manifests) => (env(m, 'event-bus', 'NATS_PASSWORD').valueFrom!.secretKeyRef!.name = 'query-bus-credential'), /event-bus: NATS_PASSWORD comes from query-bus-credential\/token, not the Secret the NATS servers read event-bus's password from, event-bus-nats-credential\/token/],
+    ['the client given a NATS login', (m: Manifests) => find(m, 'client-depl').container.env!.push({ name: 'NATS_USER', value: 'query' }), /client-depl: never talks to NATS, so it must not be given NATS_USER/],
+  ])('when the overlay has %s, then the scale check reports it', (_name, change, message) => {
+    expect(findScaleProblems(broken(change)).join('\n')).toMatch(message);
+  });
+
+  it.each([
+    ['the gateway without BUS_CREDENTIALS', (m: Manifests) => takeOut(m, 'event-bus', 'BUS_CREDENTIALS'), /event-bus: BUS_CREDENTIALS is set 0 times, not once/],
+    ['the gateway with a token variable from another caller\'s Secret', (m: Manifests) => (env(m, 'event-bus', 'POSTS_BUS_TOKEN').valueFrom!.secretKeyRef!.name = 'comments-bus-credential'), /event-bus: POSTS_BUS_TOKEN \(posts's token in BUS_CREDENTIALS\) comes from comments-bus-credential\/token/],
+    ['a service\'s NATS password from another caller\'s credential', (m: Manifests) => (env(m, 'query-depl', 'NATS_PASSWORD').valueFrom!.secretKeyRef!.name = 'operator-bus-credential'), /query-depl: env NATS_PASSWORD reads operator-bus-credential, another caller's credential/],
+    ['the gateway\'s NATS password the same as a service\'s token', (m: Manifests) => {
+      m.secrets.find((s) => s.metadata.name === GATEWAY_NATS_CREDENTIAL.name)!.stringData!.token = secretValue(m, 'posts-bus-credential', 'token')!;
+    }, /Secret (posts-bus-credential: token holds the same value as event-bus-nats-credential|event-bus-nats-credential: token holds the same value as posts-bus-credential)\/token; each credential needs its own/],
+    ['the gateway\'s NATS Secret without its development label', (m: Manifests) => delete m.secrets.find((s) => s.metadata.name === GATEWAY_NATS_CREDENTIAL.name)!.metadata.labels!['app.kubernetes.io/component'], /Secret event-bus-nats-credential: its development value must carry the label/],
+  ])('when the overlay has %s, then the wiring check reports it', (_name, change, message) => {
+    expect(findWiringProblems(broken(change)).join('\n')).toMatch(message);
+  });
+
+  it('names, for each NATS user, the Secret the workloads log in with', () => {
+    expect(Object.fromEntries([...NATS_SERVICE_USERS, NATS_GATEWAY_USER].map((user) => [user, natsPasswordRefOf(user).name]))).toEqual({
+      posts: 'posts-bus-credential',
+      comments: 'comments-bus-credential',
+      moderation: 'moderation-bus-credential',
+      query: 'query-bus-credential',
+      'event-bus': 'event-bus-nats-credential',
+    });
   });
 });
 
@@ -240,7 +357,7 @@ describe('the NetworkPolicies of the overlay', () => {
   const EVERYONE = [...pods.map((p) => p.name), ...STRANGERS.map((s) => s.name)];
   const fromEveryone = (to: string, port: number) => EVERYONE.filter((s) => s !== to).map((s) => `${s} -> ${to}:${port}`);
   // The base's flows, unchanged (the bus no longer delivers to /events with NATS, and the rules for it stay
-  // open: harmless, since the bus token guards /events), plus the publishers to NATS's client port.
+  // open: harmless, since each service's /events takes only its own credential), plus the publishers to NATS's client port.
   const EXPECTED_FLOWS = [
     ...['posts', 'comments', 'moderation', 'query'].map((s) => `${s} -> event-bus:4005`),
     ...fromEveryone('posts', 4000),

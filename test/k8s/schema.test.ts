@@ -26,7 +26,7 @@ function mutated(name: string, change: (document: any) => void, index = 0): stri
 const mutatedPosts = (change: (deployment: any) => void) => mutated('posts.yaml', change);
 /** network-policies.yaml with one change to its policy for the bus. */
 const mutatedBusPolicy = (change: (policy: any) => void) => mutated('network-policies.yaml', change, 1);
-const mutatedSecret = (change: (secret: any) => void) => mutated('bus-token.yaml', change);
+const mutatedSecret = (change: (secret: any) => void) => mutated('bus-credentials.yaml', change);
 
 describe('every manifest against the Kubernetes API schemas', () => {
   it('when infra/k8s and infra/ingress are validated, then every document passes', () => {

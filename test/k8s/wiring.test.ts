@@ -9,8 +9,8 @@ import { configSchema as moderationConfig } from '../../moderation/src/config';
 import { configSchema as queryConfig } from '../../query/src/config';
 import { configSchema as clientConfig } from '../../client/src/config';
 import { readDockerfile } from '../support/dockerfiles';
-import { BUS_TOKEN_REF, WITHOUT_BUS_TOKEN, findRouteProblems, findWiringProblems } from '../support/k8sWiring';
-import { INGRESS_DIR, ROOT, classify, loadManifests, readDocuments, resolveTargetPort, resolvedEnvOf, secretValue, serviceOfImage } from '../support/manifests';
+import { BUS_CALLERS, WITHOUT_BUS_TOKEN, callerOf, credentialRefOf, findRouteProblems, findWiringProblems } from '../support/k8sWiring';
+import { INGRESS_DIR, ROOT, classify, expandVariables, loadManifests, readDocuments, resolveTargetPort, resolvedEnvOf, secretValue, serviceOfImage } from '../support/manifests';
 
 const manifests = loadManifests();
 const VERSION: string = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
@@ -23,7 +23,16 @@ function brokenManifests(change: (m: ReturnType<typeof loadManifests>) => void) 
 }
 
 const find = (m: ReturnType<typeof loadManifests>, name: string) => m.workloads.find((w) => w.name === name)!;
-const busToken = (m: ReturnType<typeof loadManifests>, name: string) => find(m, name).container.env!.find((e) => e.name === 'BUS_TOKEN')!;
+const variable = (m: ReturnType<typeof loadManifests>, workload: string, name: string) => find(m, workload).container.env!.find((e) => e.name === name)!;
+const busToken = (m: ReturnType<typeof loadManifests>, name: string) => variable(m, name, 'BUS_TOKEN');
+const credentials = (m: ReturnType<typeof loadManifests>) => variable(m, 'event-bus', 'BUS_CREDENTIALS');
+const secret = (m: ReturnType<typeof loadManifests>, name: string) => m.secrets.find((s) => s.metadata.name === name)!;
+/** Takes one variable out of a workload's env, and answers it. */
+const takeOut = (m: ReturnType<typeof loadManifests>, workload: string, name: string) => {
+  const env = find(m, workload).container.env!;
+  return env.splice(env.indexOf(variable(m, workload, name)), 1)[0]!;
+};
+const tokenOf = (caller: string) => secretValue(manifests, credentialRefOf(caller).name, 'token')!;
 const service = (m: ReturnType<typeof loadManifests>, name: string) => m.services.find((s) => s.metadata.name === name)!;
 
 describe('the objects the architecture names', () => {
@@ -48,8 +57,10 @@ describe('the objects the architecture names', () => {
     ]);
   });
 
-  it('has the bus token Secret and the NetworkPolicies', () => {
-    expect(manifests.secrets.map((s) => `${s.type}/${s.metadata.name}`)).toEqual(['Opaque/bus-token']);
+  it('has a credential Secret for each caller of the bus, and the NetworkPolicies', () => {
+    expect(manifests.secrets.map((s) => `${s.type}/${s.metadata.name}`)).toEqual(
+      ['posts', 'comments', 'moderation', 'query', 'operator'].map((caller) => `Opaque/${caller}-bus-credential`),
+    );
     expect(manifests.networkPolicies.map((p) => p.metadata.name).sort()).toEqual([
       'client-ingress',
       'comments-ingress',
@@ -93,23 +104,70 @@ describe('wiring', () => {
     ['an image with no Dockerfile', (m: any) => (find(m, 'posts-depl').container.image = `blog/post:${VERSION}`), /no post\/Dockerfile/],
     ['a latest tag', (m: any) => (find(m, 'posts-depl').container.image = 'blog/posts:latest'), /image tag latest is not the project version/],
     ['a pull policy that always pulls', (m: any) => (find(m, 'posts-depl').container.imagePullPolicy = 'Always'), /imagePullPolicy must be IfNotPresent/],
-    ['a bus token written into a manifest', (m: any) => {
-      const variable = busToken(m, 'query-depl');
-      delete variable.valueFrom;
-      variable.value = 'x'.repeat(32);
-    }, /query-depl: BUS_TOKEN must come from secretKeyRef bus-token\/token, not a literal value/],
-    ['no bus token for a workload', (m: any) => {
-      const env = find(m, 'moderation-depl').container.env!;
-      env.splice(env.indexOf(busToken(m, 'moderation-depl')), 1);
-    }, /moderation-depl: BUS_TOKEN is set 0 times, not once/],
-    ['a bus token from a misspelled Secret', (m: any) => (busToken(m, 'event-bus').valueFrom!.secretKeyRef!.name = 'bus-tokn'), /event-bus: env BUS_TOKEN refers to Secret bus-tokn, which is not in the manifests/],
-    ['a bus token from a key the Secret lacks', (m: any) => (busToken(m, 'comments-depl').valueFrom!.secretKeyRef!.key = 'value'), /comments-depl: env BUS_TOKEN refers to key value, which Secret bus-token does not have/],
-    ['an optional bus token', (m: any) => (busToken(m, 'posts-depl').valueFrom!.secretKeyRef!.optional = true), /posts-depl: BUS_TOKEN must not be optional/],
-    ['the bus token given to the client', (m: any) => {
-      find(m, 'client-depl').container.env!.push({ name: 'BUS_TOKEN', valueFrom: { secretKeyRef: { ...BUS_TOKEN_REF } } });
-    }, /client-depl: never talks to the bus, so it must not be given BUS_TOKEN/],
-    ['the Secret without its development label', (m: any) => delete m.secrets[0].metadata.labels['app.kubernetes.io/component'], /carry the label app.kubernetes.io\/component: dev-secret/],
   ])('when a manifest has %s, then the check reports it', (_name, change, message) => {
+    const problems = brokenManifests(change);
+    expect(problems.join('\n')).toMatch(message);
+  });
+
+  it.each([
+    // A service and its own credential.
+    ['a service\'s token written into its manifest', (m: any) => {
+      const token = busToken(m, 'query-depl');
+      delete token.valueFrom;
+      token.value = 'x'.repeat(32);
+    }, /query-depl: BUS_TOKEN must come from secretKeyRef query-bus-credential\/token, not a literal value/],
+    ['no credential for a service', (m: any) => takeOut(m, 'moderation-depl', 'BUS_TOKEN'), /moderation-depl: BUS_TOKEN is set 0 times, not once/],
+    ['a service given another service\'s credential', (m: any) => (busToken(m, 'comments-depl').valueFrom!.secretKeyRef!.name = 'posts-bus-credential'), /comments-depl: BUS_TOKEN comes from posts-bus-credential\/token, not its own credential comments-bus-credential\/token/],
+    ['a service given the operator\'s credential', (m: any) => (busToken(m, 'query-depl').valueFrom!.secretKeyRef!.name = 'operator-bus-credential'), /query-depl: BUS_TOKEN comes from operator-bus-credential\/token, not its own credential/],
+    ['a service holding a second caller\'s credential beside its own', (m: any) => {
+      find(m, 'posts-depl').container.env!.push({ name: 'SPARE_TOKEN', valueFrom: { secretKeyRef: { ...credentialRefOf('moderation') } } });
+    }, /posts-depl: env SPARE_TOKEN reads moderation-bus-credential, another caller's credential; a service holds only its own \(posts-bus-credential\)/],
+    ['a service given every credential', (m: any) => find(m, 'posts-depl').container.env!.push({ ...credentials(m) }), /posts-depl: is given BUS_CREDENTIALS, every caller's tokens; only the bus holds them/],
+    ['a credential from a misspelled Secret', (m: any) => (busToken(m, 'posts-depl').valueFrom!.secretKeyRef!.name = 'posts-bus-credentail'), /posts-depl: env BUS_TOKEN refers to Secret posts-bus-credentail, which is not in the manifests/],
+    ['a credential from a key the Secret lacks', (m: any) => (busToken(m, 'comments-depl').valueFrom!.secretKeyRef!.key = 'value'), /comments-depl: env BUS_TOKEN refers to key value, which Secret comments-bus-credential does not have/],
+    ['an optional credential', (m: any) => (busToken(m, 'posts-depl').valueFrom!.secretKeyRef!.optional = true), /posts-depl: BUS_TOKEN must not be optional/],
+    ['a credential taken whole with envFrom', (m: any) => (find(m, 'query-depl').container.envFrom = [{ secretRef: { name: 'query-bus-credential' } }]), /query-depl: envFrom takes all of query-bus-credential/],
+    // The client holds nothing.
+    ['a credential given to the client', (m: any) => {
+      find(m, 'client-depl').container.env!.push({ name: 'BUS_TOKEN', valueFrom: { secretKeyRef: credentialRefOf('query') } });
+    }, /client-depl: never talks to the bus, so it must not be given BUS_TOKEN[\s\S]*client-depl: never talks to the bus, so it must not hold query-bus-credential \(env BUS_TOKEN\)/],
+    ['a credential given to the client under another name', (m: any) => {
+      find(m, 'client-depl').container.env!.push({ name: 'API_KEY', valueFrom: { secretKeyRef: credentialRefOf('operator') } });
+    }, /client-depl: never talks to the bus, so it must not hold operator-bus-credential \(env API_KEY\)/],
+    // The bus and every caller's credential.
+    ['the bus given one token of its own', (m: any) => find(m, 'event-bus').container.env!.push({ name: 'BUS_TOKEN', valueFrom: { secretKeyRef: credentialRefOf('posts') } }), /event-bus: BUS_TOKEN is set, but the bus refuses it/],
+    ['the bus without BUS_CREDENTIALS', (m: any) => takeOut(m, 'event-bus', 'BUS_CREDENTIALS'), /event-bus: BUS_CREDENTIALS is set 0 times, not once/],
+    ['a caller left out of BUS_CREDENTIALS', (m: any) => (credentials(m).value = credentials(m).value!.replace(',operator:$(OPERATOR_BUS_TOKEN)', '')), /event-bus: BUS_CREDENTIALS leaves out operator/],
+    ['a caller named twice', (m: any) => (credentials(m).value += ',posts:$(POSTS_BUS_TOKEN)'), /event-bus: BUS_CREDENTIALS names posts twice/],
+    ['a name that is no caller', (m: any) => (credentials(m).value += ',client:$(POSTS_BUS_TOKEN)'), /event-bus: BUS_CREDENTIALS names client, which is not a caller of the bus/],
+    ['a token written into BUS_CREDENTIALS', (m: any) => (credentials(m).value = credentials(m).value!.replace('$(QUERY_BUS_TOKEN)', 'y'.repeat(32))), /event-bus: BUS_CREDENTIALS gives query a token written into the manifest; it must be \$\(VAR\) of a variable from secretKeyRef query-bus-credential\/token/],
+    ['a token variable defined after BUS_CREDENTIALS', (m: any) => find(m, 'event-bus').container.env!.push(takeOut(m, 'event-bus', 'POSTS_BUS_TOKEN')), /event-bus: BUS_CREDENTIALS uses \$\(POSTS_BUS_TOKEN\), which is defined after it, so the kubelet leaves it unexpanded/],
+    ['a misspelled token variable', (m: any) => (credentials(m).value = credentials(m).value!.replace('$(COMMENTS_BUS_TOKEN)', '$(COMMENT_BUS_TOKEN)')), /event-bus: BUS_CREDENTIALS uses \$\(COMMENT_BUS_TOKEN\), which no variable before it defines/],
+    ['a token variable from another caller\'s Secret', (m: any) => (variable(m, 'event-bus', 'MODERATION_BUS_TOKEN').valueFrom!.secretKeyRef!.name = 'comments-bus-credential'), /event-bus: MODERATION_BUS_TOKEN \(moderation's token in BUS_CREDENTIALS\) comes from comments-bus-credential\/token, not moderation's credential moderation-bus-credential\/token/],
+    ['a token variable written into the manifest', (m: any) => {
+      const token = variable(m, 'event-bus', 'OPERATOR_BUS_TOKEN');
+      delete token.valueFrom;
+      token.value = 'z'.repeat(32);
+    }, /event-bus: OPERATOR_BUS_TOKEN \(operator's token in BUS_CREDENTIALS\) must come from secretKeyRef operator-bus-credential\/token, not a literal value/],
+    ['an optional token variable', (m: any) => (variable(m, 'event-bus', 'QUERY_BUS_TOKEN').valueFrom!.secretKeyRef!.optional = true), /event-bus: QUERY_BUS_TOKEN \(query's token in BUS_CREDENTIALS\) must not be optional/],
+    ['deliveries to one service with another\'s credential', (m: any) => {
+      const subscribers = variable(m, 'event-bus', 'SUBSCRIBERS');
+      subscribers.value = subscribers.value!.replace('comments=http://comments-srv', 'query=http://comments-srv');
+    }, /event-bus: SUBSCRIBERS delivers to comments-srv \(comments-depl\) with query's credential, not comments'/],
+    ['a subscriber without its name', (m: any) => {
+      const subscribers = variable(m, 'event-bus', 'SUBSCRIBERS');
+      subscribers.value = subscribers.value!.replace('query=', '');
+    }, /event-bus: SUBSCRIBERS entry http:\/\/query-srv:4002\/events has no name=, so its deliveries carry no caller's credential/],
+    ['a subscriber with no credential', (m: any) => {
+      credentials(m).value = credentials(m).value!.replace('moderation:$(MODERATION_BUS_TOKEN),', '');
+    }, /event-bus: SUBSCRIBERS names moderation, which has no credential in BUS_CREDENTIALS/],
+    // The Secrets.
+    ['a caller without its Secret', (m: any) => m.secrets.splice(m.secrets.indexOf(secret(m, 'operator-bus-credential')), 1), /Secret operator-bus-credential: not in the manifests, so operator has no credential/],
+    ['a Secret without its development label', (m: any) => delete secret(m, 'query-bus-credential').metadata.labels!['app.kubernetes.io/component'], /Secret query-bus-credential: its development value must carry the label app.kubernetes.io\/component: dev-secret/],
+    ['a Secret whose value does not say it is for development', (m: any) => (secret(m, 'posts-bus-credential').stringData!.token = 'a-value-that-looks-real-0123456789'), /Secret posts-bus-credential: the value of token in the repository must say it is the local development one/],
+    ['two callers with one token', (m: any) => (secret(m, 'moderation-bus-credential').stringData!.token = secret(m, 'comments-bus-credential').stringData!.token!), /Secret moderation-bus-credential: token holds the same value as comments-bus-credential\/token; each credential needs its own/],
+    ['a token shorter than the bus takes', (m: any) => (secret(m, 'query-bus-credential').stringData!.token = 'short'), /Secret query-bus-credential: its token has 5 characters; the bus takes a token of 16 or more/],
+  ])('when the credentials have %s, then the check reports it', (_name, change, message) => {
     const problems = brokenManifests(change);
     expect(problems.join('\n')).toMatch(message);
   });
@@ -138,35 +196,108 @@ describe('wiring', () => {
   });
 });
 
-describe('the bus token', () => {
-  it('when each workload starts, then it gets BUS_TOKEN from the Secret in the manifests, the same for all', () => {
-    const token = secretValue(manifests, BUS_TOKEN_REF.name, BUS_TOKEN_REF.key);
-    expect(token).toMatch(/^local-development-only-/);
-    for (const workload of manifests.workloads.filter((w) => !WITHOUT_BUS_TOKEN.includes(w.name))) {
+describe('the bus credentials', () => {
+  const configs: Record<string, typeof postsConfig | typeof busConfig | typeof clientConfig> = {
+    'event-bus': busConfig,
+    posts: postsConfig,
+    comments: commentsConfig,
+    moderation: moderationConfig,
+    query: queryConfig,
+    client: clientConfig,
+  };
+
+  it('when each service starts, then it gets its own token as BUS_TOKEN, a different one for each, and the client none', () => {
+    const services = manifests.workloads.filter((w) => callerOf(w));
+    expect(services.map(callerOf).sort()).toEqual(['comments', 'moderation', 'posts', 'query']);
+    for (const workload of services) {
+      const token = tokenOf(callerOf(workload)!);
+      expect(token).toMatch(/^local-development-only-/);
       expect([workload.name, resolvedEnvOf(workload.container, manifests).BUS_TOKEN]).toEqual([workload.name, token]);
     }
-    // The client faces browsers and never talks to the bus: it must not hold the secret.
-    for (const name of WITHOUT_BUS_TOKEN) expect([name, resolvedEnvOf(find(manifests, name).container, manifests).BUS_TOKEN]).toEqual([name, undefined]);
+    expect(new Set(BUS_CALLERS.map(tokenOf)).size).toBe(BUS_CALLERS.length);
+    // The client faces browsers and never talks to the bus: it must not hold any credential.
+    for (const name of WITHOUT_BUS_TOKEN) {
+      const env = resolvedEnvOf(find(manifests, name).container, manifests);
+      expect([name, env.BUS_TOKEN, env.BUS_CREDENTIALS]).toEqual([name, undefined, undefined]);
+      expect(Object.values(env).filter((value) => BUS_CALLERS.map(tokenOf).includes(value))).toEqual([]);
+    }
   });
 
-  it("when the Secret's value is given to every service's configuration, then each accepts it", () => {
-    const token = secretValue(manifests, BUS_TOKEN_REF.name, BUS_TOKEN_REF.key)!;
-    for (const schema of [busConfig, postsConfig, commentsConfig, moderationConfig, queryConfig]) {
-      expect(schema.safeParse({ BUS_TOKEN: token }).success).toBe(true);
+  it('when the bus starts, then the kubelet has put every caller\'s token into BUS_CREDENTIALS, and it has no BUS_TOKEN', () => {
+    const env = resolvedEnvOf(find(manifests, 'event-bus').container, manifests);
+    expect(env.BUS_TOKEN).toBeUndefined();
+    expect(env.BUS_CREDENTIALS).toBe(BUS_CALLERS.map((caller) => `${caller}:${tokenOf(caller)}`).join(','));
+    expect(env.BUS_CREDENTIALS).not.toContain('$(');
+  });
+
+  it("when each workload's env is given to its configuration, then each accepts it: the bus knows every caller and delivers to each subscriber with its own", () => {
+    for (const workload of manifests.workloads) {
+      const parsed = configs[serviceOfImage(workload.container.image!)!.folder]!.safeParse(resolvedEnvOf(workload.container, manifests));
+      expect([workload.name, parsed.success ? 'accepted' : parsed.error.message]).toEqual([workload.name, 'accepted']);
     }
+    const bus = busConfig.parse(resolvedEnvOf(find(manifests, 'event-bus').container, manifests));
+    expect(Object.fromEntries(bus.BUS_CREDENTIALS)).toEqual(Object.fromEntries(BUS_CALLERS.map((caller) => [caller, tokenOf(caller)])));
+    expect(bus.SUBSCRIBERS.map((s) => `${s.name} ${new URL(s.url).hostname}`)).toEqual(['posts posts-clusterip-srv', 'comments comments-srv', 'query query-srv', 'moderation moderation-srv']);
   });
 
   it('when a Secret gives the token as base64 data, then the runners decode it as the kubelet would', () => {
     const copy = classify(structuredClone(manifests.documents));
-    copy.secrets[0]!.data = { token: Buffer.from('from-base64-data-value').toString('base64') };
-    delete copy.secrets[0]!.stringData;
+    secret(copy, 'posts-bus-credential').data = { token: Buffer.from('from-base64-data-value').toString('base64') };
+    delete secret(copy, 'posts-bus-credential').stringData;
     expect(resolvedEnvOf(find(copy, 'posts-depl').container, copy).BUS_TOKEN).toBe('from-base64-data-value');
+    expect(resolvedEnvOf(find(copy, 'event-bus').container, copy).BUS_CREDENTIALS).toMatch(/^posts:from-base64-data-value,comments:/);
   });
 
-  it('when the Secret is missing, then starting a workload from the manifests fails as the kubelet would', () => {
+  it("when a service's Secret is missing, then starting it, or the bus, from the manifests fails as the kubelet would", () => {
     const copy = classify(structuredClone(manifests.documents));
-    copy.secrets.splice(0);
-    expect(() => resolvedEnvOf(find(copy, 'posts-depl').container, copy)).toThrow(/refers to key token of Secret bus-token, which the manifests do not have/);
+    copy.secrets.splice(copy.secrets.indexOf(secret(copy, 'posts-bus-credential')), 1);
+    expect(() => resolvedEnvOf(find(copy, 'posts-depl').container, copy)).toThrow(/refers to key token of Secret posts-bus-credential, which the manifests do not have/);
+    expect(() => resolvedEnvOf(find(copy, 'event-bus').container, copy)).toThrow(/POSTS_BUS_TOKEN refers to key token of Secret posts-bus-credential/);
+    expect(resolvedEnvOf(find(copy, 'comments-depl').container, copy).BUS_TOKEN).toBe(tokenOf('comments'));
+  });
+});
+
+describe('$(VAR) in env values, as the kubelet expands them', () => {
+  const env = (variables: { name: string; value?: string; secret?: string }[]) =>
+    resolvedEnvOf(
+      { name: 'c', env: variables.map(({ name, value, secret: from }) => (from ? { name, valueFrom: { secretKeyRef: { name: from, key: 'token', optional: true } } } : { name, value })) },
+      manifests,
+    );
+
+  it('when a value names variables defined before it, then they are put in, Secrets included', () => {
+    expect(env([{ name: 'A', value: 'one' }, { name: 'T', secret: 'query-bus-credential' }, { name: 'B', value: '$(A)-$(T)' }]).B).toBe(`one-${tokenOf('query')}`);
+  });
+
+  it('when a value names a variable defined after it, or never, then the reference stays as written', () => {
+    expect(env([{ name: 'B', value: '$(A)/$(NOWHERE)' }, { name: 'A', value: 'one' }]).B).toBe('$(A)/$(NOWHERE)');
+  });
+
+  it('when an optional Secret is missing, then its variable is not defined and a reference to it stays', () => {
+    const result = env([{ name: 'T', secret: 'no-such-secret' }, { name: 'B', value: 'x:$(T)' }]);
+    expect(result).toEqual({ B: 'x:$(T)' });
+  });
+
+  it('when $$ comes before a reference, then it is the text $(...) and not expanded', () => {
+    expect(env([{ name: 'A', value: 'one' }, { name: 'B', value: '$$(A) $$ $(A) $$$(A)' }]).B).toBe('$(A) $ one $one');
+  });
+
+  it('when a value holds a $ that starts no reference, or one never closed, then it stays as it is', () => {
+    expect(expandVariables('cost: 5$ $x $(A', () => 'never')).toBe('cost: 5$ $x $(A');
+    expect(expandVariables('$(A)$', (name) => (name === 'A' ? 'one' : undefined))).toBe('one$');
+  });
+
+  it('when a Secret\'s value holds $(...), then it is not expanded, and a variable defined twice takes the later value', () => {
+    const copy = classify(structuredClone(manifests.documents));
+    secret(copy, 'query-bus-credential').stringData!.token = 'local-development-$(A)-token';
+    const result = resolvedEnvOf(
+      { name: 'c', env: [{ name: 'A', value: 'one' }, { name: 'T', valueFrom: { secretKeyRef: { name: 'query-bus-credential', key: 'token' } } }, { name: 'A', value: 'two' }, { name: 'B', value: '$(A)' }] },
+      copy,
+    );
+    expect(result).toEqual({ A: 'two', T: 'local-development-$(A)-token', B: 'two' });
+  });
+
+  it('when a name is one of Object\'s own, then it is only a name', () => {
+    expect(env([{ name: 'B', value: '$(constructor)$(__proto__)' }]).B).toBe('$(constructor)$(__proto__)');
   });
 });
 

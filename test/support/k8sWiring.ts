@@ -1,8 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { EnvVar } from 'kubernetes-types/core/v1';
+import { CALLER_NAMES } from '../../launcher/src/credentials';
 
 import {
   ROOT,
+  SUBSCRIBER_NAME,
   envOf,
   resolveTargetPort,
   secretData,
@@ -194,38 +197,198 @@ function secretRefProblems(manifests: Manifests): string[] {
   return problems;
 }
 
-/** The bus token's Secret, and where every workload must take BUS_TOKEN from. */
-export const BUS_TOKEN_REF = { name: 'bus-token', key: 'token' } as const;
+/**
+ * Who calls the bus, each with a token of its own (launcher/src/credentials.ts, the same list the local
+ * launcher makes credentials for): the four services and the operator, who runs the cluster and is the
+ * one that may send dead letters back.
+ */
+export const BUS_CALLERS: readonly string[] = CALLER_NAMES;
 
-/** Workloads that never talk to the bus and face browsers: they must not be given the token at all. */
+/** The Secret and key that hold one caller's token (infra/k8s/bus-credentials.yaml): posts-bus-credential/token. */
+export const credentialRefOf = (caller: string) => ({ name: `${caller}-bus-credential`, key: 'token' });
+
+/** Workloads that never talk to the bus and face browsers: they must not hold any credential at all. */
 export const WITHOUT_BUS_TOKEN: readonly string[] = ['client-depl'];
 
+/** The app label of the bus's pods (the StatefulSet of infra/k8s, the gateway Deployment of infra/scale). */
+export const BUS_APP = 'event-bus';
+
+const appOf = (workload: Workload) => workload.template.metadata?.labels?.app;
+
+/** The caller a workload's pods are, by their app label (posts-depl: posts); undefined for the bus, the client and NATS. */
+export function callerOf(workload: Workload): string | undefined {
+  const app = appOf(workload);
+  return app && app !== BUS_APP && BUS_CALLERS.includes(app) ? app : undefined;
+}
+
+const describeRef = (ref: { name: string; key: string }) => `${ref.name}/${ref.key}`;
+const credentialSecretNames = () => new Set(BUS_CALLERS.map((caller) => credentialRefOf(caller).name));
+
 /**
- * Every workload reads BUS_TOKEN from the bus-token Secret (never a literal in a manifest, never optional:
- * a pod without the token would be refused by the bus, or would let anyone in). The Secret's value in the
- * repository is the labelled development value.
+ * One variable that must come from exactly one Secret's key: not written into the manifest (it would be in
+ * the repository and in every `kubectl get -o yaml`), not another Secret, not optional (the pod would
+ * start without it).
  */
-function busTokenProblems(manifests: Manifests): string[] {
-  const problems: string[] = [];
-  for (const workload of manifests.workloads) {
-    const variables = (workload.container.env ?? []).filter((v) => v.name === 'BUS_TOKEN');
-    const ref = variables[0]?.valueFrom?.secretKeyRef;
-    if (WITHOUT_BUS_TOKEN.includes(workload.name) || isPackagedServer(workload)) {
-      if (variables.length > 0) problems.push(`${workload.name}: never talks to the bus, so it must not be given BUS_TOKEN`);
-      continue;
+export function secretVariableProblems(where: string, what: string, variables: EnvVar[], expected: { name: string; key: string }, owner: string): string[] {
+  if (variables.length !== 1) return [`${where}: ${what} is set ${variables.length} times, not once`];
+  const variable = variables[0]!;
+  const ref = variable.valueFrom?.secretKeyRef;
+  if (variable.value !== undefined || !ref) return [`${where}: ${what} must come from secretKeyRef ${describeRef(expected)}, not a literal value`];
+  if (ref.name !== expected.name || ref.key !== expected.key) return [`${where}: ${what} comes from ${ref.name}/${ref.key}, not ${owner} ${describeRef(expected)}`];
+  if (ref.optional) return [`${where}: ${what} must not be optional (the pod would start without it)`];
+  return [];
+}
+
+/** A service holds its own credential as BUS_TOKEN, and no other caller's, in any variable. */
+function serviceCredentialProblems(workload: Workload, caller: string): string[] {
+  const env = workload.container.env ?? [];
+  const own = credentialRefOf(caller);
+  const problems = secretVariableProblems(workload.name, 'BUS_TOKEN', env.filter((v) => v.name === 'BUS_TOKEN'), own, 'its own credential');
+  if (env.some((v) => v.name === 'BUS_CREDENTIALS')) problems.push(`${workload.name}: is given BUS_CREDENTIALS, every caller's tokens; only the bus holds them`);
+  const credentials = credentialSecretNames();
+  for (const variable of env) {
+    const secret = variable.valueFrom?.secretKeyRef?.name;
+    // BUS_TOKEN itself is judged above.
+    if (variable.name !== 'BUS_TOKEN' && secret && credentials.has(secret) && secret !== own.name) {
+      problems.push(`${workload.name}: env ${variable.name} reads ${secret}, another caller's credential; a service holds only its own (${own.name})`);
     }
-    if (variables.length !== 1) problems.push(`${workload.name}: BUS_TOKEN is set ${variables.length} times, not once`);
-    else if (variables[0]!.value !== undefined || !ref) problems.push(`${workload.name}: BUS_TOKEN must come from secretKeyRef ${BUS_TOKEN_REF.name}/${BUS_TOKEN_REF.key}, not a literal value`);
-    else if (ref.name !== BUS_TOKEN_REF.name || ref.key !== BUS_TOKEN_REF.key) problems.push(`${workload.name}: BUS_TOKEN comes from ${ref.name}/${ref.key}, not ${BUS_TOKEN_REF.name}/${BUS_TOKEN_REF.key}`);
-    else if (ref.optional) problems.push(`${workload.name}: BUS_TOKEN must not be optional (the pod would start without the token)`);
-  }
-  const secret = manifests.secrets.find((s) => s.metadata.name === BUS_TOKEN_REF.name);
-  if (secret) {
-    if (secret.metadata.labels?.['app.kubernetes.io/component'] !== 'dev-secret') problems.push(`Secret ${BUS_TOKEN_REF.name}: its development value must carry the label app.kubernetes.io/component: dev-secret`);
-    const token = secretData(secret)[BUS_TOKEN_REF.key] ?? '';
-    if (!/local-development/.test(token)) problems.push(`Secret ${BUS_TOKEN_REF.name}: the value in the repository must say it is the local development one`);
   }
   return problems;
+}
+
+/** The referenced variable's name when a BUS_CREDENTIALS token is exactly `$(NAME)`. */
+const REFERENCE = /^\$\(([^)]*)\)$/;
+
+/**
+ * The bus holds every caller's credential and no token of its own: BUS_CREDENTIALS names each caller once,
+ * each token a `$(VAR)` of a variable defined before it (the kubelet expands only those) from that caller's
+ * own Secret; its SUBSCRIBERS are named, each the caller whose Service its URL leads to.
+ */
+function busCredentialProblems(workload: Workload, manifests: Manifests): string[] {
+  const { name } = workload;
+  const env = workload.container.env ?? [];
+  const problems: string[] = [];
+  if (env.some((v) => v.name === 'BUS_TOKEN')) problems.push(`${name}: BUS_TOKEN is set, but the bus refuses it: it takes every caller's token in BUS_CREDENTIALS`);
+  const lists = env.filter((v) => v.name === 'BUS_CREDENTIALS');
+  if (lists.length !== 1) return [...problems, `${name}: BUS_CREDENTIALS is set ${lists.length} times, not once`];
+  const list = lists[0]!;
+  if (list.value === undefined) return [...problems, `${name}: BUS_CREDENTIALS must be a value of name:$(VAR) entries, each VAR from that caller's Secret, not read from elsewhere`];
+  const at = env.indexOf(list);
+  const named = new Set<string>();
+  for (const entry of list.value.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const colon = entry.indexOf(':');
+    const caller = colon === -1 ? entry : entry.slice(0, colon);
+    const token = colon === -1 ? '' : entry.slice(colon + 1);
+    if (!BUS_CALLERS.includes(caller)) {
+      problems.push(`${name}: BUS_CREDENTIALS names ${caller}, which is not a caller of the bus (${BUS_CALLERS.join(', ')})`);
+      continue;
+    }
+    if (named.has(caller)) problems.push(`${name}: BUS_CREDENTIALS names ${caller} twice`);
+    named.add(caller);
+    const expected = credentialRefOf(caller);
+    const reference = REFERENCE.exec(token)?.[1];
+    if (reference === undefined) {
+      problems.push(`${name}: BUS_CREDENTIALS gives ${caller} a token written into the manifest; it must be $(VAR) of a variable from secretKeyRef ${describeRef(expected)}`);
+      continue;
+    }
+    const before = env.slice(0, at).filter((v) => v.name === reference);
+    if (before.length === 0) {
+      const after = env.slice(at + 1).some((v) => v.name === reference);
+      problems.push(
+        after
+          ? `${name}: BUS_CREDENTIALS uses $(${reference}), which is defined after it, so the kubelet leaves it unexpanded`
+          : `${name}: BUS_CREDENTIALS uses $(${reference}), which no variable before it defines, so the kubelet leaves it unexpanded`,
+      );
+      continue;
+    }
+    problems.push(...secretVariableProblems(name, `${reference} (${caller}'s token in BUS_CREDENTIALS)`, before, expected, `${caller}'s credential`));
+  }
+  for (const caller of BUS_CALLERS.filter((c) => !named.has(c))) problems.push(`${name}: BUS_CREDENTIALS leaves out ${caller}, whose calls the bus would then refuse`);
+
+  const subscribers = env.find((v) => v.name === 'SUBSCRIBERS')?.value;
+  if (subscribers !== undefined && subscribers.trim() !== 'none') {
+    for (const entry of subscribers.split(',').map((part) => part.trim()).filter(Boolean)) {
+      const subscriber = SUBSCRIBER_NAME.exec(entry)?.[1];
+      if (!subscriber) {
+        problems.push(`${name}: SUBSCRIBERS entry ${entry} has no name=, so its deliveries carry no caller's credential`);
+        continue;
+      }
+      if (!named.has(subscriber)) problems.push(`${name}: SUBSCRIBERS names ${subscriber}, which has no credential in BUS_CREDENTIALS`);
+      for (const { url } of urlsIn(entry)) {
+        const service = manifests.services.find((s) => s.metadata.name === url.hostname);
+        const target = service && manifests.workloads.find((w) => selects(service, w));
+        const app = target && appOf(target);
+        if (app && app !== subscriber) problems.push(`${name}: SUBSCRIBERS delivers to ${url.hostname} (${target!.name}) with ${subscriber}'s credential, not ${app}'s`);
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * Every Secret in the repository is a development value: labelled so that an apply can skip it, and saying
+ * so in every value. Each caller has its credential Secret, at least 16 characters (the bus's rule), and
+ * no two Secrets hold the same value (the bus refuses two callers with one token, and a NATS password
+ * shared with a service would let that service log in as another user).
+ */
+function secretProblems(manifests: Manifests): string[] {
+  const problems: string[] = [];
+  const holders = new Map<string, string>();
+  for (const secret of manifests.secrets) {
+    const { name } = secret.metadata;
+    if (secret.metadata.labels?.['app.kubernetes.io/component'] !== 'dev-secret') problems.push(`Secret ${name}: its development value must carry the label app.kubernetes.io/component: dev-secret`);
+    for (const [key, value] of Object.entries(secretData(secret))) {
+      if (!/local-development/.test(value)) problems.push(`Secret ${name}: the value of ${key} in the repository must say it is the local development one`);
+      const holder = holders.get(value);
+      if (holder) problems.push(`Secret ${name}: ${key} holds the same value as ${holder}; each credential needs its own`);
+      else holders.set(value, `${name}/${key}`);
+    }
+  }
+  for (const caller of BUS_CALLERS) {
+    const ref = credentialRefOf(caller);
+    const secret = manifests.secrets.find((s) => s.metadata.name === ref.name);
+    const token = secret && secretData(secret)[ref.key];
+    if (!secret) problems.push(`Secret ${ref.name}: not in the manifests, so ${caller} has no credential`);
+    else if (token === undefined) problems.push(`Secret ${ref.name}: has no key ${ref.key}`);
+    else if (token.length < 16) problems.push(`Secret ${ref.name}: its ${ref.key} has ${token.length} characters; the bus takes a token of 16 or more`);
+  }
+  return problems;
+}
+
+/**
+ * Least privilege on the bus, as the manifests give it: each service reads its own credential as
+ * BUS_TOKEN (from its own Secret, never a literal, never optional, never another's); the bus reads every
+ * caller's and builds BUS_CREDENTIALS from them; the client and NATS get none of it (NATS reads the
+ * services' credentials as their passwords: scaleWiring.ts checks that); the Secrets are the labelled
+ * development values.
+ */
+function credentialProblems(manifests: Manifests): string[] {
+  const problems: string[] = [];
+  const credentials = credentialSecretNames();
+  for (const workload of manifests.workloads) {
+    const env = workload.container.env ?? [];
+    for (const source of workload.container.envFrom ?? []) {
+      if (source.secretRef?.name && credentials.has(source.secretRef.name)) problems.push(`${workload.name}: envFrom takes all of ${source.secretRef.name}; take the token into its variable by secretKeyRef`);
+    }
+    if (WITHOUT_BUS_TOKEN.includes(workload.name) || isPackagedServer(workload)) {
+      for (const variable of ['BUS_TOKEN', 'BUS_CREDENTIALS']) {
+        if (env.some((v) => v.name === variable)) problems.push(`${workload.name}: never talks to the bus, so it must not be given ${variable}`);
+      }
+      if (isPackagedServer(workload)) continue;
+      for (const variable of env.filter((v) => credentials.has(v.valueFrom?.secretKeyRef?.name ?? ''))) {
+        problems.push(`${workload.name}: never talks to the bus, so it must not hold ${variable.valueFrom!.secretKeyRef!.name} (env ${variable.name})`);
+      }
+      continue;
+    }
+    if (appOf(workload) === BUS_APP) {
+      problems.push(...busCredentialProblems(workload, manifests));
+      continue;
+    }
+    const caller = callerOf(workload);
+    if (!caller) problems.push(`${workload.name}: its pods' app label (${appOf(workload)}) names no caller of the bus (${BUS_CALLERS.join(', ')}), so it has no credential`);
+    else problems.push(...serviceCredentialProblems(workload, caller));
+  }
+  return [...problems, ...secretProblems(manifests)];
 }
 
 /** Every way the manifests are wired wrong; an empty list means the checks found nothing. */
@@ -236,7 +399,7 @@ export function findWiringProblems(manifests: Manifests): string[] {
     ...urlProblems(manifests),
     ...nodePortProblems(manifests),
     ...secretRefProblems(manifests),
-    ...busTokenProblems(manifests),
+    ...credentialProblems(manifests),
     ...manifests.workloads.flatMap((workload) => [
       ...probeProblems(workload),
       ...securityProblems(workload),

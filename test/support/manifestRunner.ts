@@ -4,13 +4,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { readDockerfile } from './dockerfiles';
-import { ROOT, resolveTargetPort, resolvedEnvOf, selects, serviceOfImage, type Manifests, type Workload } from './manifests';
+import { ROOT, SUBSCRIBER_NAME, resolveTargetPort, resolvedEnvOf, selects, serviceOfImage, type Manifests, type Workload } from './manifests';
 import { waitFor } from './waitFor';
 
 /**
  * Runs every workload as a local process the way its pod would run: the Dockerfile's CMD from its
  * WORKDIR (the repository root stands in for /app), the Dockerfile's ENV overlaid with the manifest's
- * env (values from `secretKeyRef` read from the Secrets in the manifests, as the kubelet would),
+ * env as the kubelet makes it (values from `secretKeyRef` read from the Secrets in the manifests, and
+ * `$(NAME)` references expanded from the variables before them, as the bus's BUS_CREDENTIALS is built),
  * each volume mount backed by a temporary folder, and Service names resolved like kube-proxy would:
  * `http://<service>:<port>` becomes 127.0.0.1 and the container port the Service's targetPort names.
  */
@@ -39,12 +40,15 @@ export class ManifestRunner {
     }
     return value
       .split(',')
-      .map((part) => {
-        if (!/^https?:\/\//.test(part)) return part;
+      .map((entry) => {
+        // A subscriber's name before its URL (SUBSCRIBERS=posts=http://...) stays as it is.
+        const name = SUBSCRIBER_NAME.exec(entry)?.[0] ?? '';
+        const part = entry.slice(name.length);
+        if (!/^https?:\/\//.test(part)) return entry;
         const url = new URL(part);
         const isService = this.manifests.services.some((s) => s.metadata.name === url.hostname);
-        if (!isService) return part;
-        return `${this.serviceUrl(url.hostname, Number(url.port || 80))}${url.pathname === '/' && !part.endsWith('/') ? '' : url.pathname}`;
+        if (!isService) return entry;
+        return `${name}${this.serviceUrl(url.hostname, Number(url.port || 80))}${url.pathname === '/' && !part.endsWith('/') ? '' : url.pathname}`;
       })
       .join(',');
   }

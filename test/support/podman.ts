@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import type { Container } from 'kubernetes-types/core/v1';
-import { ROOT, resolveTargetPort, secretData, selects, type Manifests, type Workload } from './manifests';
+import { ROOT, expandedEnvList, resolveTargetPort, secretData, selects, type Manifests, type Workload } from './manifests';
 
 export interface Run {
   status: number | null;
@@ -67,8 +67,9 @@ export function podmanAsync(args: string[], { check = true, logFile }: { check?:
  * Service name resolving to 127.0.0.1 (Service ports equal their target ports in infra/k8s, so this is
  * what kube-proxy would do), a StatefulSet's volume claim template bound to a named podman volume (the
  * PersistentVolumeClaim), and the probes left to the test (podman would run them with curl, which the
- * slim images do not have). Everything else — image, env, user, read-only root, capabilities, seccomp,
- * emptyDir — is the manifest's own.
+ * slim images do not have), and env values that name other variables, `$(VAR)`, expanded here as the
+ * kubelet would (withKubeletEnv). Everything else — image, env, user, read-only root, capabilities,
+ * seccomp, emptyDir — is the manifest's own.
  */
 export function kubePlayDocument(workload: Workload, manifests: Manifests, claimVolumes: Map<string, string>) {
   const template = structuredClone(workload.template);
@@ -80,6 +81,7 @@ export function kubePlayDocument(workload: Workload, manifests: Manifests, claim
     delete container.readinessProbe;
     // Port mappings are for bridged pods; on the host network the container's own ports are used.
     delete container.ports;
+    withKubeletEnv(container, manifests);
   }
   const claims = (workload.document.spec.volumeClaimTemplates ?? []) as { metadata: { name: string } }[];
   for (const claim of claims) {
@@ -143,10 +145,45 @@ export function playSecrets(dir: string, manifests: Manifests): string[] {
   return made;
 }
 
+/**
+ * Env values with `$(VAR)` references (the bus's BUS_CREDENTIALS, built from the callers' Secrets) as the
+ * kubelet expands them: podman 4.3's kube play passes them on literally (dependent environment variables
+ * are an open feature request there, podman issue #24181), and the bus would take `$(POSTS_BUS_TOKEN)`
+ * for a token. Only values that name another variable change; the variables they name still come from
+ * podman secrets. The expanded value holds the Secrets' values, so the play file does too: these are
+ * the repository's development values, in this run's temporary folder.
+ */
+function withKubeletEnv(container: Container, manifests: Manifests): void {
+  const env = expandedEnvList(container, manifests);
+  if (env) container.env = env;
+}
+
+/**
+ * The ConfigMaps a pod's volumes name, each written into a file of its own for `podman kube play
+ * --configmap <file>,...` (which reads one ConfigMap per file, and makes each a podman volume of the
+ * ConfigMap's name holding a file per key); undefined when the pod mounts none.
+ */
+function configMapFiles(dir: string, name: string, pod: { volumes?: { configMap?: { name?: string } }[] }, manifests: Manifests): { files: string[]; names: string[] } | undefined {
+  const names = [...new Set((pod.volumes ?? []).flatMap((volume) => (volume.configMap?.name ? [volume.configMap.name] : [])))];
+  if (names.length === 0) return undefined;
+  const files = names.map((configMap) => {
+    const found = manifests.configMaps.find((c) => c.metadata.name === configMap);
+    if (!found) throw new Error(`${name}: mounts ConfigMap ${configMap}, which is not in the manifests`);
+    const { file: _file, ...document } = found;
+    const file = path.join(dir, `configmap-${configMap}.yaml`);
+    // lineWidth 0: each text as a literal block, line for line, rather than folded.
+    fs.writeFileSync(file, stringify(document, { lineWidth: 0 }));
+    return file;
+  });
+  return { files, names };
+}
+
 /** One `podman kube play` of a workload on a podman network: its file, its `--network` value, and the pods it makes. */
 export interface NetworkPlay {
   workload: Workload;
   file: string;
+  /** The ConfigMaps its pods mount, in files for `--configmap`, and their names (podman makes a volume of each). */
+  configMaps?: { files: string[]; names: string[] };
   /** The names the pods answer to on the network (DNS aliases), as `--network <network>:alias=...` gives them. */
   aliases: string[];
   network: string;
@@ -190,7 +227,9 @@ export function expandReferences(values: string[] | undefined, env: Container['e
  *   template with the hostname and subdomain the StatefulSet controller gives it, and each claim of its
  *   volumeClaimTemplates a named podman volume of that pod's own (the PersistentVolumeClaim `<claim>-<pod>`
  *   in Kubernetes). One file per pod, because each pod has a name of its own.
- * - `$(VAR)` in command and args is expanded here (expandReferences), as the kubelet would.
+ * - `$(VAR)` in command and args is expanded here (expandReferences), as the kubelet would, and so is
+ *   `$(VAR)` in env values (withKubeletEnv).
+ * - a ConfigMap volume (NATS's users file) is given to kube play as `--configmap` (configMapFiles).
  * - container ports are dropped: podman 4.3 publishes a containerPort on the host's port of the same number
  *   even without hostPort, so a second pod with the port would not start. The pods listen on them anyway.
  * - the probes are left to the test, as in kubePlayDocument.
@@ -226,9 +265,11 @@ export function networkPlays(
       delete container.ports;
       container.command = expandReferences(container.command, container.env, podName);
       container.args = expandReferences(container.args, container.env, podName);
+      withKubeletEnv(container, manifests);
     }
     return copy;
   };
+  const configMaps = configMapFiles(dir, workload.name, workload.template.spec ?? {}, manifests);
   const write = (name: string, document: object) => {
     const file = path.join(dir, `${name}.yaml`);
     fs.writeFileSync(file, stringify(document));
@@ -240,7 +281,7 @@ export function networkPlays(
     const pods = Array.from({ length: replicas }, (_, i) => ({ name: `${workload.name}-pod-${i}`, container: `${workload.name}-pod-${i}-${workload.container.name}` }));
     // One file plays every replica, so a pod's own name cannot go into its args.
     const document = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: workload.name, labels: workload.document.metadata.labels }, spec: { replicas, selector: workload.document.spec.selector, template: template(undefined) } };
-    return [withAliases({ workload, file: write(workload.name, document), aliases: serviceNames, pods })];
+    return [withAliases({ workload, file: write(workload.name, document), configMaps, aliases: serviceNames, pods })];
   }
 
   const serviceName: string | undefined = workload.document.spec.serviceName;
@@ -256,7 +297,7 @@ export function networkPlays(
     }
     const document = { apiVersion: 'v1', kind: 'Pod', metadata: { name: podName, labels: pod.metadata?.labels }, spec };
     const aliases = [...serviceNames, ...(serviceName ? [`${podName}.${serviceName}`] : [])];
-    return withAliases({ workload, file: write(podName, document), aliases, pods: [{ name: podName, container: `${podName}-${workload.container.name}` }] });
+    return withAliases({ workload, file: write(podName, document), configMaps, aliases, pods: [{ name: podName, container: `${podName}-${workload.container.name}` }] });
   });
 }
 

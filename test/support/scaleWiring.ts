@@ -1,11 +1,15 @@
 /**
  * The promises of the infra/scale overlay, as checks over its rendered objects: every service replicated
  * with a disruption budget and a spread over nodes, the bus a stateless Deployment, NATS a StatefulSet of
- * three whose arguments, Services and volume agree with each other, and every NATS_URL naming the nats
- * Service on its client port. Each check answers readable problems; none means the overlay keeps them.
+ * three whose arguments, Services and volume agree with each other, every NATS_URL naming the nats
+ * Service on its client port, and NATS's users: the servers started with the generated users file, each
+ * user's password from the Secret its workload logs in with. Each check answers readable problems; none
+ * means the overlay keeps them.
  */
 import type { LabelSelector } from 'kubernetes-types/meta/v1';
 import type { Service } from 'kubernetes-types/core/v1';
+import { NATS_GATEWAY_USER, NATS_SERVICE_USERS, natsAuthorizationConfig, passwordVariableOf } from '@blog/service-kit';
+import { BUS_APP, credentialRefOf, secretVariableProblems } from './k8sWiring';
 import { selectorMatches } from './networkPolicies';
 import { envOf, resolveTargetPort, selects, urlsIn, type ManifestDocument, type Manifests, type Workload } from './manifests';
 
@@ -194,6 +198,80 @@ function statelessBusProblems(manifests: Manifests): string[] {
   return problems;
 }
 
+/** The Secret that holds the gateway's NATS password (infra/scale/event-bus-nats-credential.yaml). */
+export const GATEWAY_NATS_CREDENTIAL = { name: 'event-bus-nats-credential', key: 'token' } as const;
+
+/** Where the NATS servers read a user's password from: a service's own bus credential, the gateway's own Secret. */
+export const natsPasswordRefOf = (user: string): { name: string; key: string } => (user === NATS_GATEWAY_USER ? GATEWAY_NATS_CREDENTIAL : credentialRefOf(user));
+
+/** The NATS user a workload logs in as: the gateway's for the bus, else its pods' app label (posts-depl: posts). */
+const natsUserOf = (workload: Workload) => (podLabels(workload).app === BUS_APP ? NATS_GATEWAY_USER : podLabels(workload).app);
+
+/** How to write infra/scale/nats-users.conf again when the owners map has changed. */
+export const WRITE_NATS_USERS = `npx tsc -b && node -e "process.stdout.write(require('./service-kit/dist').natsAuthorizationConfig())" > infra/scale/nats-users.conf`;
+
+/** The text of the file the NATS servers are started with (`-c <file>`), from the ConfigMap mounted there, with the problems on the way to it. */
+export function natsUsersFile(manifests: Manifests): { text?: string; problems: string[] } {
+  const nats = manifests.workloads.find((w) => w.name === NATS_WORKLOAD);
+  if (!nats) return { problems: [] };
+  const args = nats.container.args ?? [];
+  const file = args[1];
+  if (!['-c', '--config'].includes(args[0] ?? '') || !file) {
+    return { problems: [`${nats.name}: its args must start with -c <users file>, so that the flags after it override the file and not the other way round`] };
+  }
+  const mount = (nats.container.volumeMounts ?? []).find((m) => file.startsWith(`${m.mountPath.replace(/\/$/, '')}/`));
+  if (!mount) return { problems: [`${nats.name}: the users file ${file} is not on a mounted volume`] };
+  const problems: string[] = [];
+  if (mount.readOnly !== true) problems.push(`${nats.name}: the volume ${mount.name} with the users file must be mounted readOnly`);
+  const source = (nats.template.spec?.volumes ?? []).find((v) => v.name === mount.name)?.configMap;
+  if (!source?.name) return { problems: [...problems, `${nats.name}: the users file ${file} is not on a ConfigMap volume`] };
+  const configMap = manifests.configMaps.find((c) => c.metadata.name === source.name);
+  if (!configMap) return { problems: [...problems, `${nats.name}: the users file's ConfigMap ${source.name} is not in the manifests`] };
+  const relative = file.slice(mount.mountPath.replace(/\/$/, '').length + 1);
+  const key = (source.items ?? []).find((item) => item.path === relative)?.key ?? relative;
+  const text = configMap.data?.[key];
+  if (text === undefined) return { problems: [...problems, `ConfigMap ${source.name}: has no key ${key}, the users file ${file}`] };
+  return { text, problems };
+}
+
+/**
+ * NATS's users as the overlay gives them: the servers start with the users file, which is exactly what
+ * natsAuthorizationConfig() generates from the event owners map, and read every user's password from the
+ * Secret that user logs in with; each workload that talks to NATS logs in as its own user (a service by
+ * its name, with its own bus credential; the gateway as event-bus, with its own Secret). The client has none.
+ */
+function natsUserProblems(manifests: Manifests): string[] {
+  const nats = manifests.workloads.find((w) => w.name === NATS_WORKLOAD);
+  if (!nats) return [];
+  const { text, problems } = natsUsersFile(manifests);
+  if (text !== undefined && text !== natsAuthorizationConfig()) {
+    problems.push(`${nats.name}: its users file differs from natsAuthorizationConfig() (contracts/src/owners.ts); write infra/scale/nats-users.conf again: ${WRITE_NATS_USERS}`);
+  }
+  const env = nats.container.env ?? [];
+  for (const user of [...NATS_SERVICE_USERS, NATS_GATEWAY_USER]) {
+    const variable = passwordVariableOf(user);
+    problems.push(...secretVariableProblems(nats.name, `${variable} (user ${user}'s password)`, env.filter((v) => v.name === variable), natsPasswordRefOf(user), `the Secret ${user} logs in with,`));
+  }
+  for (const workload of manifests.workloads.filter((w) => w !== nats)) {
+    const variables = workload.container.env ?? [];
+    if (WITHOUT_NATS.includes(workload.name)) {
+      for (const name of ['NATS_USER', 'NATS_PASSWORD']) if (variables.some((v) => v.name === name)) problems.push(`${workload.name}: never talks to NATS, so it must not be given ${name}`);
+      continue;
+    }
+    const user = natsUserOf(workload);
+    if (!user || ![...NATS_SERVICE_USERS, NATS_GATEWAY_USER].includes(user)) {
+      problems.push(`${workload.name}: no NATS user is its own (${[...NATS_SERVICE_USERS, NATS_GATEWAY_USER].join(', ')})`);
+      continue;
+    }
+    const logins = variables.filter((v) => v.name === 'NATS_USER');
+    if (logins.length !== 1 || logins[0]!.value !== user) {
+      problems.push(`${workload.name}: logs in to NATS as ${logins.map((v) => v.value ?? '(a value from elsewhere)').join(', ') || 'nobody (no NATS_USER)'}, not as its own user ${user}`);
+    }
+    problems.push(...secretVariableProblems(workload.name, 'NATS_PASSWORD', variables.filter((v) => v.name === 'NATS_PASSWORD'), natsPasswordRefOf(user), `the Secret the NATS servers read ${user}'s password from,`));
+  }
+  return problems;
+}
+
 /** Every way the rendered overlay breaks a promise of infra/scale; an empty list means none. */
 export function findScaleProblems(manifests: Manifests): string[] {
   return [
@@ -203,5 +281,6 @@ export function findScaleProblems(manifests: Manifests): string[] {
     ...natsProblems(manifests),
     ...natsUrlProblems(manifests),
     ...statelessBusProblems(manifests),
+    ...natsUserProblems(manifests),
   ];
 }
