@@ -53,14 +53,14 @@ describe.each<EngineName>(['embedded', 'nats'])('least privilege on the %s engin
     ]);
   });
 
-  it.each(FORGERIES)('when %s publishes %s through the bus, then it answers 403 naming the owner and stores nothing', async (caller, type) => {
+  it.each(FORGERIES)('when %s publishes %s through the bus, then it answers 403 saying why and stores nothing', async (caller, type) => {
     const before = (await logOf(system)).length;
     const forged = { type, data: dataOf(type, { postId: `forged-post-${caller}`, commentId: `forged-comment-${caller}-${type}` }) };
 
     const answer = await busCall(system, '/events', caller, forged);
 
     expect(answer.status).toBe(403);
-    expect(answer.body.details[0].message).toBe(`${caller} may not publish ${type}; only ${EVENT_OWNERS[type]} may`);
+    expect(answer.body.details[0].message).toBe(caller === 'client' ? 'client may only read the log, not publish' : `${caller} may not publish ${type}; only ${EVENT_OWNERS[type]} may`);
     expect((await logOf(system)).length).toBe(before);
   });
 
@@ -99,6 +99,14 @@ describe.each<EngineName>(['embedded', 'nats'])('least privilege on the %s engin
 
     expect((await createComment(system.url('comments'), 'ghost-post', 'Onto the ghost')).status).toBe(404);
     expect(await queryView(system.url('query'))).not.toHaveProperty('ghost-post');
+  });
+
+  it('when the read-only client credential publishes a type nobody owns, then it answers 403; it may read the log', async () => {
+    const answer = await busCall(system, '/events', 'client', { type: 'SomethingNew', data: {} });
+
+    expect(answer.status).toBe(403);
+    expect(answer.body.details[0].message).toBe('client may only read the log, not publish');
+    expect((await busCall(system, '/events', 'client')).status).toBe(200);
   });
 
   it('when a service asks the bus to retry dead letters, then it answers 403; the operator credential may', async () => {

@@ -16,6 +16,12 @@ export const EVENT_OWNERS: Readonly<Record<EventType, PublisherName>> = {
 
 export const sourceOf = (name: string): string => `/${name}`;
 
+/**
+ * Callers that only read: the client server, which shows the log and the subscribers on the flow page.
+ * They may publish nothing at all, not even a type nobody owns.
+ */
+export const READ_ONLY_CALLERS: readonly string[] = ['client'];
+
 /** The event types `name` may publish: its own known types (anyone may publish types nobody owns). */
 export function ownedTypes(name: string): EventType[] {
   return (Object.keys(EVENT_OWNERS) as EventType[]).filter((type) => EVENT_OWNERS[type] === name);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CLOUDEVENTS_VERSION, EVENT_OWNERS, JSON_CONTENT_TYPE, MAX_EVENT_BATCH, isKnownEventType, knownEventSchema, publishRequestSchema, sourceOf, type Envelope } from '@blog/contracts';
+import { CLOUDEVENTS_VERSION, EVENT_OWNERS, READ_ONLY_CALLERS, JSON_CONTENT_TYPE, MAX_EVENT_BATCH, isKnownEventType, knownEventSchema, publishRequestSchema, sourceOf, type Envelope } from '@blog/contracts';
 import { AppError, detailsFromZod, forbidden, type ErrorDetail, type Logger } from '@blog/service-kit';
 import { z } from 'zod';
 import type { AppendResult } from './store/eventLog';
@@ -9,6 +9,7 @@ export const ANONYMOUS_SOURCE = '/anonymous';
 
 /** An event type `publisher` may not publish: only its owner may (EVENT_OWNERS). */
 function notOwned(type: string, publisher: string | null): string | undefined {
+  if (publisher !== null && READ_ONLY_CALLERS.includes(publisher)) return `${publisher} may only read the log, not publish`;
   if (publisher === null || !isKnownEventType(type) || EVENT_OWNERS[type] === publisher) return undefined;
   return `${publisher} may not publish ${type}; only ${EVENT_OWNERS[type]} may`;
 }

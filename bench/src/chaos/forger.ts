@@ -69,14 +69,14 @@ export class Forger {
   }
 
   private async forgeOne(): Promise<void> {
-    const caller = this.random.pick<CallerName>(['posts', 'comments', 'moderation', 'query', 'operator']);
+    const caller = this.random.pick<CallerName>(['posts', 'comments', 'moderation', 'query', 'client', 'operator']);
     const type = this.random.pick((Object.keys(EVENT_OWNERS) as EventType[]).filter((candidate) => EVENT_OWNERS[candidate] !== caller));
     const id = randomUUID();
     this.ids.add(id);
     this.count.sent += 1;
     const { natsServers } = this.targets();
     const outcome =
-      natsServers.length > 0 && caller !== 'operator' && this.random.chance(0.5)
+      natsServers.length > 0 && caller !== 'operator' && caller !== 'client' && this.random.chance(0.5)
         ? await this.straightToNats(caller, type, id)
         : await this.throughTheBus(caller, type, id);
     this.count[outcome] += 1;
