@@ -13,6 +13,12 @@ import {
 import type { Lifecycle } from './health';
 import type { Logger } from './logger';
 
+/**
+ * How long a reaction waits for the live feed to bring the state to its event before reading the log
+ * itself: a live feed whose server died can stay stuck for many seconds (NATS), a read cannot.
+ */
+const LIVE_FEED_GRACE_MS = 300;
+
 export interface EventReceiverOptions {
   engine: EventEngine;
   handlers: EventHandlers;
@@ -83,7 +89,20 @@ export class EventReceiver implements EventConsumer {
     if (seq > this.applied) this.moveTo(seq);
   }
 
-  whenAt(seq: number, timeoutMs: number): Promise<boolean> {
+  /**
+   * Resolves true once the state has reached `seq`, false after `timeoutMs`. The live feed normally gets
+   * there first; when it does not within a moment, the log is read up to its end instead (the events the
+   * feed brings later are applied again, which changes nothing).
+   */
+  async whenAt(seq: number, timeoutMs: number): Promise<boolean> {
+    if (this.applied >= seq) return true;
+    const deadline = Date.now() + timeoutMs;
+    if (await this.reached(seq, Math.min(LIVE_FEED_GRACE_MS, timeoutMs))) return true;
+    await this.catchUp().catch((error: unknown) => this.logger.warn({ err: error, seq }, 'could not read the log to catch up; waiting for the live feed'));
+    return this.applied >= seq || this.reached(seq, Math.max(0, deadline - Date.now()));
+  }
+
+  private reached(seq: number, timeoutMs: number): Promise<boolean> {
     if (this.applied >= seq) return Promise.resolve(true);
     return new Promise((resolve) => {
       const waiter = {

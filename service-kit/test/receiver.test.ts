@@ -89,4 +89,28 @@ describe('EventReceiver', () => {
     expect(engine.ofType('CommentModerated')).toHaveLength(1);
     await subscription.stop();
   });
+
+  it('when a reaction waits for the state and the live feed never brings it, then the receiver reads the log itself and the wait ends', async () => {
+    const engine = new MemoryEngine();
+    const { applied, handlers } = recordingHandlers();
+    const post = postCreated();
+    await engine.publish(post);
+    const { seq } = await engine.publish(commentCreated(post.data.id));
+    const { receiver } = receiverWith(engine, handlers);
+
+    // Nothing is delivered live: as when the feed's NATS server has died.
+    const reached = await receiver.whenAt(seq, 5_000);
+
+    expect(reached).toBe(true);
+    expect(applied.map((event) => event.type)).toEqual(['PostCreated', 'CommentCreated']);
+    expect(receiver.position).toBe(seq);
+  });
+
+  it('when the state cannot reach the seq at all, then the wait answers false after its time', async () => {
+    const engine = new MemoryEngine();
+    const { handlers } = recordingHandlers();
+    const { receiver } = receiverWith(engine, handlers);
+
+    expect(await receiver.whenAt(7, 400)).toBe(false);
+  });
 });
