@@ -266,11 +266,13 @@ describe('the containers, run as the manifests say', () => {
   it.each(manifests.workloads.map((w) => [w.name, w]))('%s runs as uid 10001 on a read-only root with no capabilities', (_name, workload) => {
     const facts = podman(['exec', containerName(workload), 'sh', '-c', 'id -u; id -g; touch /probe 2>&1 || echo read-only; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/1/status; printf "BUS_TOKEN=%s\\nBUS_CREDENTIALS=%s\\n" "$BUS_TOKEN" "$BUS_CREDENTIALS"']).stdout;
     expect(facts).toMatch(/^10001\n10001\n/);
-    // The env the Secrets give the pod (secretKeyRef): each service its own credential, the bus every
-    // caller's in BUS_CREDENTIALS and no token of its own, the client nothing.
+    // The env the Secrets give the pod (secretKeyRef): each service, and the client (read only, for the
+    // flow page), its own credential and never BUS_CREDENTIALS; the bus every caller's in BUS_CREDENTIALS
+    // and no token of its own.
     const expected = resolvedEnvOf(workload.container, manifests);
     const caller = callerOf(workload);
-    if (caller) expect(expected.BUS_TOKEN).toBe(secretValue(manifests, credentialRefOf(caller).name, 'token'));
+    if (caller) expect([caller, expected.BUS_TOKEN, expected.BUS_CREDENTIALS]).toEqual([caller, secretValue(manifests, credentialRefOf(caller).name, 'token'), undefined]);
+    if (workload.name === 'client-depl') expect(expected.BUS_TOKEN).toBe(secretValue(manifests, credentialRefOf('client').name, 'token'));
     if (WITHOUT_BUS_TOKEN.includes(workload.name)) expect([expected.BUS_TOKEN, expected.BUS_CREDENTIALS]).toEqual([undefined, undefined]);
     expect(facts).toContain(`BUS_TOKEN=${expected.BUS_TOKEN ?? ''}\nBUS_CREDENTIALS=${expected.BUS_CREDENTIALS ?? ''}\n`);
     expect(facts).toMatch(/Read-only file system/);

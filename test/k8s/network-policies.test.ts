@@ -19,6 +19,8 @@ const EVERYONE = [...appPods(manifests).map((p) => p.name), ...STRANGERS.map((s)
 const fromEveryone = (to: string, port: number) => EVERYONE.filter((s) => s !== to).map((s) => `${s} -> ${to}:${port}`);
 const EXPECTED_FLOWS = [
   ...SERVICES.map((s) => `${s} -> event-bus:4005`),
+  // The flow page: the client reads the bus's log and subscribers (its credential may publish nothing).
+  'client -> event-bus:4005',
   ...fromEveryone('posts', 4000),
   ...fromEveryone('client', 3000),
   'event-bus -> comments:4001',
@@ -26,6 +28,8 @@ const EXPECTED_FLOWS = [
   'event-bus -> query:4002',
   'client -> query:4002',
   'event-bus -> moderation:4003',
+  // The flow page: whether moderation is ready (its /readyz).
+  'client -> moderation:4003',
 ].sort();
 
 const policy = (name: string, spec: object, namespace?: string): ManifestDocument => ({
@@ -151,12 +155,18 @@ describe('the NetworkPolicies in infra/k8s', () => {
     expect(findNetworkPolicyProblems(manifests, EXPECTED_FLOWS)).toEqual([]);
   });
 
-  it('lets only the bus reach moderation', () => {
-    expect(sourcesOf(manifests, 'moderation', 4003)).toEqual(['event-bus']);
+  it('lets only the bus and the client (the flow page asks whether it is ready) reach moderation', () => {
+    expect(sourcesOf(manifests, 'moderation', 4003)).toEqual(['client', 'event-bus']);
   });
 
-  it('lets only posts, comments, moderation and query reach the bus', () => {
-    expect(sourcesOf(manifests, 'event-bus', 4005)).toEqual(['comments', 'moderation', 'posts', 'query']);
+  it('lets only posts, comments, moderation, query and the client (reading, for the flow page) reach the bus', () => {
+    expect(sourcesOf(manifests, 'event-bus', 4005)).toEqual(['client', 'comments', 'moderation', 'posts', 'query']);
+  });
+
+  it('lets the client reach the bus and moderation only on their own ports, and nothing from outside reach either', () => {
+    const flows = allowedFlows(manifests);
+    expect(flows.filter((f) => /^client -> (event-bus|moderation):/.test(f))).toEqual(['client -> event-bus:4005', 'client -> moderation:4003']);
+    expect(flows.filter((f) => /-> (event-bus|moderation):/.test(f) && !/^(client|comments|event-bus|moderation|posts|query) /.test(f))).toEqual([]);
   });
 
   it('lets only the bus and the client reach comments and query', () => {
@@ -165,11 +175,11 @@ describe('the NetworkPolicies in infra/k8s', () => {
   });
 
   it('lets connections from outside the namespace reach only the posts and client NodePorts, even from a pod that copies our labels', () => {
-    const fromOutside = allowedFlows(manifests).filter((f) => /^(outside-the-cluster|pod-labelled-posts-in-other-namespace) /.test(f));
-    expect(fromOutside.map((f) => f.split(' -> ')[1]).sort()).toEqual(['client:3000', 'client:3000', 'posts:4000', 'posts:4000']);
+    const fromOutside = allowedFlows(manifests).filter((f) => /^(outside-the-cluster|pod-labelled-(posts|client)-in-other-namespace) /.test(f));
+    expect(fromOutside.map((f) => f.split(' -> ')[1]).sort()).toEqual(['client:3000', 'client:3000', 'client:3000', 'posts:4000', 'posts:4000', 'posts:4000']);
   });
 
-  it('isolates every workload of the manifests, and the client that will join them, with the default deny', () => {
+  it('isolates every workload of the manifests, the client included, with the default deny', () => {
     const evaluator = new PolicyEvaluator(manifests.networkPolicies.filter((p) => p.metadata.name === 'default-deny-ingress'));
     for (const pod of appPods(manifests)) expect([pod.name, evaluator.selecting(pod, 'Ingress').length]).toEqual([pod.name, 1]);
     expect(appPods(manifests).map((p) => p.name).sort()).toEqual(['client', 'comments', 'event-bus', 'moderation', 'posts', 'query']);
@@ -234,7 +244,27 @@ describe('a broken policy set', () => {
     [
       "the bus rule's sources removed",
       (p: ManifestDocument[]) => delete named(p, 'event-bus-ingress').spec.ingress[0].from,
-      /allowed, but not an expected flow: client -> event-bus:4005/,
+      /allowed, but not an expected flow: debug-pod-in-namespace -> event-bus:4005[\s\S]*allowed, but not an expected flow: pod-labelled-posts-in-other-namespace -> event-bus:4005/,
+    ],
+    [
+      'the client left out of the bus rule',
+      (p: ManifestDocument[]) => named(p, 'event-bus-ingress').spec.ingress[0].from.pop(),
+      /expected, but denied: client -> event-bus:4005[\s\S]*client-depl: EVENT_BUS_URL reaches event-bus-srv:4005, but the policies drop client -> event-bus:4005/,
+    ],
+    [
+      'the client left out of moderation\'s rule',
+      (p: ManifestDocument[]) => named(p, 'moderation-ingress').spec.ingress[0].from.pop(),
+      /expected, but denied: client -> moderation:4003[\s\S]*client-depl: MODERATION_URL reaches moderation-srv:4003, but the policies drop client -> moderation:4003/,
+    ],
+    [
+      'the client let into the bus from another namespace too',
+      (p: ManifestDocument[]) => named(p, 'event-bus-ingress').spec.ingress[0].from.push({ namespaceSelector: {}, podSelector: { matchLabels: { app: 'client' } } }),
+      /allowed, but not an expected flow: pod-labelled-client-in-other-namespace -> event-bus:4005/,
+    ],
+    [
+      'the client let into moderation on every port',
+      (p: ManifestDocument[]) => named(p, 'moderation-ingress').spec.ingress.push({ from: [{ podSelector: { matchLabels: { app: 'client' } } }] }),
+      /allowed, but not an expected flow: client -> moderation:3000[\s\S]*allowed, but not an expected flow: client -> moderation:4005/,
     ],
     [
       'a namespaceSelector that opens moderation to every namespace',

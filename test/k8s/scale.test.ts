@@ -8,6 +8,7 @@ import { configSchema as postsConfig } from '../../posts/src/config';
 import { configSchema as commentsConfig } from '../../comments/src/config';
 import { configSchema as moderationConfig } from '../../moderation/src/config';
 import { configSchema as queryConfig } from '../../query/src/config';
+import { configSchema as clientConfig } from '../../client/src/config';
 import { BUS_CALLERS, credentialRefOf, findWiringProblems } from '../support/k8sWiring';
 import {
   K8S_DIR,
@@ -289,11 +290,14 @@ describe('NATS users and the credentials in the overlay', () => {
   });
 
   it("when each workload's env is given to its configuration, then each accepts it", () => {
-    const configs = { 'event-bus': busConfig, 'posts-depl': postsConfig, 'comments-depl': commentsConfig, 'moderation-depl': moderationConfig, 'query-depl': queryConfig };
+    const configs = { 'event-bus': busConfig, 'posts-depl': postsConfig, 'comments-depl': commentsConfig, 'moderation-depl': moderationConfig, 'query-depl': queryConfig, 'client-depl': clientConfig };
     for (const [name, schema] of Object.entries(configs)) {
       const parsed = schema.safeParse(resolvedEnvOf(find(scale, name).container, scale));
       expect([name, parsed.success ? 'accepted' : parsed.error.message]).toEqual([name, 'accepted']);
     }
+    // The client reads the bus through the gateway, with its own read-only credential, and never NATS.
+    const client = clientConfig.parse(resolvedEnvOf(find(scale, 'client-depl').container, scale)) as Record<string, unknown>;
+    expect([client.BUS_TOKEN, client.EVENT_BUS_URL, client.NATS_URL]).toEqual([tokenOf('client'), 'http://event-bus-srv:4005', undefined]);
     const gateway = busConfig.parse(resolvedEnvOf(find(scale, 'event-bus').container, scale));
     expect([...gateway.BUS_CREDENTIALS.keys()]).toEqual([...BUS_CALLERS]);
   });
@@ -320,6 +324,8 @@ describe('NATS users and the credentials in the overlay', () => {
     ['the gateway logging in as a service', (m: Manifests) => (env(m, 'event-bus', 'NATS_USER').value = 'posts'), /event-bus: logs in to NATS as posts, not as its own user event-bus/],
     ['the gateway logging in with a service\'s credential', (m: Manifests) => (env(m, 'event-bus', 'NATS_PASSWORD').valueFrom!.secretKeyRef!.name = 'query-bus-credential'), /event-bus: NATS_PASSWORD comes from query-bus-credential\/token, not the Secret the NATS servers read event-bus's password from, event-bus-nats-credential\/token/],
     ['the client given a NATS login', (m: Manifests) => find(m, 'client-depl').container.env!.push({ name: 'NATS_USER', value: 'query' }), /client-depl: never talks to NATS, so it must not be given NATS_USER/],
+    ['the client given its bus credential as a NATS password', (m: Manifests) => find(m, 'client-depl').container.env!.push({ name: 'NATS_PASSWORD', valueFrom: { secretKeyRef: credentialRefOf('client') } }), /client-depl: never talks to NATS, so it must not be given NATS_PASSWORD/],
+    ['NATS reading the client\'s bus credential as a password', (m: Manifests) => find(m, 'nats').container.env!.push({ name: 'CLIENT_NATS_PASSWORD', valueFrom: { secretKeyRef: credentialRefOf('client') } }), /nats: env CLIENT_NATS_PASSWORD reads client-bus-credential, client's bus credential; client is no NATS user, so the servers must not hold it/],
   ])('when the overlay has %s, then the scale check reports it', (_name, change, message) => {
     expect(findScaleProblems(broken(change)).join('\n')).toMatch(message);
   });
@@ -357,9 +363,11 @@ describe('the NetworkPolicies of the overlay', () => {
   const EVERYONE = [...pods.map((p) => p.name), ...STRANGERS.map((s) => s.name)];
   const fromEveryone = (to: string, port: number) => EVERYONE.filter((s) => s !== to).map((s) => `${s} -> ${to}:${port}`);
   // The base's flows, unchanged (the bus no longer delivers to /events with NATS, and the rules for it stay
-  // open: harmless, since each service's /events takes only its own credential), plus the publishers to NATS's client port.
+  // open: harmless, since each service's /events takes only its own credential), plus the publishers to
+  // NATS's client port. The gateway takes the embedded bus's place on 4005, so the client's flow page reads
+  // the log and the subscribers through it; the client never reaches NATS.
   const EXPECTED_FLOWS = [
-    ...['posts', 'comments', 'moderation', 'query'].map((s) => `${s} -> event-bus:4005`),
+    ...['posts', 'comments', 'moderation', 'query', 'client'].map((s) => `${s} -> event-bus:4005`),
     ...fromEveryone('posts', 4000),
     ...fromEveryone('client', 3000),
     'event-bus -> comments:4001',
@@ -367,6 +375,7 @@ describe('the NetworkPolicies of the overlay', () => {
     'event-bus -> query:4002',
     'client -> query:4002',
     'event-bus -> moderation:4003',
+    'client -> moderation:4003',
     ...PUBLISHERS.map((s) => `${s} -> nats:4222`),
   ].sort();
 
@@ -383,6 +392,16 @@ describe('the NetworkPolicies of the overlay', () => {
     const backend = serviceBackend(scale, pods, 'nats', 4222)!;
     for (const app of PUBLISHERS) expect([app, evaluator.allows(pod(app), backend.pod, backend.containerPort)]).toEqual([app, true]);
     for (const port of [4222, 6222, 8222]) expect([port, evaluator.allows(pod('client'), pod('nats'), port)]).toEqual([port, false]);
+  });
+
+  it('lets the client read the gateway on 4005 and ask moderation, through their Services, and reach NATS on no port', () => {
+    expect(sourcesOf(scale, 'event-bus', 4005)).toEqual(['client', 'comments', 'moderation', 'posts', 'query']);
+    expect(sourcesOf(scale, 'moderation', 4003)).toEqual(['client', 'event-bus']);
+    const gateway = serviceBackend(scale, pods, 'event-bus-srv', 4005)!;
+    expect([gateway.pod.name, find(scale, 'event-bus').kind, evaluator.allows(pod('client'), gateway.pod, gateway.containerPort)]).toEqual(['event-bus', 'Deployment', true]);
+    const moderation = serviceBackend(scale, pods, 'moderation-srv', 4003)!;
+    expect(evaluator.allows(pod('client'), moderation.pod, moderation.containerPort)).toBe(true);
+    expect(allowedFlows(scale).filter((f) => /^client -> (nats|event-bus|moderation):/.test(f))).toEqual(['client -> event-bus:4005', 'client -> moderation:4003']);
   });
 
   it('lets NATS pods route to each other on 6222, and no one else', () => {
@@ -406,6 +425,15 @@ describe('the NetworkPolicies of the overlay', () => {
   it.each([
     ['the gateway left out of the NATS rule', (m: Manifests) => named(m.networkPolicies, 'nats-ingress').spec.ingress[0].from.pop(), /expected, but denied: event-bus -> nats:4222[\s\S]*event-bus: NATS_URL reaches nats:4222, but the policies drop event-bus -> nats:4222/],
     ['the NATS rule open to every pod', (m: Manifests) => delete named(m.networkPolicies, 'nats-ingress').spec.ingress[0].from, /allowed, but not an expected flow: client -> nats:4222/],
+    ['the client let into the NATS rule', (m: Manifests) => named(m.networkPolicies, 'nats-ingress').spec.ingress[0].from.push({ podSelector: { matchLabels: { app: 'client' } } }), /allowed, but not an expected flow: client -> nats:4222/],
+    ['the client left out of the gateway\'s rule', (m: Manifests) => {
+      const from = named(m.networkPolicies, 'event-bus-ingress').spec.ingress[0].from;
+      from.splice(from.findIndex((peer: any) => peer.podSelector?.matchLabels?.app === 'client'), 1);
+    }, /expected, but denied: client -> event-bus:4005[\s\S]*client-depl: EVENT_BUS_URL reaches event-bus-srv:4005, but the policies drop client -> event-bus:4005/],
+    ['the client\'s peer in the gateway\'s rule opened to every namespace', (m: Manifests) => {
+      const from = named(m.networkPolicies, 'event-bus-ingress').spec.ingress[0].from;
+      from.find((peer: any) => peer.podSelector?.matchLabels?.app === 'client').namespaceSelector = {};
+    }, /allowed, but not an expected flow: pod-labelled-client-in-other-namespace -> event-bus:4005/],
     ['the monitoring port opened', (m: Manifests) => named(m.networkPolicies, 'nats-ingress').spec.ingress.push({ ports: [{ protocol: 'TCP', port: 8222 }] }), /allowed, but not an expected flow: debug-pod-in-namespace -> nats:8222/],
     ['NATS in no policy at all', (m: Manifests) => {
       m.networkPolicies.splice(m.networkPolicies.indexOf(named(m.networkPolicies, 'nats-ingress')), 1);

@@ -9,7 +9,8 @@ import { configSchema as moderationConfig } from '../../moderation/src/config';
 import { configSchema as queryConfig } from '../../query/src/config';
 import { configSchema as clientConfig } from '../../client/src/config';
 import { readDockerfile } from '../support/dockerfiles';
-import { BUS_CALLERS, WITHOUT_BUS_TOKEN, callerOf, credentialRefOf, findRouteProblems, findWiringProblems } from '../support/k8sWiring';
+import { READ_ONLY_CALLERS } from '../../contracts/src/owners';
+import { BUS_CALLERS, URL_TARGETS, WITHOUT_BUS_TOKEN, callerOf, credentialRefOf, findRouteProblems, findWiringProblems } from '../support/k8sWiring';
 import { INGRESS_DIR, ROOT, classify, expandVariables, loadManifests, readDocuments, resolveTargetPort, resolvedEnvOf, secretValue, serviceOfImage } from '../support/manifests';
 
 const manifests = loadManifests();
@@ -59,7 +60,7 @@ describe('the objects the architecture names', () => {
 
   it('has a credential Secret for each caller of the bus, and the NetworkPolicies', () => {
     expect(manifests.secrets.map((s) => `${s.type}/${s.metadata.name}`)).toEqual(
-      ['posts', 'comments', 'moderation', 'query', 'operator'].map((caller) => `Opaque/${caller}-bus-credential`),
+      ['posts', 'comments', 'moderation', 'query', 'client', 'operator'].map((caller) => `Opaque/${caller}-bus-credential`),
     );
     expect(manifests.networkPolicies.map((p) => p.metadata.name).sort()).toEqual([
       'client-ingress',
@@ -91,6 +92,9 @@ describe('wiring', () => {
     ['a Service targeting a port the container lacks', (m: any) => (service(m, 'query-srv').spec!.ports![0]!.targetPort = 4020), /query-srv: targetPort 4020 is not a port/],
     ['a PORT env that differs from the containerPort', (m: any) => (find(m, 'posts-depl').container.env!.find((e) => e.name === 'PORT')!.value = '4001'), /posts-depl: PORT env \(4001\)/],
     ['a bus URL with a misspelled Service', (m: any) => (find(m, 'comments-depl').container.env!.find((e) => e.name === 'EVENT_BUS_URL')!.value = 'http://eventbus-srv:4005'), /points at eventbus-srv, which is not a Service/],
+    ['the client\'s bus URL on another Service', (m: any) => (variable(m, 'client-depl', 'EVENT_BUS_URL').value = 'http://query-srv:4002'), /client-depl: EVENT_BUS_URL points at query-srv, which leads to query-depl \(app query\), not to app event-bus/],
+    ['the client\'s moderation URL on the bus', (m: any) => (variable(m, 'client-depl', 'MODERATION_URL').value = 'http://event-bus-srv:4005'), /client-depl: MODERATION_URL points at event-bus-srv, which leads to event-bus \(app event-bus\), not to app moderation/],
+    ['the client\'s moderation URL on a port moderation\'s Service lacks', (m: any) => (variable(m, 'client-depl', 'MODERATION_URL').value = 'http://moderation-srv:4005'), /client-depl: MODERATION_URL uses port 4005, not a port of Service moderation-srv/],
     ['a subscriber URL with the wrong port', (m: any) => {
       const subscribers = find(m, 'event-bus').container.env!.find((e) => e.name === 'SUBSCRIBERS')!;
       subscribers.value = subscribers.value!.replace('query-srv:4002', 'query-srv:4003');
@@ -127,19 +131,30 @@ describe('wiring', () => {
     ['a credential from a key the Secret lacks', (m: any) => (busToken(m, 'comments-depl').valueFrom!.secretKeyRef!.key = 'value'), /comments-depl: env BUS_TOKEN refers to key value, which Secret comments-bus-credential does not have/],
     ['an optional credential', (m: any) => (busToken(m, 'posts-depl').valueFrom!.secretKeyRef!.optional = true), /posts-depl: BUS_TOKEN must not be optional/],
     ['a credential taken whole with envFrom', (m: any) => (find(m, 'query-depl').container.envFrom = [{ secretRef: { name: 'query-bus-credential' } }]), /query-depl: envFrom takes all of query-bus-credential/],
-    // The client holds nothing.
-    ['a credential given to the client', (m: any) => {
-      find(m, 'client-depl').container.env!.push({ name: 'BUS_TOKEN', valueFrom: { secretKeyRef: credentialRefOf('query') } });
-    }, /client-depl: never talks to the bus, so it must not be given BUS_TOKEN[\s\S]*client-depl: never talks to the bus, so it must not hold query-bus-credential \(env BUS_TOKEN\)/],
-    ['a credential given to the client under another name', (m: any) => {
-      find(m, 'client-depl').container.env!.push({ name: 'API_KEY', valueFrom: { secretKeyRef: credentialRefOf('operator') } });
-    }, /client-depl: never talks to the bus, so it must not hold operator-bus-credential \(env API_KEY\)/],
+    ['a service without the bus\'s address', (m: any) => takeOut(m, 'comments-depl', 'EVENT_BUS_URL'), /comments-depl: holds comments's bus credential but has no EVENT_BUS_URL to use it with/],
+    // The client holds its own read-only credential, and nothing more.
+    ['no credential for the client', (m: any) => takeOut(m, 'client-depl', 'BUS_TOKEN'), /client-depl: BUS_TOKEN is set 0 times, not once/],
+    ['the client holding another caller\'s credential', (m: any) => (busToken(m, 'client-depl').valueFrom!.secretKeyRef!.name = 'query-bus-credential'), /client-depl: BUS_TOKEN comes from query-bus-credential\/token, not its own credential client-bus-credential\/token/],
+    ['the client holding the operator\'s credential, which may send dead letters back', (m: any) => (busToken(m, 'client-depl').valueFrom!.secretKeyRef!.name = 'operator-bus-credential'), /client-depl: BUS_TOKEN comes from operator-bus-credential\/token, not its own credential client-bus-credential\/token/],
+    ['the client holding a publisher\'s credential under another name beside its own', (m: any) => {
+      find(m, 'client-depl').container.env!.push({ name: 'API_KEY', valueFrom: { secretKeyRef: credentialRefOf('posts') } });
+    }, /client-depl: env API_KEY reads posts-bus-credential, another caller's credential; a service holds only its own \(client-bus-credential\)/],
+    ['the client given BUS_CREDENTIALS', (m: any) => find(m, 'client-depl').container.env!.push({ ...credentials(m) }), /client-depl: is given BUS_CREDENTIALS, every caller's tokens; only the bus holds them/],
+    ['the client\'s token written into its manifest', (m: any) => {
+      const token = busToken(m, 'client-depl');
+      delete token.valueFrom;
+      token.value = 'c'.repeat(32);
+    }, /client-depl: BUS_TOKEN must come from secretKeyRef client-bus-credential\/token, not a literal value/],
+    ['an optional credential for the client', (m: any) => (busToken(m, 'client-depl').valueFrom!.secretKeyRef!.optional = true), /client-depl: BUS_TOKEN must not be optional/],
+    ['the client without the bus\'s address', (m: any) => takeOut(m, 'client-depl', 'EVENT_BUS_URL'), /client-depl: holds client's bus credential but has no EVENT_BUS_URL to use it with/],
     // The bus and every caller's credential.
     ['the bus given one token of its own', (m: any) => find(m, 'event-bus').container.env!.push({ name: 'BUS_TOKEN', valueFrom: { secretKeyRef: credentialRefOf('posts') } }), /event-bus: BUS_TOKEN is set, but the bus refuses it/],
     ['the bus without BUS_CREDENTIALS', (m: any) => takeOut(m, 'event-bus', 'BUS_CREDENTIALS'), /event-bus: BUS_CREDENTIALS is set 0 times, not once/],
     ['a caller left out of BUS_CREDENTIALS', (m: any) => (credentials(m).value = credentials(m).value!.replace(',operator:$(OPERATOR_BUS_TOKEN)', '')), /event-bus: BUS_CREDENTIALS leaves out operator/],
+    ['the client left out of BUS_CREDENTIALS', (m: any) => (credentials(m).value = credentials(m).value!.replace(',client:$(CLIENT_BUS_TOKEN)', '')), /event-bus: BUS_CREDENTIALS leaves out client, whose calls the bus would then refuse/],
+    ['the client\'s token variable from a publisher\'s Secret', (m: any) => (variable(m, 'event-bus', 'CLIENT_BUS_TOKEN').valueFrom!.secretKeyRef!.name = 'posts-bus-credential'), /event-bus: CLIENT_BUS_TOKEN \(client's token in BUS_CREDENTIALS\) comes from posts-bus-credential\/token, not client's credential client-bus-credential\/token/],
     ['a caller named twice', (m: any) => (credentials(m).value += ',posts:$(POSTS_BUS_TOKEN)'), /event-bus: BUS_CREDENTIALS names posts twice/],
-    ['a name that is no caller', (m: any) => (credentials(m).value += ',client:$(POSTS_BUS_TOKEN)'), /event-bus: BUS_CREDENTIALS names client, which is not a caller of the bus/],
+    ['a name that is no caller', (m: any) => (credentials(m).value += ',event-bus:$(POSTS_BUS_TOKEN)'), /event-bus: BUS_CREDENTIALS names event-bus, which is not a caller of the bus/],
     ['a token written into BUS_CREDENTIALS', (m: any) => (credentials(m).value = credentials(m).value!.replace('$(QUERY_BUS_TOKEN)', 'y'.repeat(32))), /event-bus: BUS_CREDENTIALS gives query a token written into the manifest; it must be \$\(VAR\) of a variable from secretKeyRef query-bus-credential\/token/],
     ['a token variable defined after BUS_CREDENTIALS', (m: any) => find(m, 'event-bus').container.env!.push(takeOut(m, 'event-bus', 'POSTS_BUS_TOKEN')), /event-bus: BUS_CREDENTIALS uses \$\(POSTS_BUS_TOKEN\), which is defined after it, so the kubelet leaves it unexpanded/],
     ['a misspelled token variable', (m: any) => (credentials(m).value = credentials(m).value!.replace('$(COMMENTS_BUS_TOKEN)', '$(COMMENT_BUS_TOKEN)')), /event-bus: BUS_CREDENTIALS uses \$\(COMMENT_BUS_TOKEN\), which no variable before it defines/],
@@ -158,11 +173,14 @@ describe('wiring', () => {
       const subscribers = variable(m, 'event-bus', 'SUBSCRIBERS');
       subscribers.value = subscribers.value!.replace('query=', '');
     }, /event-bus: SUBSCRIBERS entry http:\/\/query-srv:4002\/events has no name=, so its deliveries carry no caller's credential/],
+    ['the read-only client made a subscriber', (m: any) => (variable(m, 'event-bus', 'SUBSCRIBERS').value += ',client=http://client-srv:3000/events'), /event-bus: SUBSCRIBERS names client, a read-only caller: it takes no deliveries/],
     ['a subscriber with no credential', (m: any) => {
       credentials(m).value = credentials(m).value!.replace('moderation:$(MODERATION_BUS_TOKEN),', '');
     }, /event-bus: SUBSCRIBERS names moderation, which has no credential in BUS_CREDENTIALS/],
     // The Secrets.
     ['a caller without its Secret', (m: any) => m.secrets.splice(m.secrets.indexOf(secret(m, 'operator-bus-credential')), 1), /Secret operator-bus-credential: not in the manifests, so operator has no credential/],
+    ['the client without its Secret', (m: any) => m.secrets.splice(m.secrets.indexOf(secret(m, 'client-bus-credential')), 1), /client-depl: env BUS_TOKEN refers to Secret client-bus-credential, which is not in the manifests[\s\S]*Secret client-bus-credential: not in the manifests, so client has no credential/],
+    ['the client sharing a token with a publisher', (m: any) => (secret(m, 'client-bus-credential').stringData!.token = secret(m, 'posts-bus-credential').stringData!.token!), /Secret client-bus-credential: token holds the same value as posts-bus-credential\/token; each credential needs its own/],
     ['a Secret without its development label', (m: any) => delete secret(m, 'query-bus-credential').metadata.labels!['app.kubernetes.io/component'], /Secret query-bus-credential: its development value must carry the label app.kubernetes.io\/component: dev-secret/],
     ['a Secret whose value does not say it is for development', (m: any) => (secret(m, 'posts-bus-credential').stringData!.token = 'a-value-that-looks-real-0123456789'), /Secret posts-bus-credential: the value of token in the repository must say it is the local development one/],
     ['two callers with one token', (m: any) => (secret(m, 'moderation-bus-credential').stringData!.token = secret(m, 'comments-bus-credential').stringData!.token!), /Secret moderation-bus-credential: token holds the same value as comments-bus-credential\/token; each credential needs its own/],
@@ -170,6 +188,12 @@ describe('wiring', () => {
   ])('when the credentials have %s, then the check reports it', (_name, change, message) => {
     const problems = brokenManifests(change);
     expect(problems.join('\n')).toMatch(message);
+  });
+
+  it('knows where every URL variable of the manifests must lead, so none escapes the check of its target', () => {
+    const urlVariables = [...new Set(manifests.workloads.flatMap((w) => (w.container.env ?? []).filter((v) => /_URL$/.test(v.name)).map((v) => v.name)))].sort();
+    expect(urlVariables).toEqual(Object.keys(URL_TARGETS).sort());
+    expect(variable(manifests, 'client-depl', 'EVENT_BUS_URL').value).toBe('http://event-bus-srv:4005');
   });
 
   it('when two NodePort Services share a nodePort, then the check reports it', () => {
@@ -206,16 +230,26 @@ describe('the bus credentials', () => {
     client: clientConfig,
   };
 
-  it('when each service starts, then it gets its own token as BUS_TOKEN, a different one for each, and the client none', () => {
-    const services = manifests.workloads.filter((w) => callerOf(w));
-    expect(services.map(callerOf).sort()).toEqual(['comments', 'moderation', 'posts', 'query']);
-    for (const workload of services) {
-      const token = tokenOf(callerOf(workload)!);
+  it('when each service and the client start, then each gets its own token as BUS_TOKEN, a different one for each, and no other caller\'s', () => {
+    const callers = manifests.workloads.filter((w) => callerOf(w));
+    expect(callers.map(callerOf).sort()).toEqual(['client', 'comments', 'moderation', 'posts', 'query']);
+    expect(BUS_CALLERS.filter((caller) => !callers.map(callerOf).includes(caller))).toEqual(['operator']);
+    for (const workload of callers) {
+      const caller = callerOf(workload)!;
+      const token = tokenOf(caller);
       expect(token).toMatch(/^local-development-only-/);
-      expect([workload.name, resolvedEnvOf(workload.container, manifests).BUS_TOKEN]).toEqual([workload.name, token]);
+      const env = resolvedEnvOf(workload.container, manifests);
+      expect([workload.name, env.BUS_TOKEN, env.BUS_CREDENTIALS]).toEqual([workload.name, token, undefined]);
+      const others = BUS_CALLERS.filter((c) => c !== caller).map(tokenOf);
+      expect([workload.name, Object.entries(env).filter(([, value]) => others.some((other) => value.includes(other)))]).toEqual([workload.name, []]);
     }
     expect(new Set(BUS_CALLERS.map(tokenOf)).size).toBe(BUS_CALLERS.length);
-    // The client faces browsers and never talks to the bus: it must not hold any credential.
+    // The client reads the bus for the flow page: with its own credential, which the bus lets read and never publish.
+    expect(READ_ONLY_CALLERS).toEqual(['client']);
+    const client = resolvedEnvOf(find(manifests, 'client-depl').container, manifests);
+    expect([client.BUS_TOKEN, client.EVENT_BUS_URL, client.MODERATION_URL]).toEqual([tokenOf('client'), 'http://event-bus-srv:4005', 'http://moderation-srv:4003']);
+    // No workload of ours is left without a credential today; one that is must hold none.
+    expect(WITHOUT_BUS_TOKEN).toEqual([]);
     for (const name of WITHOUT_BUS_TOKEN) {
       const env = resolvedEnvOf(find(manifests, name).container, manifests);
       expect([name, env.BUS_TOKEN, env.BUS_CREDENTIALS]).toEqual([name, undefined, undefined]);
@@ -230,11 +264,20 @@ describe('the bus credentials', () => {
     expect(env.BUS_CREDENTIALS).not.toContain('$(');
   });
 
-  it("when each workload's env is given to its configuration, then each accepts it: the bus knows every caller and delivers to each subscriber with its own", () => {
+  it("when each workload's env is given to its configuration, then each accepts it: each caller keeps its own token, the bus knows every caller and delivers to each subscriber with its own", () => {
     for (const workload of manifests.workloads) {
       const parsed = configs[serviceOfImage(workload.container.image!)!.folder]!.safeParse(resolvedEnvOf(workload.container, manifests));
       expect([workload.name, parsed.success ? 'accepted' : parsed.error.message]).toEqual([workload.name, 'accepted']);
     }
+    // Each caller keeps its own token and the bus's address: a schema that dropped them (zod leaves out the
+    // keys it does not know) would accept the env and then call the bus with nothing.
+    for (const workload of manifests.workloads.filter((w) => callerOf(w))) {
+      const parsed = configs[serviceOfImage(workload.container.image!)!.folder]!.parse(resolvedEnvOf(workload.container, manifests)) as Record<string, unknown>;
+      expect([workload.name, parsed.BUS_TOKEN, parsed.EVENT_BUS_URL]).toEqual([workload.name, tokenOf(callerOf(workload)!), 'http://event-bus-srv:4005']);
+    }
+    // The client's flow page: the bus's log and subscribers, and whether moderation is ready.
+    const client = clientConfig.parse(resolvedEnvOf(find(manifests, 'client-depl').container, manifests)) as Record<string, unknown>;
+    expect([client.EVENT_BUS_URL, client.MODERATION_URL]).toEqual(['http://event-bus-srv:4005', 'http://moderation-srv:4003']);
     const bus = busConfig.parse(resolvedEnvOf(find(manifests, 'event-bus').container, manifests));
     expect(Object.fromEntries(bus.BUS_CREDENTIALS)).toEqual(Object.fromEntries(BUS_CALLERS.map((caller) => [caller, tokenOf(caller)])));
     expect(bus.SUBSCRIBERS.map((s) => `${s.name} ${new URL(s.url).hostname}`)).toEqual(['posts posts-clusterip-srv', 'comments comments-srv', 'query query-srv', 'moderation moderation-srv']);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { EnvVar } from 'kubernetes-types/core/v1';
+import { READ_ONLY_CALLERS } from '../../contracts/src/owners';
 import { CALLER_NAMES } from '../../launcher/src/credentials';
 
 import {
@@ -74,6 +75,19 @@ function portProblems({ services, workloads }: Manifests): string[] {
   return problems;
 }
 
+/**
+ * The app each URL variable must lead to (through a Service that selects that app's pods): the bus for
+ * EVENT_BUS_URL (the services publish there, the client reads the flow page from it), each service for
+ * its own. A URL that names a real Service, on a real port, of the wrong workload is wired wrong all the same.
+ */
+export const URL_TARGETS: Readonly<Record<string, string>> = {
+  EVENT_BUS_URL: 'event-bus',
+  POSTS_URL: 'posts',
+  COMMENTS_URL: 'comments',
+  QUERY_URL: 'query',
+  MODERATION_URL: 'moderation',
+};
+
 function servicePorts(manifests: Manifests, name: string): number[] | undefined {
   const service = manifests.services.find((s) => s.metadata.name === name);
   return service ? (service.spec?.ports ?? []).map((p) => p.port) : undefined;
@@ -87,6 +101,28 @@ function urlProblems(manifests: Manifests): string[] {
         const ports = servicePorts(manifests, url.hostname);
         if (!ports) problems.push(`${workload.name}: ${name} points at ${url.hostname}, which is not a Service`);
         else if (!ports.includes(port)) problems.push(`${workload.name}: ${name} uses port ${port}, not a port of Service ${url.hostname} (${ports.join(', ')})`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** Each URL variable of URL_TARGETS leads, through its Service, to the pods of the app it is named for. */
+function urlTargetProblems(manifests: Manifests): string[] {
+  const problems: string[] = [];
+  for (const workload of manifests.workloads) {
+    for (const [name, value] of Object.entries(envOf(workload.container))) {
+      const app = URL_TARGETS[name];
+      if (!app) continue;
+      for (const { url } of urlsIn(value)) {
+        const service = manifests.services.find((s) => s.metadata.name === url.hostname);
+        // A host that is no Service is urlProblems' to report.
+        if (!service) continue;
+        const targets = manifests.workloads.filter((w) => selects(service, w));
+        const apps = targets.map(appOf);
+        if (!apps.includes(app)) {
+          problems.push(`${workload.name}: ${name} points at ${url.hostname}, which leads to ${targets.map((w) => `${w.name} (app ${appOf(w)})`).join(', ') || 'no pods'}, not to app ${app}`);
+        }
       }
     }
   }
@@ -199,23 +235,27 @@ function secretRefProblems(manifests: Manifests): string[] {
 
 /**
  * Who calls the bus, each with a token of its own (launcher/src/credentials.ts, the same list the local
- * launcher makes credentials for): the four services and the operator, who runs the cluster and is the
- * one that may send dead letters back.
+ * launcher makes credentials for): the four services, the client server (read only, for the flow page)
+ * and the operator, who runs the cluster and is the one that may send dead letters back.
  */
 export const BUS_CALLERS: readonly string[] = CALLER_NAMES;
 
 /** The Secret and key that hold one caller's token (infra/k8s/bus-credentials.yaml): posts-bus-credential/token. */
 export const credentialRefOf = (caller: string) => ({ name: `${caller}-bus-credential`, key: 'token' });
 
-/** Workloads that never talk to the bus and face browsers: they must not hold any credential at all. */
-export const WITHOUT_BUS_TOKEN: readonly string[] = ['client-depl'];
+/**
+ * Workloads of ours that never talk to the bus: they must not hold any credential at all. None today: the
+ * client reads the bus (the flow page) with its own read-only credential. (NATS, a packaged server, is
+ * held to the same rule: see isPackagedServer.)
+ */
+export const WITHOUT_BUS_TOKEN: readonly string[] = [];
 
 /** The app label of the bus's pods (the StatefulSet of infra/k8s, the gateway Deployment of infra/scale). */
 export const BUS_APP = 'event-bus';
 
 const appOf = (workload: Workload) => workload.template.metadata?.labels?.app;
 
-/** The caller a workload's pods are, by their app label (posts-depl: posts); undefined for the bus, the client and NATS. */
+/** The caller a workload's pods are, by their app label (posts-depl: posts, client-depl: client); undefined for the bus and NATS. */
 export function callerOf(workload: Workload): string | undefined {
   const app = appOf(workload);
   return app && app !== BUS_APP && BUS_CALLERS.includes(app) ? app : undefined;
@@ -239,11 +279,16 @@ export function secretVariableProblems(where: string, what: string, variables: E
   return [];
 }
 
-/** A service holds its own credential as BUS_TOKEN, and no other caller's, in any variable. */
+/**
+ * A caller's workload (a service, the client) holds its own credential as BUS_TOKEN, and no other caller's,
+ * in any variable; and it has the bus's address to use it with (EVENT_BUS_URL; urlTargetProblems checks
+ * that it leads to the bus), or the token would go to the code's default, which is no address in a cluster.
+ */
 function serviceCredentialProblems(workload: Workload, caller: string): string[] {
   const env = workload.container.env ?? [];
   const own = credentialRefOf(caller);
   const problems = secretVariableProblems(workload.name, 'BUS_TOKEN', env.filter((v) => v.name === 'BUS_TOKEN'), own, 'its own credential');
+  if (!env.some((v) => v.name === 'EVENT_BUS_URL')) problems.push(`${workload.name}: holds ${caller}'s bus credential but has no EVENT_BUS_URL to use it with`);
   if (env.some((v) => v.name === 'BUS_CREDENTIALS')) problems.push(`${workload.name}: is given BUS_CREDENTIALS, every caller's tokens; only the bus holds them`);
   const credentials = credentialSecretNames();
   for (const variable of env) {
@@ -314,6 +359,7 @@ function busCredentialProblems(workload: Workload, manifests: Manifests): string
         continue;
       }
       if (!named.has(subscriber)) problems.push(`${name}: SUBSCRIBERS names ${subscriber}, which has no credential in BUS_CREDENTIALS`);
+      if (READ_ONLY_CALLERS.includes(subscriber)) problems.push(`${name}: SUBSCRIBERS names ${subscriber}, a read-only caller: it takes no deliveries (and may publish nothing in its answers)`);
       for (const { url } of urlsIn(entry)) {
         const service = manifests.services.find((s) => s.metadata.name === url.hostname);
         const target = service && manifests.workloads.find((w) => selects(service, w));
@@ -356,11 +402,11 @@ function secretProblems(manifests: Manifests): string[] {
 }
 
 /**
- * Least privilege on the bus, as the manifests give it: each service reads its own credential as
- * BUS_TOKEN (from its own Secret, never a literal, never optional, never another's); the bus reads every
- * caller's and builds BUS_CREDENTIALS from them; the client and NATS get none of it (NATS reads the
- * services' credentials as their passwords: scaleWiring.ts checks that); the Secrets are the labelled
- * development values.
+ * Least privilege on the bus, as the manifests give it: each service, and the client (read only, for the
+ * flow page), reads its own credential as BUS_TOKEN (from its own Secret, never a literal, never optional,
+ * never another's) and never BUS_CREDENTIALS; the bus reads every caller's and builds BUS_CREDENTIALS from
+ * them; NATS gets none of it (it reads the services' credentials as their passwords: scaleWiring.ts checks
+ * that); the Secrets are the labelled development values.
  */
 function credentialProblems(manifests: Manifests): string[] {
   const problems: string[] = [];
@@ -397,6 +443,7 @@ export function findWiringProblems(manifests: Manifests): string[] {
     ...selectorProblems(manifests),
     ...portProblems(manifests),
     ...urlProblems(manifests),
+    ...urlTargetProblems(manifests),
     ...nodePortProblems(manifests),
     ...secretRefProblems(manifests),
     ...credentialProblems(manifests),

@@ -152,9 +152,9 @@ export class PolicyEvaluator {
   }
 }
 
-/** The app's pods as the manifests define them, plus the client (label app: client, port 3000) until it has a manifest. */
+/** The app's pods as the manifests define them (the client's included: client.yaml), one of each workload. */
 export function appPods(manifests: Manifests): Endpoint[] {
-  const pods: Endpoint[] = manifests.workloads.map((workload, i) => {
+  return manifests.workloads.map((workload, i) => {
     const labels = (workload.template.metadata?.labels ?? {}) as Record<string, string>;
     return {
       name: labels.app ?? workload.name,
@@ -164,22 +164,17 @@ export function appPods(manifests: Manifests): Endpoint[] {
       ports: (workload.container.ports ?? []).map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol })),
     };
   });
-  if (!pods.some((p) => p.labels.app === 'client')) {
-    pods.push({
-      name: 'client',
-      namespace: APP_NAMESPACE,
-      labels: { app: 'client', 'app.kubernetes.io/name': 'client', 'app.kubernetes.io/part-of': 'blog' },
-      ip: '10.244.0.99',
-      ports: [{ name: 'http', containerPort: 3000 }],
-    });
-  }
-  return pods;
 }
 
-/** Endpoints that are not the app: a debugging pod beside it, a pod of another namespace that copies a label of ours, and an address outside the cluster. */
+/**
+ * Endpoints that are not the app: a debugging pod beside it, pods of another namespace that copy a label
+ * of ours (a publisher's, and the client's, which may read the bus and ask moderation), and an address
+ * outside the cluster.
+ */
 export const STRANGERS: Endpoint[] = [
   { name: 'debug-pod-in-namespace', namespace: APP_NAMESPACE, labels: { run: 'debug' }, ip: '10.244.1.5', ports: [] },
   { name: 'pod-labelled-posts-in-other-namespace', namespace: 'elsewhere', labels: { app: 'posts' }, ip: '10.244.2.7', ports: [] },
+  { name: 'pod-labelled-client-in-other-namespace', namespace: 'elsewhere', labels: { app: 'client' }, ip: '10.244.2.8', ports: [] },
   { name: 'outside-the-cluster', labels: {}, ip: '203.0.113.10', ports: [] },
 ];
 
@@ -226,8 +221,8 @@ export function serviceBackend(manifests: Manifests, pods: Endpoint[], serviceNa
 
 /**
  * Every way the policies disagree with the app: flows allowed that the expected list does not have, or
- * denied that it has; a URL in a workload's env (the bus's SUBSCRIBERS, the services' EVENT_BUS_URL and NATS_URL) whose
- * connection the policies would drop; an app pod that no policy isolates; a NodePort Service whose pods
+ * denied that it has; a URL in a workload's env (the bus's SUBSCRIBERS, the services' EVENT_BUS_URL and NATS_URL,
+ * the client's POSTS_URL, COMMENTS_URL, QUERY_URL, EVENT_BUS_URL and MODERATION_URL) whose connection the policies would drop; an app pod that no policy isolates; a NodePort Service whose pods
  * cannot be reached from outside the cluster.
  */
 export function findNetworkPolicyProblems(manifests: Manifests, expectedFlows: string[]): string[] {

@@ -9,7 +9,7 @@
 import type { LabelSelector } from 'kubernetes-types/meta/v1';
 import type { Service } from 'kubernetes-types/core/v1';
 import { NATS_GATEWAY_USER, NATS_SERVICE_USERS, natsAuthorizationConfig, passwordVariableOf } from '@blog/service-kit';
-import { BUS_APP, credentialRefOf, secretVariableProblems } from './k8sWiring';
+import { BUS_APP, BUS_CALLERS, credentialRefOf, secretVariableProblems } from './k8sWiring';
 import { selectorMatches } from './networkPolicies';
 import { envOf, resolveTargetPort, selects, urlsIn, type ManifestDocument, type Manifests, type Workload } from './manifests';
 
@@ -21,7 +21,10 @@ export const NATS_WORKLOAD = 'nats';
 export const NATS_SERVERS = 3;
 /** Copies of each stream the services ask for (NATS_REPLICAS). */
 export const STREAM_REPLICAS = 3;
-/** Workloads that never talk to NATS. */
+/**
+ * Workloads that never talk to NATS: the client, which reads the bus (the flow page) through the gateway's
+ * HTTP API on 4005 with its read-only bus credential, never NATS itself.
+ */
 export const WITHOUT_NATS: readonly string[] = ['client-depl'];
 /** Fewest replicas of each service: one may be lost or drained while another serves. */
 export const MIN_REPLICAS = 2;
@@ -238,7 +241,8 @@ export function natsUsersFile(manifests: Manifests): { text?: string; problems: 
  * NATS's users as the overlay gives them: the servers start with the users file, which is exactly what
  * natsAuthorizationConfig() generates from the event owners map, and read every user's password from the
  * Secret that user logs in with; each workload that talks to NATS logs in as its own user (a service by
- * its name, with its own bus credential; the gateway as event-bus, with its own Secret). The client has none.
+ * its name, with its own bus credential; the gateway as event-bus, with its own Secret). The client has none,
+ * and the NATS servers read no credential of a caller that is no NATS user (the client's, the operator's).
  */
 function natsUserProblems(manifests: Manifests): string[] {
   const nats = manifests.workloads.find((w) => w.name === NATS_WORKLOAD);
@@ -251,6 +255,13 @@ function natsUserProblems(manifests: Manifests): string[] {
   for (const user of [...NATS_SERVICE_USERS, NATS_GATEWAY_USER]) {
     const variable = passwordVariableOf(user);
     problems.push(...secretVariableProblems(nats.name, `${variable} (user ${user}'s password)`, env.filter((v) => v.name === variable), natsPasswordRefOf(user), `the Secret ${user} logs in with,`));
+  }
+  const users: readonly string[] = NATS_SERVICE_USERS;
+  for (const caller of BUS_CALLERS.filter((c) => !users.includes(c))) {
+    const secret = credentialRefOf(caller).name;
+    for (const variable of env.filter((v) => v.valueFrom?.secretKeyRef?.name === secret)) {
+      problems.push(`${nats.name}: env ${variable.name} reads ${secret}, ${caller}'s bus credential; ${caller} is no NATS user, so the servers must not hold it`);
+    }
   }
   for (const workload of manifests.workloads.filter((w) => w !== nats)) {
     const variables = workload.container.env ?? [];
