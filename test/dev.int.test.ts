@@ -1,48 +1,29 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import { CommandGroup } from './support/commandGroup';
+import { changesOf, readyRecord, supervisorRecords } from './support/supervisorOutput';
 import { makeTempDir, removeTempDirs } from './support/tempDirs';
 import { waitFor } from './support/waitFor';
 
-/** `npm run dev`, as the README's Development section gives it: every service from its sources, watched. */
-const ROOT = path.resolve(__dirname, '..');
+/**
+ * `npm run dev`, as the README's Development section gives it: the same supervisor as npm start, with
+ * every service from its sources under nodemon, and their readable logs shown.
+ */
 jest.setTimeout(240_000);
 
-let dev: ChildProcess | undefined;
-let output = '';
+const dev = new CommandGroup();
 
 afterAll(async () => {
-  if (dev?.pid && dev.exitCode === null) {
-    const exited = new Promise((resolve) => dev!.once('exit', resolve));
-    process.kill(-dev.pid, 'SIGINT');
-    await exited;
-  }
+  await dev.stop();
   removeTempDirs();
 });
 
-async function ready(url: string): Promise<boolean> {
-  try {
-    return (await fetch(`${url}/readyz`)).status === 200;
-  } catch {
-    return false;
-  }
-}
-
 it('npm run dev starts every service from its sources, with readable logs, and they work together', async () => {
-  dev = spawn('npm', ['run', 'dev'], {
-    cwd: ROOT,
-    env: { ...process.env, DATA_DIR: makeTempDir('dev-run-'), FORCE_COLOR: '0' },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  dev.start('npm', ['run', 'dev'], { DATA_DIR: makeTempDir('dev-run-'), LOGS_DIR: makeTempDir('dev-logs-') });
+  await waitFor('every process to be ready under npm run dev', () => readyRecord(dev.stdout), { timeoutMs: 200_000, intervalMs: 500 }).catch((error: Error) => {
+    throw new Error(`${error.message}\n--- npm run dev printed:\n${dev.output.slice(-3000)}`);
   });
-  dev.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  dev.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const ports = [4005, 4000, 4001, 4003, 4002];
-  await waitFor('every service to be ready under npm run dev', async () => (await Promise.all(ports.map((p) => ready(`http://localhost:${p}`)))).every(Boolean), {
-    timeoutMs: 200_000,
-    intervalMs: 500,
-  }).catch((error: Error) => {
-    throw new Error(`${error.message}\n--- npm run dev printed:\n${output.slice(-3000)}`);
-  });
+  for (const name of ['event-bus', 'posts', 'comments', 'moderation', 'query', 'client']) {
+    expect(changesOf(dev.stdout, name).map((change) => change.state)).toEqual(['starting', 'ready']);
+  }
 
   const created = await fetch('http://localhost:4000/posts', {
     method: 'POST',
@@ -52,7 +33,10 @@ it('npm run dev starts every service from its sources, with readable logs, and t
   expect(created.status).toBe(201);
   const { id } = (await created.json()) as { id: string };
   await waitFor('the post in query', async () => id in ((await (await fetch('http://localhost:4002/posts')).json()) as object));
+  // The services' own lines are shown (as log records, the output being piped), from nodemon, and in
   // LOG_FORMAT=pretty: lines for a person, not JSON.
-  expect(output).toMatch(/INFO.*posts ready/);
-  expect(output).not.toMatch(/^\[posts\] \{"level"/m);
+  const postsLines = supervisorRecords(dev.stdout).filter((record) => record.type === 'log' && record.name === 'posts').map((record) => record.line ?? '');
+  expect(postsLines.some((line) => line.includes('[nodemon]'))).toBe(true);
+  expect(postsLines.some((line) => /INFO.*posts ready/.test(line))).toBe(true);
+  expect(postsLines.some((line) => line.startsWith('{"level"'))).toBe(false);
 });

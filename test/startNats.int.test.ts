@@ -2,12 +2,16 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { createComment, createPost, commentsInView, queryView } from './support/blogApi';
 import { CommandGroup } from './support/commandGroup';
+import { readyRecord } from './support/supervisorOutput';
 import { makeTempDir, removeTempDirs } from './support/tempDirs';
 import { waitFor } from './support/waitFor';
 
-/** `npm run start:nats` as a user runs it (after the build that npm test has done): NATS, then the services on it. */
+/**
+ * `npm run start:nats` as a user runs it (after the build that npm test has done): the supervisor with
+ * the NATS engine, nats-server first and then the services on it.
+ */
 const ROOT = path.resolve(__dirname, '..');
-const ENTRY = path.join(ROOT, 'launcher', 'dist', 'startNats.js');
+const ENTRY = path.join(ROOT, 'launcher', 'dist', 'supervise.js');
 jest.setTimeout(120_000);
 
 const system = new CommandGroup();
@@ -18,18 +22,23 @@ afterAll(async () => {
 });
 
 it('when nats-server is not installed, then it says how to install it and exits 1', () => {
-  const run = spawnSync(process.execPath, [ENTRY], { env: { ...process.env, NATS_SERVER: '/nowhere/nats-server' }, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [ENTRY, '--engine', 'nats'], { env: { ...process.env, NATS_SERVER: '/nowhere/nats-server' }, encoding: 'utf8' });
 
   expect(run.status).toBe(1);
   expect(run.stderr).toContain('apt-get install -y nats-server');
+  // Nothing was started.
+  expect(run.stdout).toBe('');
 });
 
 it('when started, then the services run on NATS JetStream on the default ports and a comment reaches its verdict', async () => {
-  system.start(process.execPath, [ENTRY], { NATS_STORE_DIR: makeTempDir('start-nats-') });
-  await waitFor('every service to be announced', () => /All \d+ services ready/.test(system.output), { timeoutMs: 90_000, intervalMs: 250 }).catch((error: Error) => {
+  system.start(process.execPath, [ENTRY, '--engine', 'nats'], { NATS_STORE_DIR: makeTempDir('start-nats-'), LOGS_DIR: makeTempDir('start-nats-logs-') });
+  const ready = await waitFor('every process to be ready', () => readyRecord(system.stdout), { timeoutMs: 90_000, intervalMs: 250 }).catch((error: Error) => {
     throw new Error(`${error.message}\n--- start:nats printed:\n${system.output.slice(-3000)}`);
   });
-  expect(system.output).toContain('Event engine:      NATS JetStream at nats://127.0.0.1:4222');
+  expect(ready).toMatchObject({ engine: 'nats', urls: { nats: 'nats://127.0.0.1:4222', 'event-bus': 'http://localhost:4005' } });
+  const processes = (await (await fetch('http://127.0.0.1:4100/processes')).json()) as { engine: string; processes: { name: string; state: string }[] };
+  expect(processes.engine).toBe('nats');
+  expect(processes.processes.map((process) => process.name)).toEqual(['nats', 'event-bus', 'posts', 'comments', 'moderation', 'query', 'client']);
 
   const post = await createPost('http://localhost:4000', 'On NATS');
   const comment = await createComment('http://localhost:4001', post.body.id, 'An orange on NATS');

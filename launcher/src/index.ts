@@ -1,7 +1,7 @@
 /**
  * The local launcher: the services as real processes on free loopback ports (with a NATS cluster when
- * asked), and the polling helper it waits with. `announce.ts` (npm start) and `status.ts` (npm run status)
- * are programs, not exports.
+ * asked), and the polling helper it waits with. `supervise.ts` (npm start, npm run dev, npm run
+ * start:nats) and `status.ts` (npm run status) are programs, not exports.
  */
 export { LocalSystem } from './localSystem';
 export type { EngineName, LocalSystemOptions } from './localSystem';

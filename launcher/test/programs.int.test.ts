@@ -6,13 +6,13 @@ import { promisify } from 'node:util';
 import { freePort } from '../src/ports';
 
 /**
- * `npm run status` and the `npm start` announcement, run from the build (`npm run build` first) against
- * a stand-in bus and stand-in services on loopback ports.
+ * `npm run status`, run from the build (`npm run build` first) against a stand-in bus on a loopback port.
+ * (What `npm start` prints is the supervisor's: launcher/test/reporter.test.ts and test/supervisor.int.test.ts.)
  */
 const DIST = path.resolve(__dirname, '../dist');
 const run = promisify(execFile);
 
-async function program(name: 'status' | 'announce', args: string[], env: NodeJS.ProcessEnv = {}) {
+async function program(name: 'status', args: string[], env: NodeJS.ProcessEnv = {}) {
   try {
     const { stdout, stderr } = await run(process.execPath, [path.join(DIST, `${name}.js`), ...args], {
       env: { ...process.env, EVENT_BUS_URL: '', BUS_TOKEN: '', ...env },
@@ -102,34 +102,5 @@ describe('npm run status', () => {
     const result = await program('status', ['--bus-url', busUrl]);
 
     expect(result).toMatchObject({ code: 0, stdout: 'the bus has no subscribers\n' });
-  });
-});
-
-describe('the npm start announcement', () => {
-  it('when every service is ready, then it prints a line per service and the URLs to open, then exits', async () => {
-    const ready = () => ({ status: 200 });
-    const [bus, query, client] = [await serve(ready), await serve(ready), await serve(ready)];
-
-    const result = await program('announce', [`event-bus=${bus}`, `query=${query}`, `client=${client}`]);
-
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`✓ event-bus  ready at ${bus}\n`);
-    expect(result.stdout).toContain(`✓ query      ready at ${query}\n`);
-    expect(result.stdout).toMatch(/All 3 services ready in \d+\.\d s\./);
-    expect(result.stdout).toContain(`  Open the app:      ${client}\n`);
-    expect(result.stdout).toContain(`  Read the view:     curl ${query}/posts\n`);
-    expect(result.stdout).toContain('  Bus subscribers:   npm run status\n');
-    expect(result.stdout).toContain('  Stop everything:   Ctrl+C\n');
-  });
-
-  it('when a service is not ready yet, then it waits for it before announcing it', async () => {
-    let answers = 0;
-    const slow = await serve(() => ({ status: ++answers < 3 ? 503 : 200 }));
-
-    const result = await program('announce', [`posts=${slow}`]);
-
-    expect(result.code).toBe(0);
-    expect(answers).toBe(3);
-    expect(result.stdout).toContain(`✓ posts      ready at ${slow}\n`);
   });
 });

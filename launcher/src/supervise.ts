@@ -1,0 +1,129 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { onExit } from 'signal-exit';
+import { NATS_SERVER_MISSING, natsServerProgram } from './natsServer';
+import { createControlServer, listenOnLoopback } from './supervisor/controlApi';
+import { planRun, ROOT, type Plan } from './supervisor/plan';
+import { heldPorts } from './supervisor/portCheck';
+import { JsonReporter, TextReporter, type Reporter } from './supervisor/reporter';
+import { readRunOptions, USAGE, type RunOptions } from './supervisor/runOptions';
+import { Supervisor } from './supervisor/supervisor';
+
+/**
+ * `npm start` (and `npm run dev`, `npm run start:nats`): runs the blog's processes the way Kubernetes
+ * runs its Deployments, restarting each one that crashes, and stops them all on Ctrl+C or SIGTERM.
+ * The npm scripts `exec` this program, so npm's child is this process and the signals npm forwards
+ * reach it. See supervisor/ for the parts.
+ */
+
+/** How long a process may take to stop after SIGTERM: the services give up on their own clean stop after 10 s. */
+const GRACE_MS = 12_000;
+
+function reporterFor(options: RunOptions): Reporter {
+  const outputs = { out: process.stdout, err: process.stderr };
+  return options.output === 'json' ? new JsonReporter(outputs) : new TextReporter(outputs, options.showLogs);
+}
+
+/** A folder as a person would type it: relative when it is under the current one. */
+function shortPath(folder: string): string {
+  const relative = path.relative(process.cwd(), folder);
+  return relative === '' ? '.' : relative.startsWith('..') || path.isAbsolute(relative) ? folder : relative;
+}
+
+/** Where the engine keeps its data, as the summary names it (the bus resolves DATA_DIR from its own folder). */
+function storageOf(options: RunOptions): string {
+  if (options.engine === 'nats') return `${shortPath(options.natsStoreDir)}/`;
+  return `${shortPath(path.resolve(ROOT, 'event-bus', process.env.DATA_DIR || 'data'))}/`;
+}
+
+/** The plan of this run, or why there is none (no nats-server, a service not built). */
+function planFor(options: RunOptions): Plan {
+  const natsProgram = options.engine === 'nats' ? natsServerProgram() : null;
+  if (options.engine === 'nats' && !natsProgram) throw new Error(NATS_SERVER_MISSING);
+  if (natsProgram) fs.mkdirSync(options.natsStoreDir, { recursive: true });
+  return planRun({
+    engine: options.engine,
+    mode: options.mode,
+    portOffset: options.portOffset,
+    controlPort: options.controlPort,
+    env: process.env,
+    nats: natsProgram ? { program: natsProgram, storeDir: options.natsStoreDir } : undefined,
+  });
+}
+
+function portsMessage(held: Awaited<ReturnType<typeof heldPorts>>, options: RunOptions): string {
+  const lines = held.map(({ port, wantedBy, find }) => `  port ${port} (${wantedBy}): see which program holds it with  ${find}`);
+  const other = options.portOffset === 0 ? 'PORT_OFFSET=10000 npm start runs this copy on 14000-14005, 13000 and 14100 instead' : `or try another PORT_OFFSET than ${options.portOffset}`;
+  return [
+    'Nothing was started: another program already listens on ports this run needs.',
+    ...lines,
+    `Stop that program (an earlier npm start still running? Ctrl+C in its terminal, or kill its pid), or ${other}.`,
+  ].join('\n');
+}
+
+async function main(): Promise<number> {
+  let options: RunOptions;
+  try {
+    options = readRunOptions(process.argv.slice(2), process.env, process.stdout.isTTY === true, ROOT);
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return 2;
+  }
+  const reporter = reporterFor(options);
+  const fail = (message: string, details: Record<string, unknown> = {}) => {
+    reporter.problem({ message, ...details });
+    return 1;
+  };
+
+  let plan: Plan;
+  try {
+    plan = planFor(options);
+  } catch (error) {
+    return fail(error instanceof Error ? error.message : String(error));
+  }
+  // Before anything starts: a port some other program holds would otherwise answer for a service.
+  const held = await heldPorts(plan.ports);
+  if (held.length > 0) return fail(portsMessage(held, options), { ports: held });
+
+  const supervisor = new Supervisor({
+    plan,
+    engine: options.engine,
+    reporter,
+    logsDir: shortPath(options.logsDir),
+    showLogs: options.showLogs,
+    graceMs: GRACE_MS,
+    moderationDelayMs: options.moderationDelayMs,
+    storage: storageOf(options),
+  });
+  const control = createControlServer(supervisor);
+  try {
+    await listenOnLoopback(control, options.controlPort);
+  } catch (error) {
+    return fail(`the control API cannot listen on 127.0.0.1:${options.controlPort}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  // The signals a person sends (Ctrl+C, kill, a closed terminal): everything stops in order, then this exits.
+  const exitCode = new Promise<number>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      control.close();
+      control.closeAllConnections();
+      void supervisor.stopAll(signal).then(() => resolve(0));
+    };
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
+  });
+  // Any other way out (an uncaught error, another fatal signal, process.exit): signal-exit runs this
+  // on the way, so no process outlives the supervisor. It cannot wait, so SIGTERM is all it sends; the
+  // services stop cleanly on it within their own 10 s.
+  onExit(() => supervisor.signalAllNow('SIGTERM'));
+
+  await supervisor.startAll();
+  return exitCode;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,283 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { CrashLoopBackOff } from './backoff';
+import type { ProcessSpec, SupervisedName } from './plan';
+import type { ProcessOutput } from './processOutput';
+
+export type ProcessState = 'starting' | 'ready' | 'crashed' | 'backing-off' | 'stopping' | 'stopped';
+
+export interface ExitRecord {
+  code: number | null;
+  signal: string | null;
+  at: string;
+}
+
+/** One process as the control API shows it. */
+export interface ProcessView {
+  name: SupervisedName;
+  state: ProcessState;
+  pid: number | null;
+  restarts: number;
+  url: string;
+  lastExit: ExitRecord | null;
+  nextStartAt: string | null;
+}
+
+/** One state change, as the supervisor reports it. */
+export interface StateChange {
+  name: SupervisedName;
+  state: ProcessState;
+  pid: number | null;
+  restarts: number;
+  url: string;
+  /** With `crashed` and `stopped`: how the process ended, after how long, and the last lines it printed. */
+  exit?: ExitRecord & { pid: number | null; ranMs: number; lastOutput: string[] };
+  /** With `backing-off`: the wait before the next start. */
+  restartInMs?: number;
+  nextStartAt?: string;
+}
+
+export interface SupervisedProcessOptions {
+  spec: ProcessSpec;
+  output: ProcessOutput;
+  onChange: (change: StateChange) => void;
+  backoff?: CrashLoopBackOff;
+  /** How often /readyz is asked while the process starts. */
+  probeEveryMs?: number;
+}
+
+const PROBE_TIMEOUT_MS = 1_000;
+
+async function answers200(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) })).status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One process kept running as a Deployment keeps its pod: started, watched until its readiness URL
+ * answers, started again with a growing wait when it exits on its own, and left stopped when it was
+ * asked to stop. Each process leads a process group of its own (spawned detached): a signal goes to the
+ * whole group, so a watcher's or a shell's children go with it; and a terminal's Ctrl+C reaches only
+ * the supervisor, which then stops everything in order instead of racing its processes' own exits.
+ */
+export class SupervisedProcess {
+  private child: ChildProcess | null = null;
+  private current: ProcessState = 'stopped';
+  private restarts = 0;
+  private lastExit: ExitRecord | null = null;
+  private nextStartAt: Date | null = null;
+  private startedAt = 0;
+  private readyAt: number | null = null;
+  /** Whether it should be running: false once asked to stop, until asked to start. */
+  private wanted = false;
+  /** Asked to start (or restart) while it was still stopping: it starts once it is gone. */
+  private startWhenGone = false;
+  /** It crashed: its next start counts as a restart. */
+  private crashed = false;
+  private extraEnv: NodeJS.ProcessEnv = {};
+  private backoffTimer: NodeJS.Timeout | null = null;
+  private killTimer: NodeJS.Timeout | null = null;
+  private readonly gone: (() => void)[] = [];
+  private readonly backoff: CrashLoopBackOff;
+  private readonly probeEveryMs: number;
+
+  constructor(private readonly options: SupervisedProcessOptions) {
+    this.backoff = options.backoff ?? new CrashLoopBackOff();
+    this.probeEveryMs = options.probeEveryMs ?? 200;
+  }
+
+  get name(): SupervisedName {
+    return this.options.spec.name;
+  }
+
+  get state(): ProcessState {
+    return this.current;
+  }
+
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  view(): ProcessView {
+    return {
+      name: this.name,
+      state: this.current,
+      pid: this.pid,
+      restarts: this.restarts,
+      url: this.options.spec.url,
+      lastExit: this.lastExit,
+      nextStartAt: this.nextStartAt?.toISOString() ?? null,
+    };
+  }
+
+  /** Variables added to its environment from its next start on (the moderation delay). */
+  setEnv(extra: NodeJS.ProcessEnv): void {
+    this.extraEnv = extra;
+  }
+
+  /** Starts it now if it is not running (a process waiting out its backoff starts at once). */
+  start(): void {
+    this.wanted = true;
+    if (this.child) {
+      if (this.current === 'stopping') this.startWhenGone = true;
+      return;
+    }
+    this.cancelBackoff();
+    this.spawnNow();
+  }
+
+  /** SIGTERM to its group, SIGKILL after `graceMs`; it then stays stopped until started. */
+  stop(graceMs: number): Promise<void> {
+    this.wanted = false;
+    this.startWhenGone = false;
+    this.cancelBackoff();
+    return this.terminate(graceMs);
+  }
+
+  /**
+   * Stops and starts it again at once, with no backoff: for a change of its settings. A process that was
+   * asked to stop stays stopped, and takes the settings at its next start.
+   */
+  restart(graceMs: number): Promise<void> {
+    if (!this.wanted) return Promise.resolve();
+    if (!this.child) {
+      this.start();
+      return Promise.resolve();
+    }
+    this.startWhenGone = true;
+    return this.terminate(graceMs);
+  }
+
+  /** It will not be started again when it exits: the supervisor is stopping everything. */
+  letGo(): void {
+    this.wanted = false;
+    this.startWhenGone = false;
+    this.cancelBackoff();
+  }
+
+  /** Sends `signal` to its group at once, waiting for nothing: for a supervisor that is exiting right now. */
+  signalNow(signal: NodeJS.Signals): void {
+    if (this.child) signalGroup(this.child, signal);
+  }
+
+  private spawnNow(): void {
+    if (this.crashed) {
+      this.restarts += 1;
+      this.crashed = false;
+    }
+    this.nextStartAt = null;
+    this.readyAt = null;
+    const { spec, output } = this.options;
+    const child = spawn(spec.command, spec.args, {
+      cwd: spec.cwd,
+      env: { ...spec.env, ...this.extraEnv },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.startedAt = Date.now();
+    if (child.stdout) output.attach(child.stdout);
+    if (child.stderr) output.attach(child.stderr);
+    child.once('exit', (code, signal) => {
+      // Whatever it left in its group (a watcher's child, a shell's) must not keep its port from the next
+      // start; and once they are gone its output pipes close, so its last lines are read before it is reported.
+      signalGroup(child, 'SIGKILL');
+      const settle = setTimeout(() => this.exited(child, code, signal), 500);
+      child.once('close', () => {
+        clearTimeout(settle);
+        this.exited(child, code, signal);
+      });
+    });
+    child.once('error', (error) => {
+      // Only a spawn that failed (no such program) leaves no pid; later errors come with an exit.
+      if (child.pid !== undefined) return;
+      output.note(`[supervisor] could not start ${spec.command}: ${error.message}`);
+      this.exited(child, null, null);
+    });
+    this.enter('starting');
+    void this.probe(child);
+  }
+
+  /** Asks its readiness URL until it answers 200, for this child only: an answer after it exited counts for nothing. */
+  private async probe(child: ChildProcess): Promise<void> {
+    while (this.child === child && this.current === 'starting') {
+      const ready = await answers200(this.options.spec.readyUrl);
+      if (ready && this.child === child && this.current === 'starting' && child.exitCode === null) {
+        this.readyAt = Date.now();
+        this.enter('ready');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.probeEveryMs));
+    }
+  }
+
+  private terminate(graceMs: number): Promise<void> {
+    const child = this.child;
+    if (!child) {
+      if (this.current !== 'stopped') this.enter('stopped');
+      return Promise.resolve();
+    }
+    const gone = new Promise<void>((resolve) => this.gone.push(resolve));
+    if (this.current !== 'stopping') {
+      this.enter('stopping');
+      signalGroup(child, 'SIGTERM');
+      this.killTimer = setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs);
+    }
+    return gone;
+  }
+
+  private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child !== this.child) return;
+    this.child = null;
+    if (this.killTimer) clearTimeout(this.killTimer);
+    this.killTimer = null;
+    this.lastExit = { code, signal, at: new Date().toISOString() };
+    const exit = { ...this.lastExit, pid: child.pid ?? null, ranMs: Date.now() - this.startedAt, lastOutput: this.options.output.lastLines() };
+    if (this.current === 'stopping') {
+      if (this.startWhenGone && this.wanted) this.spawnNow();
+      else this.enter('stopped', { exit });
+    } else {
+      const readyMs = this.readyAt === null ? 0 : Date.now() - this.readyAt;
+      this.crashed = true;
+      this.enter('crashed', { exit });
+      if (this.wanted) this.backOff(this.backoff.next(readyMs));
+      else this.enter('stopped');
+    }
+    this.startWhenGone = false;
+    for (const resolve of this.gone.splice(0)) resolve();
+  }
+
+  private backOff(delayMs: number): void {
+    this.nextStartAt = new Date(Date.now() + delayMs);
+    this.backoffTimer = setTimeout(() => {
+      this.backoffTimer = null;
+      this.spawnNow();
+    }, delayMs);
+    this.enter('backing-off', { restartInMs: delayMs, nextStartAt: this.nextStartAt.toISOString() });
+  }
+
+  private cancelBackoff(): void {
+    if (this.backoffTimer) clearTimeout(this.backoffTimer);
+    this.backoffTimer = null;
+    this.nextStartAt = null;
+    if (this.current === 'backing-off' && !this.wanted) this.enter('stopped');
+  }
+
+  private enter(state: ProcessState, detail: Pick<StateChange, 'exit' | 'restartInMs' | 'nextStartAt'> = {}): void {
+    this.current = state;
+    const { name, url } = { name: this.name, url: this.options.spec.url };
+    this.options.onChange({ name, state, pid: this.pid, restarts: this.restarts, url, ...detail });
+  }
+}
+
+/** A signal to the process group `child` leads; a group already gone is not an error. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // ESRCH: nothing left in the group.
+  }
+}
