@@ -1,6 +1,7 @@
 import { createServiceApp, type Lifecycle, type Logger, type SecurityOptions } from '@blog/service-kit';
 import { Router } from 'express';
 import type { RequestListener } from 'node:http';
+import { flowRoutes, type FlowDeps } from './flow';
 import { ApiProxy, type Upstream } from './proxy';
 import { staticRoutes } from './staticFiles';
 
@@ -12,6 +13,8 @@ export interface ClientDeps {
   /** The Vite build of web/. */
   staticDir: string;
   security?: SecurityOptions;
+  /** The flow page's API (`/flow/api/...`): the bus's log and subscribers, the live stream, the supervisor. */
+  flow?: FlowDeps;
 }
 
 /** The API paths, routed as the ingress routes them, so the page talks to one origin. */
@@ -30,6 +33,6 @@ export function createApp(deps: ClientDeps): RequestListener {
     lifecycle: deps.lifecycle,
     logger: deps.logger,
     security: deps.security,
-    routers: [apiRoutes(deps), staticRoutes(deps.staticDir)],
+    routers: [apiRoutes(deps), ...(deps.flow ? [flowRoutes(deps.flow)] : []), staticRoutes(deps.staticDir)],
   });
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Lifecycle, createLogger, runService, securityFrom } from '@blog/service-kit';
 import { createApp } from './app';
 import { loadConfig } from './config';
+import { createFlow } from './flow';
 import { ApiProxy } from './proxy';
 import { hasBuild } from './staticFiles';
 
@@ -20,7 +21,23 @@ const upstreams = {
   comments: { name: 'comments', url: config.COMMENTS_URL },
   query: { name: 'query', url: config.QUERY_URL },
 };
-const app = createApp({ lifecycle, logger, upstreams, proxy, staticDir, security: securityFrom(config) });
+const flow = createFlow({
+  lifecycle,
+  logger,
+  urls: {
+    'event-bus': config.EVENT_BUS_URL,
+    posts: config.POSTS_URL,
+    comments: config.COMMENTS_URL,
+    moderation: config.MODERATION_URL,
+    query: config.QUERY_URL,
+  },
+  busToken: config.BUS_TOKEN,
+  supervisorUrl: config.SUPERVISOR_URL,
+  connectTimeoutMs: Math.min(config.UPSTREAM_CONNECT_TIMEOUT_MS, 1_000),
+  timeoutMs: 5_000,
+  limits: { pollMs: config.FLOW_POLL_MS, maxViewers: config.FLOW_MAX_VIEWERS },
+});
+const app = createApp({ lifecycle, logger, upstreams, proxy, staticDir, flow, security: securityFrom(config) });
 
 runService({
   name: 'client',
@@ -33,7 +50,16 @@ runService({
   // API routes still work, so it does not keep the server from starting.
   prepare: async () => {
     if (!hasBuild(staticDir)) logger.error({ staticDir }, 'no built page to serve: run "npm run build -w client"');
-    logger.info({ staticDir, upstreams: Object.values(upstreams).map(({ name, url }) => `${name}=${url}`) }, 'client routes');
+    logger.info(
+      {
+        staticDir,
+        upstreams: Object.values(upstreams).map(({ name, url }) => `${name}=${url}`),
+        flow: { bus: config.EVENT_BUS_URL, mode: config.SUPERVISOR_URL ? 'local' : 'cluster', readCredential: Boolean(config.BUS_TOKEN) },
+      },
+      'client routes',
+    );
   },
-  onShutdown: () => proxy.close(),
+  onShutdown: async () => {
+    await Promise.all([proxy.close(), flow.close()]);
+  },
 });

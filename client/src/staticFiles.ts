@@ -42,7 +42,8 @@ export function staticRoutes(dir: string): Router {
     '/assets',
     express.static(path.join(dir, 'assets'), { index: false, immutable: true, maxAge: '365d', redirect: false }),
   );
-  router.get(['/', '/index.html'], (_req, res, next) => {
+  // The blog and the flow page are one build: the page picks what to show from its path.
+  router.get(['/', '/index.html', '/flow'], (_req, res, next) => {
     if (!hasBuild(dir)) {
       res.status(503).json({ error: 'the page is not built: run "npm run build -w client"', details: [] });
       return;

@@ -305,6 +305,14 @@ describe('the built page', () => {
     expect(PAGE_CSP).not.toContain('upgrade-insecure-requests');
   });
 
+  it('when the flow page is asked for, then the same page is served (it shows the flow from its path)', async () => {
+    const { app } = setUp();
+    const response = await request(app).get('/flow');
+    expect(response.status).toBe(200);
+    expect(response.text).toContain('<div id="root"></div>');
+    expect(response.headers['content-security-policy']).toBe(PAGE_CSP);
+  });
+
   it('when a hashed asset is asked for, then it is cached for a year as immutable', async () => {
     const { app } = setUp();
     const response = await request(app).get('/assets/index-AbC123.js');
