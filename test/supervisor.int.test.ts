@@ -44,6 +44,15 @@ const processOf = async (name: string) => (await processes()).processes.find((pr
 const control = (route: string, body: unknown = {}) =>
   fetch(`${CONTROL}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { PORT_OFFSET: String(OFFSET), DATA_DIR: makeTempDir('supervisor-data-'), LOGS_DIR: makeTempDir('supervisor-logs-'), ...extra };
 }
@@ -170,6 +179,26 @@ describe('a running system', () => {
     }
     expect((await processOf('client')).state).toBe('ready');
     expect((await processes()).moderationDelayMs).toBe(0);
+  });
+});
+
+describe('a supervisor that dies of a signal it does not handle', () => {
+  const system = new CommandGroup();
+  afterAll(async () => {
+    await system.stop();
+    removeTempDirs();
+  });
+
+  it('when it gets SIGUSR2, then on its way out it kills every process, and none is left', async () => {
+    system.start(process.execPath, [SUPERVISE], env());
+    const ready = await waitFor('every process to be ready', () => readyRecord(system.stdout), { timeoutMs: 90_000, intervalMs: 100 });
+    const pids = (await processes()).processes.map((process) => process.pid!);
+
+    system.signal('SIGUSR2');
+
+    expect(await system.exited()).toMatchObject({ signal: 'SIGUSR2' });
+    expect(ready.pid).toBe(system.pid);
+    await waitFor('every process to be gone', () => pids.every((pid) => !alive(pid)));
   });
 });
 

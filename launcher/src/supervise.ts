@@ -112,9 +112,11 @@ async function main(): Promise<number> {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
   });
   // Any other way out (an uncaught error, another fatal signal, process.exit): signal-exit runs this
-  // on the way, so no process outlives the supervisor. It cannot wait, so SIGTERM is all it sends; the
-  // services stop cleanly on it within their own 10 s.
-  onExit(() => supervisor.signalAllNow('SIGTERM'));
+  // on the way, so no process outlives the supervisor. It cannot wait, so it sends SIGKILL: a SIGTERM
+  // is not enough once the supervisor is gone, because a service whose output pipe has lost its reader
+  // never finishes its clean stop (its logger's final flush retries the failed write forever). The
+  // services are built to be killed at any moment; their log on disk is the truth.
+  onExit(() => supervisor.signalAllNow('SIGKILL'));
 
   await supervisor.startAll();
   return exitCode;

@@ -9,13 +9,14 @@ import type { SupervisorView } from '../src/supervisor/supervisor';
 
 class StandInSupervisor implements ControlTarget {
   isStopping = false;
+  engine: 'embedded' | 'nats' = 'embedded';
   readonly asked: string[] = [];
   private delayMs = 0;
 
   view(): SupervisorView {
     const names: SupervisedName[] = ['event-bus', 'posts', 'comments', 'moderation', 'query', 'client'];
     const processes = names.map((name) => ({ name, state: 'ready' as ProcessState, pid: 100, restarts: 0, url: `http://localhost/${name}`, lastExit: null, nextStartAt: null }));
-    return { engine: 'embedded', moderationDelayMs: this.delayMs, processes };
+    return { engine: this.engine, moderationDelayMs: this.delayMs, processes };
   }
 
   has(name: string): name is SupervisedName {
@@ -126,6 +127,16 @@ describe('POST /moderation/delay', () => {
 
     expect(status).toBe(400);
     expect(error).toEqual({ error: 'invalid moderation delay', details: [expect.objectContaining({ path })] });
+    expect(supervisor.asked).toEqual([]);
+  });
+
+  it('when the engine is NATS, then it answers 409: the delay is held where NATS does not pass', async () => {
+    supervisor.engine = 'nats';
+
+    const { status, body } = await answer(post('/moderation/delay', { ms: 100 }));
+
+    expect(status).toBe(409);
+    expect(body).toEqual({ error: expect.stringContaining('embedded engine only'), details: [] });
     expect(supervisor.asked).toEqual([]);
   });
 

@@ -52,6 +52,15 @@ export class ProcessOutput {
     return this.recent.slice(-count);
   }
 
+  /**
+   * The last lines that say something about why it ended: a Node crash ends with its stack's frames and
+   * the Node version, which say nothing a person needs, so those are skipped.
+   */
+  lastWords(count = 3): string[] {
+    const noise = /^\s+at |^Node\.js v\d|^\s*\^+\s*$/;
+    return this.recent.filter((line) => !noise.test(line)).slice(-count);
+  }
+
   close(): Promise<void> {
     return new Promise((resolve) => this.file.end(resolve));
   }

@@ -234,7 +234,7 @@ export class SupervisedProcess {
     if (this.killTimer) clearTimeout(this.killTimer);
     this.killTimer = null;
     this.lastExit = { code, signal, at: new Date().toISOString() };
-    const exit = { ...this.lastExit, pid: child.pid ?? null, ranMs: Date.now() - this.startedAt, lastOutput: this.options.output.lastLines() };
+    const exit = { ...this.lastExit, pid: child.pid ?? null, ranMs: Date.now() - this.startedAt, lastOutput: this.options.output.lastWords() };
     if (this.current === 'stopping') {
       if (this.startWhenGone && this.wanted) this.spawnNow();
       else this.enter('stopped', { exit });

@@ -106,7 +106,7 @@ export class Supervisor {
     return this.stopping;
   }
 
-  /** SIGTERM to every process group this instant: the last thing a supervisor that is exiting can do. */
+  /** A signal to every process group this instant: the last thing a supervisor that is exiting can do. */
   signalAllNow(signal: NodeJS.Signals): void {
     for (const supervised of this.processes.values()) supervised.signalNow(signal);
   }

@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { ProcessOutput } from '../src/supervisor/processOutput';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'process-output-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function output(echo: ((line: string) => void) | null = null) {
+  const file = path.join(dir, `${Math.random().toString(36).slice(2)}.log`);
+  return { file, output: new ProcessOutput(file, echo) };
+}
+
+describe("a process's output", () => {
+  it('when lines arrive in pieces on two streams, then each whole line is echoed once, and the file has every byte', async () => {
+    const echoed: string[] = [];
+    const { file, output: out } = output((line) => echoed.push(line));
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    out.attach(stdout);
+    out.attach(stderr);
+
+    stdout.write('hel');
+    stderr.write('oo');
+    stdout.write('lo\nwor');
+    stderr.end('ps\n');
+    stdout.end('ld');
+    await Promise.all([stdout, stderr].map((stream) => new Promise((resolve) => stream.once('end', resolve))));
+    await out.close();
+
+    expect(echoed.sort()).toEqual(['hello', 'oops', 'world']);
+    expect(fs.readFileSync(file, 'utf8').length).toBe('hello\nworld'.length + 'oops\n'.length);
+  });
+
+  it('when a Node process crashed, then its last words skip the stack frames and the version line', () => {
+    const { output: out } = output();
+    const stderr = new PassThrough();
+    out.attach(stderr);
+
+    stderr.write(['/app/config.js:111', '        throw new Error(problems);', '        ^', '', 'Error: invalid configuration: LOG_LEVEL', '    at readConfig (/app/config.js:111:15)', '    at Object.<anonymous> (/app/index.js:9:82)', '', 'Node.js v20.20.2', ''].join('\n'));
+
+    expect(out.lastWords()).toEqual(['/app/config.js:111', '        throw new Error(problems);', 'Error: invalid configuration: LOG_LEVEL']);
+    expect(out.lastLines(1)).toEqual(['Node.js v20.20.2']);
+  });
+});
