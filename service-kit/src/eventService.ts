@@ -2,7 +2,7 @@ import type { EventEngine, EventHandlers } from '@blog/contracts';
 import type { RequestListener } from 'node:http';
 import type { BusServiceConfig } from './config';
 import { securityFrom } from './config';
-import { engineFor } from './engines/engineFor';
+import { engineFor, type EngineExtras } from './engines/engineFor';
 import { Lifecycle } from './health';
 import { createLogger, type Logger } from './logger';
 import { EventReceiver } from './receiver';
@@ -29,9 +29,9 @@ export interface EventService {
  * receiver running `handlers`, and the start that goes with them. `handlers` gets the logger, for
  * services whose handlers log.
  */
-export function eventService(name: string, config: BusServiceConfig, handlers: (logger: Logger) => EventHandlers): EventService {
+export function eventService(name: string, config: BusServiceConfig, handlers: (logger: Logger) => EventHandlers, extras: EngineExtras = {}): EventService {
   const logger = createLogger(name, config.LOG_LEVEL, config.LOG_FORMAT);
-  const engine = engineFor(config, `/${name}`, logger);
+  const engine = engineFor(config, `/${name}`, logger, extras);
   const lifecycle = new Lifecycle();
   const receiver = new EventReceiver({ engine, handlers: handlers(logger), lifecycle, logger });
   return {

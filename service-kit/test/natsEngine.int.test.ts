@@ -28,7 +28,7 @@ afterAll(async () => {
 
 const reactions = { ackWaitMs: 500, maxDeliveries: 3, retryMaxMs: 200, inFlight: 8 };
 
-function engineFor(source: string, servers = [server.url]): NatsEngine {
+function engineFor(source: string, servers = [server.url], holdMs?: number): NatsEngine {
   const engine = new NatsEngine({
     servers,
     name: source,
@@ -37,7 +37,7 @@ function engineFor(source: string, servers = [server.url]): NatsEngine {
     dedupeWindowMs: 60_000,
     timeoutMs: 1000,
     publishWaitMs: 1000,
-    reactions,
+    reactions: { ...reactions, holdMs },
     logger: silentLogger,
   });
   engines.push(engine);
@@ -45,10 +45,10 @@ function engineFor(source: string, servers = [server.url]): NatsEngine {
 }
 
 /** A replica of a service whose handlers record what they applied and reacted to; `refuse` makes react throw. */
-function replica(source: string, handlers: Omit<EventHandlers, 'apply' | 'react'>, refuse: (event: KnownEvent) => boolean = () => false) {
+function replica(source: string, handlers: Omit<EventHandlers, 'apply' | 'react'>, refuse: (event: KnownEvent) => boolean = () => false, holdMs?: number) {
   const applied: KnownEvent[] = [];
   const reacted: KnownEvent[] = [];
-  const engine = engineFor(source);
+  const engine = engineFor(source, [server.url], holdMs);
   const lifecycle = new Lifecycle();
   const receiver = new EventReceiver({
     engine,
@@ -122,6 +122,26 @@ describe('the NATS JetStream engine', () => {
     expect([...one.reacted, ...two.reacted].map((event) => (event as { data: { id: string } }).data.id).sort()).toEqual([...ids].sort());
     expect((await verdicts()).length).toBe(20);
     await Promise.all([one.subscription.stop(), two.subscription.stop()]);
+  });
+
+  it('when reactions are held longer than the ack wait (a slowed moderation), then each event is reacted to once, after the hold', async () => {
+    const held = await started(replica('/slowed', { applies: [], reactsTo: ['CommentCreated'] }, () => false, 3 * reactions.ackWaitMs));
+    const post = postCreated();
+    const comment = commentCreated(post.data.id);
+    const publisher = engineFor('/writer');
+    const sentAt = Date.now();
+
+    await publisher.publish(comment);
+    // A new durable consumer starts at the beginning of the stream: only this test's comment counts.
+    const reactionsTo = () => held.reacted.filter((event) => (event as { data: { id: string } }).data.id === comment.data.id);
+    await waitFor('the held reaction', async () => reactionsTo().length >= 1, { timeoutMs: 15_000 });
+    const reactedAfter = Date.now() - sentAt;
+    // Long enough for the server to have handed it over again, had the replica not said it was still working.
+    await new Promise((resolve) => setTimeout(resolve, 3 * reactions.ackWaitMs));
+
+    expect(reactedAfter).toBeGreaterThanOrEqual(3 * reactions.ackWaitMs);
+    expect(reactionsTo()).toHaveLength(1);
+    await held.subscription.stop();
   });
 
   it('when a handler keeps failing on one event, then it is parked after the last delivery and the others still flow', async () => {

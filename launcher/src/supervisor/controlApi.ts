@@ -83,9 +83,6 @@ async function route(target: ControlTarget, method: string, pathname: string, bo
     }
     if (!target.has('moderation')) return problem(404, 'moderation is not part of this run');
     if (target.isStopping) return problem(409, 'the supervisor is stopping everything');
-    // Moderation holds deliveries at its POST /events; NATS hands it events without that door, so the
-    // delay would change nothing: say so rather than answer 202 for nothing.
-    if (target.view().engine === 'nats') return problem(409, 'the moderation delay works with the embedded engine only (npm start): on NATS, events reach moderation without its POST /events, where the delay is held');
     return { status: 202, body: target.setModerationDelay(parsed.data.ms) };
   }
   return problem(404, `no route for ${method} ${pathname}`);

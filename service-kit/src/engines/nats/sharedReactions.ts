@@ -16,6 +16,11 @@ export interface ReactionOptions {
   retryMaxMs: number;
   /** Events handled at once by one replica. */
   inFlight: number;
+  /**
+   * How long each event is held before it is reacted to (moderation's MODERATION_DELAY_MS, for watching
+   * the lag grow on the flow page); the server is told the replica is still working on it meanwhile.
+   */
+  holdMs?: number;
 }
 
 /** Waits between redeliveries: ack wait, then doubling, up to `retryMaxMs`; one fewer than the deliveries. */
@@ -157,6 +162,7 @@ export class SharedReactions {
     if (this.consumer.handlers.applies.length > 0 && seq !== undefined && !(await this.consumer.whenAt(seq, this.options.ackWaitMs / 2))) {
       return (m) => m.nak();
     }
+    if (this.options.holdMs) await this.hold(message, this.options.holdMs);
     let outgoing;
     try {
       outgoing = this.consumer.react(delivered);
@@ -171,6 +177,16 @@ export class SharedReactions {
       // Not the event's fault: the engine could not take its follow-ups. Try again soon.
       this.logger.warn({ err: error, seq: message.seq }, 'could not store the follow-ups of an event; it is delivered again');
       return (m) => m.nak(this.options.ackWaitMs);
+    }
+  }
+
+  /** Waits `ms`, telling the server now and then that this replica still works on the message, so it is not given to another. */
+  private async hold(message: JsMsg, ms: number): Promise<void> {
+    const keepAlive = setInterval(() => message.working(), Math.max(100, this.options.ackWaitMs / 2));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+    } finally {
+      clearInterval(keepAlive);
     }
   }
 
