@@ -232,7 +232,8 @@ describe('adding a comment', () => {
     const { user } = renderApp(api);
     const one = await screen.findByRole('article', { name: 'One' });
     await user.type(within(one).getByLabelText(/Add a comment/), 'x{Enter}');
-    await waitFor(() => expect(within(one).getByLabelText(/Add a comment/)).toHaveAccessibleDescription('Too big: at most 2000 characters'));
+    // The description is the error, then the character count.
+    await waitFor(() => expect(within(one).getByLabelText(/Add a comment/)).toHaveAccessibleDescription(/^Too big: at most 2000 characters 1 of 2000 characters$/));
     expect(within(cardOf('Two')).getByLabelText(/Add a comment/)).not.toHaveAttribute('aria-invalid');
   });
 });
@@ -292,6 +293,57 @@ describe('keeping up to date', () => {
     expect(screen.getByText('Loading posts…')).toBeInTheDocument();
     await screen.findByRole('article', { name: 'Eventually' });
     expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+});
+
+describe('the comment form\'s limit', () => {
+  it('when a comment is typed, then the form counts its characters against the limit', async () => {
+    const { user } = renderApp(new FakeApi([factory.post({ title: 'Counted' })]));
+    const card = await screen.findByRole('article', { name: 'Counted' });
+    const field = within(card).getByLabelText(/Add a comment/);
+    expect(within(card).getByTestId('char-count')).toHaveTextContent('0 / 2000');
+    await user.type(field, '  Hello  ');
+    // Counted as the API counts it: trimmed.
+    expect(within(card).getByTestId('char-count')).toHaveTextContent('5 / 2000');
+    expect(field).toHaveAccessibleDescription('5 of 2000 characters');
+  });
+
+  it('when the comment is over the limit, then it is refused before it is sent, and the error clears once the field is edited', async () => {
+    const api = new FakeApi([factory.post({ title: 'Long' })]);
+    const { user } = renderApp(api);
+    const card = await screen.findByRole('article', { name: 'Long' });
+    const field = within(card).getByLabelText(/Add a comment/);
+    await user.click(field);
+    await user.paste('x'.repeat(2003));
+    const count = within(card).getByTestId('char-count');
+    expect(count).toHaveTextContent('2003 / 2000');
+    expect(count).toHaveClass('is-over');
+    expect(field).toHaveAttribute('aria-invalid', 'true');
+
+    await user.keyboard('{Enter}');
+    expect(field).toHaveAccessibleDescription(/^Too long: at most 2000 characters, and this has 2003\./);
+    expect(api.calls.createComment).toBe(0);
+
+    await user.keyboard('{Backspace}{Backspace}{Backspace}');
+    expect(field).toHaveAccessibleDescription('2000 of 2000 characters');
+    expect(field).not.toHaveAttribute('aria-invalid');
+    await user.keyboard('{Enter}');
+    await waitFor(() => expect(api.calls.createComment).toBe(1));
+  });
+
+  it('when the server refuses a comment, then its error clears as soon as the field is edited', async () => {
+    const api = new FakeApi([factory.post({ title: 'Refused' })]);
+    api.failNext('createComment', new ApiError('validation', 400, 'invalid comment', [{ path: 'content', message: 'content must contain a visible character' }]));
+    const { user } = renderApp(api);
+    const card = await screen.findByRole('article', { name: 'Refused' });
+    const field = within(card).getByLabelText(/Add a comment/);
+    await user.type(field, '\u200b{Enter}');
+    await waitFor(() => expect(field).toHaveAttribute('aria-invalid', 'true'));
+    expect(within(card).getByText('content must contain a visible character')).toBeInTheDocument();
+
+    await user.type(field, 'a');
+    expect(field).not.toHaveAttribute('aria-invalid');
+    expect(within(card).queryByText('content must contain a visible character')).not.toBeInTheDocument();
   });
 });
 

@@ -16,13 +16,21 @@ export interface ComposeFormProps {
   labelContext?: string;
   /** Shown but not usable yet (the form of a post still being saved): same size, so nothing moves later. */
   disabled?: boolean;
+  /**
+   * The most characters the API takes (after trimming, as it counts them): shown as a count under the
+   * field, and a longer text is not sent but refused here, before the server has to.
+   */
+  maxLength?: number;
 }
 
 /**
  * One text field and its button: Enter sends, the button is disabled while sending, the text stays until
  * the service has taken it, and the API's errors about the field are shown under it.
  */
-export function ComposeForm({ label, placeholder, field, buttonLabel, sendingLabel, onSend, className, labelContext, disabled = false }: ComposeFormProps) {
+/** How many characters the API counts: the text trimmed, in UTF-16 units (as JavaScript and zod count). */
+export const countedLength = (text: string) => text.trim().length;
+
+export function ComposeForm({ label, placeholder, field, buttonLabel, sendingLabel, onSend, className, labelContext, disabled = false, maxLength }: ComposeFormProps) {
   const id = useId();
   const [text, setText] = useState('');
   const [sending, setSending] = useState(false);
@@ -34,6 +42,12 @@ export function ComposeForm({ label, placeholder, field, buttonLabel, sendingLab
 
   const send = useCallback(async (): Promise<void> => {
     if (sendingRef.current || disabled) return;
+    const length = countedLength(textRef.current);
+    if (maxLength !== undefined && length > maxLength) {
+      setFieldError(`Too long: at most ${maxLength} characters, and this has ${length}.`);
+      setFormError(undefined);
+      return;
+    }
     sendingRef.current = true;
     setSending(true);
     setFieldError(undefined);
@@ -49,7 +63,7 @@ export function ComposeForm({ label, placeholder, field, buttonLabel, sendingLab
     }
     setFieldError(result.fieldErrors[field]);
     setFormError(result.formError);
-  }, [onSend, field, disabled]);
+  }, [onSend, field, disabled, maxLength]);
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
@@ -57,7 +71,11 @@ export function ComposeForm({ label, placeholder, field, buttonLabel, sendingLab
   };
 
   const errorId = `${id}-error`;
+  const countId = `${id}-count`;
   const hasError = Boolean(fieldError || formError);
+  const length = countedLength(text);
+  const over = maxLength !== undefined && length > maxLength;
+  const describedBy = [hasError ? errorId : null, maxLength !== undefined ? countId : null].filter(Boolean).join(' ') || undefined;
   return (
     <form className={`compose ${className ?? ''}`} onSubmit={onSubmit} noValidate>
       <label htmlFor={`${id}-input`} className="compose-label">
@@ -73,18 +91,40 @@ export function ComposeForm({ label, placeholder, field, buttonLabel, sendingLab
           placeholder={placeholder}
           value={text}
           disabled={disabled}
-          onChange={(event) => setText(event.target.value)}
-          aria-invalid={fieldError ? true : undefined}
-          aria-describedby={hasError ? errorId : undefined}
+          onChange={(event) => {
+            setText(event.target.value);
+            // An error about the field no longer holds once the field is edited.
+            setFieldError(undefined);
+          }}
+          aria-invalid={fieldError || over ? true : undefined}
+          aria-describedby={describedBy}
         />
         <button type="submit" disabled={sending || disabled}>
           {sending ? sendingLabel : buttonLabel}
         </button>
       </div>
       {/* Always there, so an error appearing does not push the page down. */}
-      <p id={errorId} className="compose-error" aria-live="polite">
-        {fieldError ?? formError ?? ''}
-      </p>
+      <div className="compose-foot">
+        <p id={errorId} className="compose-error" aria-live="polite">
+          {fieldError ?? formError ?? ''}
+        </p>
+        {maxLength !== undefined ? (
+          <p id={countId} className={`compose-count${over ? ' is-over' : ''}`} data-testid="char-count" data-count={length}>
+            <span aria-hidden="true">
+              {length} / {maxLength}
+            </span>
+            <span className="visually-hidden">
+              {length} of {maxLength} characters{over ? `, ${length - maxLength} too many` : ''}
+            </span>
+          </p>
+        ) : null}
+      </div>
+      {maxLength !== undefined ? (
+        // Said once when the text goes over the limit, not on every key.
+        <p className="visually-hidden" aria-live="polite">
+          {over ? `Over the limit of ${maxLength} characters` : ''}
+        </p>
+      ) : null}
     </form>
   );
 }

@@ -1,3 +1,5 @@
+// The limit itself, from the contracts' limits file (plain constants): the package's index would bring zod into the page.
+import { MAX_COMMENT_LENGTH } from '../../../../contracts/src/limits';
 import type { Post } from '../api';
 import type { Draft } from '../model';
 import type { SendResult } from '../useBlog';
@@ -44,6 +46,7 @@ export function PostCard({ post, sendingComments, mine, onComment }: PostCardPro
         field="content"
         buttonLabel="Comment"
         sendingLabel="Sending…"
+        maxLength={MAX_COMMENT_LENGTH}
         onSend={(content, retry) => onComment(post.id, content, retry)}
       />
     </article>
@@ -66,6 +69,7 @@ export function SendingPostCard({ draft }: { draft: Draft }) {
         field="content"
         buttonLabel="Comment"
         sendingLabel="Sending…"
+        maxLength={MAX_COMMENT_LENGTH}
         disabled
         onSend={async () => ({ ok: false, fieldErrors: {} })}
       />
