@@ -13,6 +13,6 @@ export default defineConfig({
   build: { outDir: path.join(root, 'dist'), emptyOutDir: true, target: 'es2022' },
   server: {
     port: 5173,
-    proxy: { '/posts': 'http://localhost:3000', '/updates': 'http://localhost:3000' },
+    proxy: { '/posts': 'http://localhost:3000', '/updates': 'http://localhost:3000', '/flow/api': 'http://localhost:3000' },
   },
 });

@@ -15,7 +15,9 @@ export function App({ deps }: { deps: BlogDeps }) {
       <header className="masthead">
         <div>
           <h1 className="masthead-title">Blog</h1>
-          <p className="masthead-tagline">Posts and comments, moderated as they arrive.</p>
+          <p className="masthead-tagline">
+            Posts and comments, moderated as they arrive. <a href="/flow">Watch the events flow →</a>
+          </p>
         </div>
         <LiveBadge mode={blog.live} />
       </header>

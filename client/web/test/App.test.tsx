@@ -352,6 +352,8 @@ describe('keyboard and labels', () => {
     const { user } = renderApp(new FakeApi([factory.post({ title: 'Tab target' })]));
     const card = await screen.findByRole('article', { name: 'Tab target' });
     await user.tab();
+    expect(screen.getByRole('link', { name: 'Watch the events flow →' })).toHaveFocus();
+    await user.tab();
     expect(screen.getByLabelText('New post')).toHaveFocus();
     await user.tab();
     expect(screen.getByRole('button', { name: 'Publish' })).toHaveFocus();
