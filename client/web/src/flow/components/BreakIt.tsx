@@ -37,7 +37,6 @@ function LocalControls({ snapshot, api, onChanged }: { snapshot: FlowSnapshot; a
   const [feedback, setFeedback] = useState<Feedback | null>(null);
   const supervisor = snapshot.supervisor;
   const processes = supervisor?.processes ?? [];
-  const nats = (supervisor?.engine ?? snapshot.engine) === 'nats';
 
   const act = async (key: string, work: () => Promise<void>, done: string) => {
     setBusy(key);
@@ -102,7 +101,7 @@ function LocalControls({ snapshot, api, onChanged }: { snapshot: FlowSnapshot; a
         })}
       </ul>
       {processes.length === 0 ? <p className="muted">The local supervisor has not answered yet.</p> : null}
-      <fieldset className="delay" disabled={busy !== null || nats || !supervisor}>
+      <fieldset className="delay" disabled={busy !== null || !supervisor}>
         <legend>Slow moderation down</legend>
         <p className="hint">Moderation holds each event this long before its verdict (it restarts to take the new delay).</p>
         <div className="delay-options">
@@ -119,7 +118,6 @@ function LocalControls({ snapshot, api, onChanged }: { snapshot: FlowSnapshot; a
             </label>
           ))}
         </div>
-        {nats ? <p className="hint">With NATS, events reach moderation without the door the delay is held at: this switch works with the embedded engine (npm start).</p> : null}
       </fieldset>
       <div className="control-feedback" aria-live="polite">
         {feedback ? (
