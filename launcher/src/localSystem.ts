@@ -90,6 +90,10 @@ export class LocalSystem {
           POSTS_URL: replicas.posts[0]!.url,
           COMMENTS_URL: replicas.comments[0]!.url,
           QUERY_URL: replicas.query[0]!.url,
+          // The flow page: the bus's log and subscribers (with the client's own read-only token), and moderation's readiness.
+          EVENT_BUS_URL: replicas['event-bus'][0]!.url,
+          MODERATION_URL: replicas.moderation[0]!.url,
+          ...(credentials ? { BUS_TOKEN: credentials.tokens.client } : {}),
         })
       : null;
     return new LocalSystem(engine, replicas, dataDir, nats, client, credentials);
