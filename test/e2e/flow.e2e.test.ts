@@ -1,0 +1,162 @@
+/**
+ * The flow page in a real browser (Debian's Chromium, driven by playwright-core) on the whole system as
+ * `npm start` runs it: the supervisor from its build, on ports of its own (PORT_OFFSET), so a system on
+ * the default ports can run beside it. What a learner does: watch a comment's three events, trace them,
+ * stop moderation from the page and watch the lag grow, start it and watch it catch up, and see a
+ * service killed with SIGKILL come back by itself. On both engines.
+ *
+ * Never downloads a browser: without /usr/bin/chromium (or CHROMIUM_PATH) it fails, saying how to install
+ * it. Screenshots go to artifacts/e2e/; with UPDATE_SCREENSHOT=1 the flow page's are also written to docs/.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { natsServerProgram } from '../support/localSystem';
+import { commentsInView, createComment, createPost, getJson, queryView } from '../support/blogApi';
+import { CommandGroup } from '../support/commandGroup';
+import { readyRecord } from '../support/supervisorOutput';
+import { makeTempDir, removeTempDirs } from '../support/tempDirs';
+import { waitFor } from '../support/waitFor';
+
+const ROOT = path.resolve(__dirname, '../..');
+const SUPERVISE = path.join(ROOT, 'launcher', 'dist', 'supervise.js');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = path.join(ROOT, 'artifacts', 'e2e');
+const DOCS = path.join(ROOT, 'docs');
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
+
+jest.setTimeout(180_000);
+
+interface ProcessView {
+  name: string;
+  state: string;
+  pid: number | null;
+  restarts: number;
+}
+
+function requireChromium(): void {
+  if (fs.existsSync(CHROMIUM)) return;
+  throw new Error(
+    `The browser test needs Debian's Chromium at ${CHROMIUM}, and it is missing.\n` +
+      'Install it (as root): apt-get update && apt-get install -y chromium\n(.ci/run does this; no browser is ever downloaded.)',
+  );
+}
+
+afterAll(() => removeTempDirs());
+
+describe.each([
+  { engine: 'embedded', offset: 20_000 },
+  { engine: 'nats', offset: 21_000 },
+] as const)('the flow page on the $engine engine, under the supervisor', ({ engine, offset }) => {
+  const at = (port: number) => `http://localhost:${port + offset}`;
+  const system = new CommandGroup();
+  let browser: Browser | undefined;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  const processes = async () => (await getJson<{ processes: ProcessView[] }>(`${at(4100)}/processes`)).processes;
+  const processOf = async (name: string) => (await processes()).find((process) => process.name === name)!;
+  const node = (name: string) => page.getByTestId(`flow-node-${name}`);
+  const lagOf = async (service: string) => Number(await page.locator(`[data-testid="subscriber"][data-service="${service}"] [data-testid="subscriber-lag"]`).getAttribute('data-lag'));
+  const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `flow-${engine}-${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    requireChromium();
+    if (engine === 'nats' && !natsServerProgram()) throw new Error('the NATS half needs nats-server (apt-get install -y nats-server; .ci/run installs it)');
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    const args = engine === 'nats' ? [SUPERVISE, '--engine', 'nats'] : [SUPERVISE];
+    system.start(process.execPath, args, {
+      PORT_OFFSET: String(offset),
+      DATA_DIR: makeTempDir('flow-e2e-data-'),
+      LOGS_DIR: makeTempDir('flow-e2e-logs-'),
+      NATS_STORE_DIR: makeTempDir('flow-e2e-nats-'),
+    });
+    await waitFor('the supervisor to say every process is ready', () => readyRecord(system.stdout), { timeoutMs: 120_000, intervalMs: 100 }).catch((error: Error) => {
+      throw new Error(`${error.message}\n--- the supervisor printed:\n${system.output.slice(-3000)}`);
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(`${at(3000)}/`);
+    await page.getByRole('link', { name: /watch the events flow|flow/i }).first().click();
+    await page.waitForURL(/\/flow$/);
+    for (const name of ['posts', 'comments', 'moderation', 'query']) await waitFor(`${name} ready on the diagram`, async () => (await node(name).getAttribute('data-state')) === 'ready', { timeoutMs: 20_000 });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await system.stop();
+  });
+
+  it('when a comment is written, then its three events appear in the log in order, and its trace shows them with the time between steps', async () => {
+    const post = await createPost(at(4000), 'Why events instead of calls');
+    const comment = await createComment(at(4001), post.body.id, 'The bus keeps every event, so nothing is lost');
+    expect([post.status, comment.status]).toEqual([201, 201]);
+
+    await waitFor('the CommentUpdated row', async () => (await page.locator('[data-testid="log-row"]', { hasText: 'CommentUpdated' }).count()) >= 1, { timeoutMs: 20_000 });
+    await page.getByLabel(/request id or comment id/i).fill(comment.body.id);
+    await page.getByRole('button', { name: /^trace$/i }).click();
+
+    const steps = page.getByTestId('trace-step');
+    await waitFor('three steps in the trace', async () => (await steps.count()) === 3, { timeoutMs: 10_000 });
+    expect(await steps.evaluateAll((items) => items.map((item) => item.getAttribute('data-type')))).toEqual(['CommentCreated', 'CommentModerated', 'CommentUpdated']);
+    const seqs = await steps.evaluateAll((items) => items.map((item) => Number(item.getAttribute('data-seq'))));
+    expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+    expect(await page.getByTestId('trace-gap').count()).toBeGreaterThanOrEqual(2);
+    await page.getByRole('button', { name: /^open event \d+, CommentModerated$/i }).last().click();
+    expect(await page.getByTestId('event-json').textContent()).toContain('"type": "CommentModerated"');
+    await shot('trace');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('when moderation is stopped from the page, then new comments wait and its lag grows; started again, the lag returns to 0 and the verdicts arrive', async () => {
+    const post = await createPost(at(4000), 'Breaking it on purpose');
+    await page.getByRole('button', { name: 'Stop moderation' }).click();
+    await waitFor('moderation stopped', async () => (await processOf('moderation')).state === 'stopped', { timeoutMs: 20_000 });
+    await waitFor('the diagram to show moderation stopped', async () => (await node('moderation').getAttribute('data-state')) !== 'ready', { timeoutMs: 10_000 });
+
+    const written: { id: string; content: string }[] = [];
+    for (const content of ['Written while moderation is away', 'An orange while it is away', 'One more while it is away']) {
+      const created = await createComment(at(4001), post.body.id, content);
+      expect(created.status).toBe(201);
+      written.push(created.body);
+    }
+    const pendingInView = async () => {
+      const inView = commentsInView(await queryView(at(4002)));
+      return written.every((comment) => inView.get(comment.id)?.status === 'pending');
+    };
+    await waitFor('the comments pending in the view', pendingInView, { timeoutMs: 10_000 });
+    await waitFor("moderation's lag to grow on the page", async () => (await lagOf('moderation')) >= written.length, { timeoutMs: 15_000 });
+    await shot('moderation-stopped');
+    expect(await pendingInView()).toBe(true);
+
+    await page.getByRole('button', { name: 'Start moderation' }).click();
+    await waitFor("moderation's lag back to 0 on the page", async () => (await lagOf('moderation')) === 0, { timeoutMs: 30_000 });
+    await waitFor('every verdict in the view', async () => {
+      const inView = commentsInView(await queryView(at(4002)));
+      return written.every((comment) => inView.get(comment.id)?.status === (/orange/i.test(comment.content) ? 'rejected' : 'approved'));
+    }, { timeoutMs: 30_000 });
+    expect(await node('moderation').getAttribute('data-state')).toBe('ready');
+  });
+
+  it('when a service is killed with SIGKILL, then the supervisor brings it back and the page shows it ready again', async () => {
+    const before = await processOf('query');
+    process.kill(before.pid!, 'SIGKILL');
+
+    await waitFor('query restarted by the supervisor', async () => {
+      const now = await processOf('query');
+      return now.state === 'ready' && now.pid !== before.pid && now.restarts === before.restarts + 1;
+    }, { timeoutMs: 30_000 });
+    await waitFor('the diagram to show query ready', async () => (await node('query').getAttribute('data-state')) === 'ready', { timeoutMs: 15_000 });
+    expect(system.stdout).toMatch(/query/);
+
+    if (engine === 'embedded' && process.env.UPDATE_SCREENSHOT === '1') {
+      await page.setViewportSize({ width: 1280, height: 1000 });
+      await page.screenshot({ path: path.join(DOCS, 'flow.png') });
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.screenshot({ path: path.join(DOCS, 'flow-phone.png') });
+      await page.setViewportSize({ width: 1280, height: 1000 });
+    }
+    expect(pageErrors).toEqual([]);
+  });
+});
