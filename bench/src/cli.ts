@@ -13,6 +13,10 @@
  *   --engines A,B      run the same load on each engine in turn and print them side by side
  *   --nats-nodes N     with nats: servers in the NATS cluster (default 1; 3 for a cluster)
  *   --replicas N       with nats: processes of each service (default 1); the load goes round comments'
+ *   --watch N          N flow-page streams (the client's /flow/api/stream) open through the run
+ *   --watch-compare N  instead: the same load alternately without and with N streams open, --rounds times
+ *                      each, side by side (watching must not slow the pipeline)
+ *   --rounds N         rounds of --watch-compare (default 3)
  *   --json             print the figures as JSON only
  *   --posts-url URL --comments-url URL --query-url URL --bus-url URL
  *                      measure a running system instead of starting one (all four together);
@@ -22,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
 import { measureCeiling } from './ceiling';
 import { LocalSystem, type EngineName } from '@blog/launcher';
+import { FlowWatchers, type WatchedCounts } from './flowWatchers';
 import { runPipeline, type PipelineOptions, type PipelineResult, type Targets } from './pipeline';
 import { runReplay } from './replay';
 import { buildReport, printComparison, printReport, printReplay, type Report } from './report';
@@ -45,6 +50,9 @@ const { values } = parseArgs({
     'comments-url': { type: 'string' },
     'query-url': { type: 'string' },
     'bus-url': { type: 'string' },
+    watch: { type: 'string', default: '0' },
+    'watch-compare': { type: 'string' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 
@@ -98,8 +106,14 @@ function loadOptions(): LoadOptions {
   };
 }
 
+/** How the flow page watches a run: with the client server started, and this many streams open (0: none). */
+interface Watching {
+  client: boolean;
+  watchers: number;
+}
+
 /** Starts the system on one engine (or takes the running one the URLs name), runs the load, and reports. */
-async function measure(engine: EngineName | null, load: LoadOptions): Promise<PipelineResult> {
+async function measure(engine: EngineName | null, load: LoadOptions, watching: Watching = { client: false, watchers: 0 }): Promise<PipelineResult & { watched?: WatchedCounts }> {
   let system: LocalSystem | null = null;
   let targets: Targets;
   const urls = [values['posts-url'], values['comments-url'], values['query-url'], values['bus-url']];
@@ -112,20 +126,74 @@ async function measure(engine: EngineName | null, load: LoadOptions): Promise<Pi
         ? `Starting the services on NATS JetStream (${nats.natsNodes} server(s), ${nats.replicas} process(es) of each service)...`
         : 'Starting the five services on the embedded bus (durable log in a temporary folder)...',
     );
-    system = await LocalSystem.create({ LOG_LEVEL: 'warn' }, { engine, ...nats });
+    system = await LocalSystem.create({ LOG_LEVEL: 'warn' }, { engine, ...nats, client: watching.client || watching.watchers > 0 });
     await system.startAll();
     targets = { posts: system.url('posts'), comments: system.urls('comments'), query: system.url('query'), bus: system.url('event-bus') };
   }
+  const watchers = system && watching.watchers > 0 ? new FlowWatchers(system.url('client'), watching.watchers) : null;
   try {
+    if (watchers) {
+      say(`Flow page: ${watching.watchers} stream(s) of /flow/api/stream open through the run`);
+      await watchers.start();
+    }
     const total = load.rate ? load.rate * load.duration : load.count;
     say(load.rate ? `Pipeline: ${load.rate} comments/s for ${load.duration} s (open loop)` : `Pipeline: ${load.count} comments from ${load.concurrency} concurrent clients`);
     const bar = progressBar(total, 'comments', values.json);
     const pipeline = await runPipeline(targets, system, { ...load, settleTimeoutMs: 120_000, onProgress: () => bar.tick() });
     bar.stop();
-    return pipeline;
+    return watchers ? { ...pipeline, watched: watchers.stop() } : pipeline;
   } finally {
+    watchers?.stop();
     await system?.stopAll('SIGTERM');
   }
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
+
+/**
+ * The same load, alternately without and with the flow page's streams open (both with the client server
+ * running), so the machine's drift hits both alike; prints each run and the medians side by side.
+ */
+async function watchCompareMain(watchers: number): Promise<number> {
+  const load = loadOptions();
+  const [engine] = engineList();
+  const rounds = positiveInt('rounds', values.rounds)!;
+  const runs: { watchers: number; report: Report; watched?: WatchedCounts }[] = [];
+  for (let round = 1; round <= rounds; round += 1) {
+    for (const count of [0, watchers]) {
+      say(`Round ${round} of ${rounds}: ${count === 0 ? 'nobody watching' : `${count} flow-page stream(s) open`}`);
+      const result = await measure(engine!, load, { client: true, watchers: count });
+      runs.push({ watchers: count, report: buildReport(load, result), watched: result.watched });
+    }
+  }
+  const side = (count: number) => {
+    const mine = runs.filter((run) => run.watchers === count).map((run) => run.report.pipeline);
+    return {
+      acceptedPerSecond: median(mine.map((p) => p.acceptedPerSecond)),
+      requestP50Ms: median(mine.map((p) => p.requestLatencyMs.p50)),
+      requestP99Ms: median(mine.map((p) => p.requestLatencyMs.p99)),
+      endToEndP50Ms: median(mine.map((p) => p.endToEndMs.p50)),
+      moderatedPerSecond: median(mine.map((p) => p.moderatedPerSecond)),
+    };
+  };
+  const unwatched = side(0);
+  const watched = side(watchers);
+  const ratio = watched.acceptedPerSecond / unwatched.acceptedPerSecond;
+  const summary = {
+    engine,
+    rounds,
+    watchers,
+    runs: runs.map((run) => ({ watchers: run.watchers, acceptedPerSecond: run.report.pipeline.acceptedPerSecond, requestP99Ms: run.report.pipeline.requestLatencyMs.p99, streamMessages: run.watched?.messages ?? 0, streamEvents: run.watched?.events ?? 0 })),
+    median: { unwatched, watched },
+    watchedThroughputRatio: Number(ratio.toFixed(3)),
+  };
+  if (values.json) console.log(JSON.stringify(summary, null, 2));
+  else {
+    for (const run of summary.runs) console.log(`${run.watchers === 0 ? 'unwatched' : `watched by ${run.watchers}`}: ${run.acceptedPerSecond} comments/s, request p99 ${run.requestP99Ms} ms${run.watchers ? `, ${run.streamEvents} events streamed (${run.streamMessages} messages in all)` : ''}`);
+    console.log(`median of ${rounds}: unwatched ${unwatched.acceptedPerSecond} comments/s (p99 ${unwatched.requestP99Ms} ms, end to end p50 ${unwatched.endToEndP50Ms} ms); watched ${watched.acceptedPerSecond} comments/s (p99 ${watched.requestP99Ms} ms, end to end p50 ${watched.endToEndP50Ms} ms)`);
+    console.log(`watched / unwatched throughput: ${summary.watchedThroughputRatio}`);
+  }
+  return runs.some((run) => failedCheck(run.report)) ? 1 : 0;
 }
 
 const failedCheck = (report: Report) => {
@@ -139,8 +207,9 @@ async function pipelineMain(): Promise<number> {
   if (urls.some(Boolean) && !urls.every(Boolean)) throw new Error('give all four of --posts-url, --comments-url, --query-url and --bus-url, or none');
   const engines: (EngineName | null)[] = urls.every(Boolean) ? [null] : engineList();
 
+  const watchers = values.watch === '0' ? 0 : positiveInt('watch', values.watch)!;
   const pipelines: [string, PipelineResult][] = [];
-  for (const engine of engines) pipelines.push([engine ?? 'running system', await measure(engine, load)]);
+  for (const engine of engines) pipelines.push([engine ?? 'running system', await measure(engine, load, { client: watchers > 0, watchers })]);
   let ceiling: Awaited<ReturnType<typeof measureCeiling>> | undefined;
   if (!values['no-ceiling']) {
     say('Ceiling: a bare Node HTTP server, same client and load...');
@@ -157,7 +226,8 @@ async function pipelineMain(): Promise<number> {
 }
 
 const replayEvents = positiveInt('replay', values.replay);
-(replayEvents ? replayMain(replayEvents) : pipelineMain()).then(
+const compareWatchers = positiveInt('watch-compare', values['watch-compare']);
+(replayEvents ? replayMain(replayEvents) : compareWatchers ? watchCompareMain(compareWatchers) : pipelineMain()).then(
   (code) => process.exit(code),
   (error: unknown) => {
     console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
