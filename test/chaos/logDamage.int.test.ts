@@ -100,7 +100,7 @@ describe('a damaged log is never silent (embedded bus, real process)', () => {
     const bus = await busProcess(dataDir, { LOG_LEVEL: 'warn', SUBSCRIBERS: 'http://127.0.0.1:9/events' });
     try {
       await bus.start();
-      // Larger than SQLite's page cache as better-sqlite3 builds it (16 MB), so the oldest pages are read from disk again.
+      // Larger than SQLite's page cache as the store sets it (16 MB), so the oldest pages are read from disk again.
       await publishBatches(bus.url, 30, 1000, 'running', 900);
       await bus.stop('SIGTERM');
       await bus.start();

@@ -138,8 +138,7 @@ function play(workload: Workload): void {
 
 /**
  * How many images build at once (CONTAINER_BUILD_JOBS, default 2: this project's machines have 2 cores).
- * The bus goes first: its image compiles SQLite from source, by far the longest build, and the others build
- * beside it. Their Dockerfiles share the dev-dependency install and the shared packages' compile (the same steps, so
+ * The bus goes first and the others build beside it. Their Dockerfiles share the dev-dependency install and the shared packages' compile (the same steps, so
  * the builder reuses the layers), which the first of them pays for.
  */
 const BUILD_JOBS = Math.max(1, Number(process.env.CONTAINER_BUILD_JOBS ?? 2) || 1);
@@ -256,7 +255,7 @@ describe('the images', () => {
   });
 
   it.each(images.map((i) => [i.folder]))('%s is under 400 MB', (folder) => {
-    // The base image plus the service (or the server); under 400 MB even for the bus with its native SQLite module.
+    // The base image plus the service (or the server) and its production dependencies, nothing more.
     expect(sizes[folder]).toBeGreaterThan(0);
     expect(sizes[folder]).toBeLessThan(400e6);
   });

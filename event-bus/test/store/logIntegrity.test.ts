@@ -1,5 +1,5 @@
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import { buildEnvelope } from '@blog/contracts';
 import { LogDamagedError } from '../../src/store/sqlite/damage';
 import { readHighWater } from '../../src/store/sqlite/highWater';
@@ -21,7 +21,7 @@ async function logOf(count: number): Promise<string> {
 
 /** Changes the closed log behind the bus's back, as a disk or an operator could. */
 function tamper(dir: string, sql: string): void {
-  const db = new Database(path.join(dir, 'events.db'));
+  const db = new DatabaseSync(path.join(dir, 'events.db'));
   db.exec(sql);
   db.close();
 }

@@ -1,3 +1,5 @@
+import { sqliteCodeOf } from './sqliteCodes';
+
 /**
  * What the start-up check (logCheck.ts) or a read found wrong with the stored log. The bus does not
  * serve a damaged log: it stays alive and not ready, and `/readyz` and its log say what is wrong and
@@ -24,9 +26,22 @@ export class LogDamagedError extends Error {
   }
 }
 
-/** SQLite's own codes for a file that is not (or no longer) a sound database. */
+/**
+ * node:sqlite refuses to read an integer beyond 2^53 as a number (better-sqlite3 rounded it). Seqs,
+ * counts and attempts are written from JS numbers and stay far below that, so such a value in the file
+ * is not one the bus wrote: it is read as damage, like a row that is not an event.
+ */
+const UNREADABLE_INTEGER = 'ERR_OUT_OF_RANGE';
+
+/** SQLite's own codes (by name: see sqliteCodes.ts) for a file that is not (or no longer) a sound database. */
 export function isDamageCode(code: unknown): boolean {
-  return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || code === DAMAGE_CODE || (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT_'));
+  return (
+    code === 'SQLITE_CORRUPT' ||
+    code === 'SQLITE_NOTADB' ||
+    code === DAMAGE_CODE ||
+    code === UNREADABLE_INTEGER ||
+    (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT_'))
+  );
 }
 
 /** A stored body is the envelope as JSON with its own seq last; anything else is not an event the bus wrote. */
@@ -39,6 +54,6 @@ export const damaged = (problem: string): LogDamagedError => new LogDamagedError
 
 /** SQLite's refusal to open or read a file that is not a sound database, as the damage it is; other errors as they are. */
 export function asDamage(error: unknown): unknown {
-  if (error instanceof LogDamagedError || !isDamageCode((error as { code?: unknown } | null)?.code)) return error;
+  if (error instanceof LogDamagedError || !isDamageCode(sqliteCodeOf(error))) return error;
   return damaged(`the database file is damaged (SQLite: ${error instanceof Error ? error.message : String(error)})`);
 }

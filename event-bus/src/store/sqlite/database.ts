@@ -1,15 +1,18 @@
 /** The log's SQLite database, used only by its own thread (see thread.ts). */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type { DatabaseSync } from 'node:sqlite';
 import type { Envelope } from '@blog/contracts';
 import type { AppendResult } from '../eventLog';
 import type { DeadLetter } from '../subscriberState';
 import type { RawRow } from './packedRows';
 import type { OpenedState, StateRequest } from './protocol';
-import { LogDamagedError, REPAIR_ACTION, asDamage, damaged, isSoundRow } from './damage';
+import { openDatabase } from './connection';
+import { LogDamagedError, asDamage, damaged, isSoundRow } from './damage';
 import { HighWaterMark, readHighWater } from './highWater';
 import { checkLog } from './logCheck';
+import { arrayStatement, statement } from './statements';
+import { inTransaction } from './transaction';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS events (
@@ -57,16 +60,16 @@ function soundRows(rows: RawRow[]): RawRow[] {
  * Opens the log's database after checking it (logCheck.ts); a damaged log is not opened for writing at
  * all: it throws LogDamagedError, and the bus stays not ready until it is repaired.
  */
-function openChecked(file: string): { db: Database.Database; lastSeq: number } {
+function openChecked(file: string): { db: DatabaseSync; lastSeq: number } {
   const dataDir = path.dirname(file);
   const highWater = readHighWater(dataDir);
   if (highWater.kind === 'at' && highWater.seq > 0 && !fs.existsSync(file)) {
     throw damaged(`the database file is gone, but seqs 1 to ${highWater.seq} were acknowledged`);
   }
-  let db: Database.Database | null = null;
+  let db: DatabaseSync | null = null;
   try {
-    db = new Database(file);
-    db.pragma('journal_mode = WAL');
+    db = openDatabase(file);
+    db.exec('PRAGMA journal_mode = WAL');
     const { lastSeq, damage } = checkLog(db, highWater);
     if (damage) throw new LogDamagedError(damage);
     return { db, lastSeq };
@@ -81,60 +84,67 @@ export type LogDatabase = ReturnType<typeof openLogDatabase>;
 /** Opens (creating if need be) the log in WAL mode with synchronous=FULL: a commit is on disk when it returns. */
 export function openLogDatabase(file: string) {
   const { db, lastSeq } = openChecked(file);
-  db.pragma('synchronous = FULL');
+  db.exec('PRAGMA synchronous = FULL');
   db.exec(SCHEMA);
-  const insertEvent = db.prepare<[number, string, string, string, string]>(
+  const insertEvent = statement<[number, string, string, string, string]>(
+    db,
     'INSERT INTO events (seq, source, id, type, body) VALUES (?, ?, ?, ?, ?)',
   );
-  const findEvent = db.prepare<[string, string], { seq: number }>('SELECT seq FROM events WHERE source = ? AND id = ?');
-  // Raw rows ([seq, type, body]) are packed for the main thread without making an object per row.
-  const selectAfter = db.prepare<[number, number], RawRow>('SELECT seq, type, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?').raw(true);
-  const selectOne = db.prepare<[number], RawRow>('SELECT seq, type, body FROM events WHERE seq = ?').raw(true);
-  const upsertPosition = db.prepare<[string, number]>(
+  const findEvent = statement<[string, string], { seq: number }>(db, 'SELECT seq FROM events WHERE source = ? AND id = ?');
+  // Rows as arrays ([seq, type, body]) are packed for the main thread without making an object per row.
+  const selectAfter = arrayStatement<[number, number], RawRow>(db, 'SELECT seq, type, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
+  const selectOne = arrayStatement<[number], RawRow>(db, 'SELECT seq, type, body FROM events WHERE seq = ?');
+  const upsertPosition = statement<[string, number]>(
+    db,
     'INSERT INTO positions (subscriber, seq) VALUES (?, ?) ON CONFLICT (subscriber) DO UPDATE SET seq = excluded.seq',
   );
-  const insertDeadLetter = db.prepare<[string, number, string, string, number, string, string]>(
+  const insertDeadLetter = statement<[string, number, string, string, number, string, string]>(
+    db,
     `INSERT OR REPLACE INTO dead_letters (subscriber, seq, id, type, attempts, last_error, parked_at)
      VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
-  const deleteDeadLetter = db.prepare<[string, number]>('DELETE FROM dead_letters WHERE subscriber = ? AND seq = ?');
+  const deleteDeadLetter = statement<[string, number]>(db, 'DELETE FROM dead_letters WHERE subscriber = ? AND seq = ?');
   // Never below a seq once acknowledged: after a repair the next event follows the lost ones, so no
   // subscriber that holds a lost seq skips a new event as one it has seen.
   let last = lastSeq;
   const highWater = new HighWaterMark(path.dirname(file), last);
 
   /** Stores every group in one transaction (one fsync); a repeated (source, id) answers its stored seq. */
-  const storeGroups = db.transaction((groups: Envelope[][], stored: RawRow[]): AppendResult[][] => {
-    const storedNow = new Map<string, AppendResult>();
-    return groups.map((envelopes) =>
-      envelopes.map((envelope) => {
-        const key = `${envelope.source}\u0000${envelope.id}`;
-        const earlier = storedNow.get(key) ?? findEvent.get(envelope.source, envelope.id);
-        if (earlier) return { id: envelope.id, seq: earlier.seq, duplicate: true };
-        const seq = last + stored.length + 1;
-        const body = JSON.stringify({ ...envelope, seq });
-        insertEvent.run(seq, envelope.source, envelope.id, envelope.type, body);
-        stored.push([seq, envelope.type, body]);
-        const result = { id: envelope.id, seq, duplicate: false };
-        storedNow.set(key, result);
-        return result;
-      }),
-    );
-  });
-  const savePositions = db.transaction((entries: [string, number][]) => {
-    for (const [subscriber, seq] of entries) upsertPosition.run(subscriber, seq);
-  });
+  const storeGroups = (groups: Envelope[][], stored: RawRow[]): AppendResult[][] =>
+    inTransaction(db, () => {
+      const storedNow = new Map<string, AppendResult>();
+      return groups.map((envelopes) =>
+        envelopes.map((envelope) => {
+          const key = `${envelope.source}\u0000${envelope.id}`;
+          const earlier = storedNow.get(key) ?? findEvent.get(envelope.source, envelope.id);
+          if (earlier) return { id: envelope.id, seq: earlier.seq, duplicate: true };
+          const seq = last + stored.length + 1;
+          const body = JSON.stringify({ ...envelope, seq });
+          insertEvent.run(seq, envelope.source, envelope.id, envelope.type, body);
+          stored.push([seq, envelope.type, body]);
+          const result = { id: envelope.id, seq, duplicate: false };
+          storedNow.set(key, result);
+          return result;
+        }),
+      );
+    });
+  const savePositions = (entries: [string, number][]): void =>
+    inTransaction(db, () => {
+      for (const [subscriber, seq] of entries) upsertPosition.run(subscriber, seq);
+    });
 
   return {
     openedState(): OpenedState {
-      const positions = db.prepare<[], { subscriber: string; seq: number }>('SELECT subscriber, seq FROM positions').all();
-      const deadLetters = db
-        .prepare<[], DeadLetter>(
-          `SELECT subscriber, seq, id, type, attempts, last_error AS lastError, parked_at AS parkedAt
-           FROM dead_letters ORDER BY subscriber, seq`,
-        )
-        .all();
-      return { lastSeq: last, positions: positions.map((row) => [row.subscriber, row.seq]), deadLetters };
+      const positions = arrayStatement<[], [subscriber: string, seq: number]>(db, 'SELECT subscriber, seq FROM positions').all();
+      // Plain objects, not the null-prototype rows: these leave the thread and become the store's own state.
+      const deadLetters = statement<[], DeadLetter>(
+        db,
+        `SELECT subscriber, seq, id, type, attempts, last_error AS lastError, parked_at AS parkedAt
+         FROM dead_letters ORDER BY subscriber, seq`,
+      )
+        .all()
+        .map((letter): DeadLetter => ({ ...letter }));
+      return { lastSeq: last, positions, deadLetters };
     },
     /** All groups or none; answers each group's results and the rows it stored. */
     append(groups: Envelope[][]): { results: AppendResult[][]; stored: RawRow[] } {

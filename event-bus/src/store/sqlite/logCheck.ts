@@ -1,6 +1,7 @@
-import type Database from 'better-sqlite3';
+import type { DatabaseSync } from 'node:sqlite';
 import { REPAIR_ACTION, isSoundRow, type LogDamage } from './damage';
 import type { HighWaterReading } from './highWater';
+import { arrayStatement, statement } from './statements';
 
 /** Rows read per step of the scan: the whole log is read once at start, a page at a time. */
 const SCAN_PAGE = 5000;
@@ -11,19 +12,19 @@ export interface LogCheckResult {
   damage: LogDamage | null;
 }
 
-const hasTable = (db: Database.Database, name: string): boolean =>
-  db.prepare<[string], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+const hasTable = (db: DatabaseSync, name: string): boolean =>
+  statement<[string], { name: string }>(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
 
 /** Seqs that `npm run bus:repair` found gone and recorded, so the same loss is not reported again. */
-function lostSeqs(db: Database.Database): { count: number; last: number } {
+function lostSeqs(db: DatabaseSync): { count: number; last: number } {
   if (!hasTable(db, 'lost_events')) return { count: 0, last: 0 };
-  const row = db.prepare<[], { count: number | null; last: number | null }>('SELECT SUM(last - first + 1) AS count, MAX(last) AS last FROM lost_events').get();
+  const row = statement<[], { count: number | null; last: number | null }>(db, 'SELECT SUM(last - first + 1) AS count, MAX(last) AS last FROM lost_events').get();
   return { count: row?.count ?? 0, last: row?.last ?? 0 };
 }
 
 /** Every stored row read once: each must be an event whose own seq is its position. */
-function unsoundRows(db: Database.Database): { count: number; first?: number } {
-  const page = db.prepare<[number, number], [number, string]>('SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?').raw(true);
+function unsoundRows(db: DatabaseSync): { count: number; first?: number } {
+  const page = arrayStatement<[number, number], [seq: number, body: string]>(db, 'SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
   let after = 0;
   let count = 0;
   let first: number | undefined;
@@ -45,11 +46,11 @@ function unsoundRows(db: Database.Database): { count: number; first?: number } {
  * acknowledged (kept in its own file, which survives damage to the database and its write-ahead log).
  * Runs on a database that may be damaged, so it creates nothing and changes nothing.
  */
-export function checkLog(db: Database.Database, highWater: HighWaterReading): LogCheckResult {
+export function checkLog(db: DatabaseSync, highWater: HighWaterReading): LogCheckResult {
   const problems: string[] = [];
   const acknowledged = highWater.kind === 'at' ? highWater.seq : 0;
   if (highWater.kind === 'unreadable') problems.push('the file that records the highest acknowledged seq is unreadable, so a loss could not be ruled out');
-  const integrity = db.pragma('integrity_check', { simple: false }) as { integrity_check: string }[];
+  const integrity = statement<[], { integrity_check: string }>(db, 'PRAGMA integrity_check').all();
   if (integrity.length !== 1 || integrity[0]!.integrity_check !== 'ok') {
     const first = integrity[0]?.integrity_check.split('\n').filter(Boolean).pop() ?? 'no answer';
     problems.push(`the database file is damaged (SQLite's integrity check found ${integrity.length} problem${integrity.length === 1 ? '' : 's'}, the first: ${first})`);
@@ -58,7 +59,7 @@ export function checkLog(db: Database.Database, highWater: HighWaterReading): Lo
     if (acknowledged > 0) problems.push(`the database holds no events at all, but seqs 1 to ${acknowledged} were acknowledged (the file was emptied, replaced or deleted)`);
     return { lastSeq: acknowledged, damage: problems.length > 0 ? { problems, action: REPAIR_ACTION } : null };
   }
-  const stored = db.prepare<[], { last: number | null; count: number }>('SELECT MAX(seq) AS last, COUNT(*) AS count FROM events').get()!;
+  const stored = statement<[], { last: number | null; count: number }>(db, 'SELECT MAX(seq) AS last, COUNT(*) AS count FROM events').get()!;
   const lost = lostSeqs(db);
   const lastSeq = Math.max(stored.last ?? 0, lost.last);
   if (lastSeq < acknowledged) {

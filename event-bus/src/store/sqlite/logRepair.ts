@@ -1,10 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type { DatabaseSync, SQLOutputValue } from 'node:sqlite';
+import { openDatabase, openExistingDatabase } from './connection';
 import { LOG_SCHEMA } from './database';
 import { LogDamagedError, isSoundRow } from './damage';
 import { HighWaterMark, highWaterPath, readHighWater } from './highWater';
 import { checkLog } from './logCheck';
+import { arrayStatement, statement } from './statements';
+import { inTransaction } from './transaction';
 
 const DATABASE_FILE = 'events.db';
 const DATABASE_FILES = [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`];
@@ -41,10 +44,12 @@ export interface RepairReport {
 }
 
 type Row = [seq: number, source: string, id: string, type: string, body: string];
+/** Copied as found, whatever a damaged file holds in them: any value read back can be bound again. */
+type DeadLetterRow = SQLOutputValue[];
 
 /** Reads what it can of one range of rows; a failed read is split until the bad rows are isolated. */
-function salvageRange(db: Database.Database, range: SeqRange, kept: Row[], lost: LostEvent[]): void {
-  const select = db.prepare<[number, number], Row>('SELECT seq, source, id, type, body FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq').raw(true);
+function salvageRange(db: DatabaseSync, range: SeqRange, kept: Row[], lost: LostEvent[]): void {
+  const select = arrayStatement<[number, number], Row>(db, 'SELECT seq, source, id, type, body FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq');
   const pending: SeqRange[] = [range];
   const found = new Set<number>();
   for (let next = pending.pop(); next; next = pending.pop()) {
@@ -117,9 +122,9 @@ function currentDamage(dataDir: string): LogDamagedError | null {
       ? new LogDamagedError({ problems: [`the database file is gone, but seqs 1 to ${highWater.seq} were acknowledged`], action: '' })
       : null;
   }
-  let db: Database.Database | null = null;
+  let db: DatabaseSync | null = null;
   try {
-    db = new Database(file);
+    db = openDatabase(file);
     const { damage } = checkLog(db, highWater);
     return damage ? new LogDamagedError(damage) : null;
   } catch (error) {
@@ -154,20 +159,20 @@ export function repairLog(dataDir: string, now: Date = new Date()): RepairReport
   const kept: Row[] = [];
   const unsound: LostEvent[] = [];
   let positions: [string, number][] = [];
-  let deadLetters: unknown[][] = [];
+  let deadLetters: DeadLetterRow[] = [];
   let earlierLost: SeqRange[] = [];
   let upper = acknowledged;
-  let old: Database.Database | null = null;
+  let old: DatabaseSync | null = null;
   try {
-    old = new Database(readableCopy(path.join(movedTo, DATABASE_FILE)), { fileMustExist: true });
+    old = openExistingDatabase(readableCopy(path.join(movedTo, DATABASE_FILE)));
     const source = old;
-    upper = Math.max(upper, ...tryAll(() => [source.prepare<[], { last: number | null }>('SELECT MAX(seq) AS last FROM events').get()?.last ?? 0]));
+    upper = Math.max(upper, ...tryAll(() => [statement<[], { last: number | null }>(source, 'SELECT MAX(seq) AS last FROM events').get()?.last ?? 0]));
     if (upper > 0) salvageRange(old, { first: 1, last: upper }, kept, unsound);
-    positions = tryAll(() => source.prepare<[], [string, number]>('SELECT subscriber, seq FROM positions').raw(true).all());
+    positions = tryAll(() => arrayStatement<[], [subscriber: string, seq: number]>(source, 'SELECT subscriber, seq FROM positions').all());
     deadLetters = tryAll(() =>
-      source.prepare<[], unknown[]>('SELECT subscriber, seq, id, type, attempts, last_error, parked_at FROM dead_letters').raw(true).all(),
+      arrayStatement<[], DeadLetterRow>(source, 'SELECT subscriber, seq, id, type, attempts, last_error, parked_at FROM dead_letters').all(),
     );
-    earlierLost = tryAll(() => source.prepare<[], SeqRange>('SELECT first, last FROM lost_events').all());
+    earlierLost = tryAll(() => statement<[], SeqRange>(source, 'SELECT first, last FROM lost_events').all());
   } catch {
     // Not openable at all: nothing can be salvaged from it.
   } finally {
@@ -189,22 +194,22 @@ export function repairLog(dataDir: string, now: Date = new Date()): RepairReport
   for (let seq = 1; seq <= upper; seq += 1) if (!keptSeqs.has(seq) && !wasLostBefore(seq)) lostSeqs.push(seq);
   const lost = rangesOf(lostSeqs);
 
-  const db = new Database(path.join(dataDir, DATABASE_FILE));
+  const db = openDatabase(path.join(dataDir, DATABASE_FILE));
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = FULL');
     db.exec(LOG_SCHEMA);
     const foundAt = now.toISOString();
-    db.transaction(() => {
-      const insert = db.prepare('INSERT INTO events (seq, source, id, type, body) VALUES (?, ?, ?, ?, ?)');
+    inTransaction(db, () => {
+      const insert = statement<Row>(db, 'INSERT INTO events (seq, source, id, type, body) VALUES (?, ?, ?, ?, ?)');
       for (const row of keptRows) insert.run(...row);
-      const record = db.prepare('INSERT INTO lost_events (first, last, found_at) VALUES (?, ?, ?)');
+      const record = statement<[number, number, string]>(db, 'INSERT INTO lost_events (first, last, found_at) VALUES (?, ?, ?)');
       for (const range of [...earlierLost, ...lost]) record.run(range.first, range.last, foundAt);
-      const position = db.prepare('INSERT OR REPLACE INTO positions (subscriber, seq) VALUES (?, ?)');
+      const position = statement<[string, number]>(db, 'INSERT OR REPLACE INTO positions (subscriber, seq) VALUES (?, ?)');
       for (const [subscriber, seq] of positions) position.run(subscriber, Math.min(seq, upper));
-      const letter = db.prepare('INSERT OR REPLACE INTO dead_letters (subscriber, seq, id, type, attempts, last_error, parked_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      const letter = statement<DeadLetterRow>(db, 'INSERT OR REPLACE INTO dead_letters (subscriber, seq, id, type, attempts, last_error, parked_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
       for (const row of deadLetters) letter.run(...row);
-    })();
+    });
   } finally {
     db.close();
   }

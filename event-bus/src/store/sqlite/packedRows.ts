@@ -13,7 +13,7 @@ export interface PackedRows {
   bodyEnds: Uint32Array;
 }
 
-/** A stored event as better-sqlite3 answers it in raw mode: no object per row. */
+/** A stored event as the database answers it with rows as arrays: no object per row. */
 export type RawRow = [seq: number, type: string, body: string];
 
 export function packRows(rows: readonly RawRow[]): PackedRows {

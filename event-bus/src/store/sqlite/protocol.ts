@@ -5,6 +5,7 @@ import type { AppendResult } from '../eventLog';
 import type { DeadLetter } from '../subscriberState';
 import { LogDamagedError, type LogDamage } from './damage';
 import type { PackedRows } from './packedRows';
+import { sqliteCodeOf } from './sqliteCodes';
 
 /** What the thread is started with: the database file, and the channel it answers its opening on. */
 export interface ThreadStart {
@@ -21,7 +22,7 @@ export interface OpenedState {
   deadLetters: DeadLetter[];
 }
 
-/** Why an operation failed, as it crosses threads: the message, SQLite's code, and the damage if that is what it was. */
+/** Why an operation failed, as it crosses threads: the message, SQLite's code (by name), and the damage if that is what it was. */
 export interface Failure {
   message: string;
   code?: string;
@@ -53,9 +54,9 @@ export const messageOf = (error: unknown): string => (error instanceof Error ? e
 
 /** A thrown error as a Failure: structured clone would drop its class and its extra fields. */
 export function failureOf(error: unknown): Failure {
-  const code = (error as { code?: unknown } | null)?.code;
+  const code = sqliteCodeOf(error);
   const damage = (error as { damage?: LogDamage } | null)?.damage;
-  return { message: messageOf(error), ...(typeof code === 'string' ? { code } : {}), ...(damage ? { damage } : {}) };
+  return { message: messageOf(error), ...(code ? { code } : {}), ...(damage ? { damage } : {}) };
 }
 
 /** A Failure back as an error: a LogDamagedError again when it was one. */

@@ -66,7 +66,7 @@ function answerOpening({ signal, openPort }: ThreadStart, answer: OpenAnswer): v
 async function run(port: NonNullable<typeof parentPort>, start: ThreadStart): Promise<void> {
   let db: LogDatabase;
   try {
-    // Loaded here, not at the top, so that even a missing native module is answered instead of leaving
+    // Loaded here, not at the top, so that even a Node without node:sqlite is answered instead of leaving
     // the main thread waiting for an answer that never comes.
     const { openLogDatabase } = await import('./database');
     db = openLogDatabase(start.file);
