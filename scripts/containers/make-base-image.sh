@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# LOCAL STAND-INS for the official node:20-bookworm-slim and debian:bookworm-slim images, for machines that
+# LOCAL STAND-INS for the official node:24-bookworm-slim and debian:bookworm-slim images, for machines that
 # cannot pull from any container registry (like this project's CI). Anywhere a registry is reachable, use
 # the official images: the Dockerfiles name them and docker or podman pull them as usual.
 #
 # They are what the official images are made of: a minimal Debian bookworm (debootstrap --variant=minbase,
 # from Debian's package mirror) with apt pointed at that mirror and the CA bundle, so apt (and npm) inside a
 # build reach their servers. That rootfs alone is debian:bookworm-slim (the base of nats/Dockerfile); with
-# this machine's Node.js 20 and npm and a `node` user with uid 1000 it is node:20-bookworm-slim (the base
+# this machine's Node.js 24 and npm and a `node` user with uid 1000 it is node:24-bookworm-slim (the base
 # of the services' images). Each is tagged with the exact name the Dockerfiles use, so
 # `podman build --pull=never` finds it.
 #
@@ -14,7 +14,7 @@
 #   FORCE=1 scripts/containers/make-base-image.sh    (makes both again, even when present)
 set -euo pipefail
 
-NODE_IMAGE=docker.io/library/node:20-bookworm-slim
+NODE_IMAGE=docker.io/library/node:24-bookworm-slim
 DEBIAN_IMAGE=docker.io/library/debian:bookworm-slim
 # The Debian mirror this machine's apt already uses (override with DEBIAN_MIRROR).
 MIRROR=${DEBIAN_MIRROR:-$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)}
@@ -36,7 +36,7 @@ fi
 
 if [[ "$make_node" == true ]]; then
   node_major=$(node -p 'process.versions.node.split(".")[0]')
-  [[ "$node_major" == 20 ]] || { echo "error: this machine's node is $node_major, the image needs 20" >&2; exit 1; }
+  [[ "$node_major" == 24 ]] || { echo "error: this machine's node is $node_major, the image needs 24 (.ci/run puts Node 24 first on PATH)" >&2; exit 1; }
 fi
 
 rootfs=$(mktemp -d)

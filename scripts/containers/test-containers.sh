@@ -21,7 +21,7 @@ if (( ${#missing[@]} > 0 )); then
 fi
 
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/scripts/containers/containers.conf}
-base=docker.io/library/node:20-bookworm-slim
+base=docker.io/library/node:24-bookworm-slim
 # The stand-in for the NATS image's base (nats/Dockerfile), made by the same script.
 debian_base=docker.io/library/debian:bookworm-slim
 made_base=false

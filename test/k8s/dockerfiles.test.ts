@@ -39,9 +39,9 @@ describe('Dockerfile lint (dockerfilelint)', () => {
 describe.each(SERVICES)('%s/Dockerfile', (service) => {
   const facts = readDockerfile(service);
 
-  it('builds in stages from the official Node 20 slim image', () => {
+  it('builds in stages from the official Node 24 (LTS) slim image', () => {
     expect(facts.bases.length).toBeGreaterThanOrEqual(2);
-    for (const base of facts.bases) expect(base).toBe('node:20-bookworm-slim');
+    for (const base of facts.bases) expect(base).toBe('node:24-bookworm-slim');
   });
 
   it('runs as the node user in production mode', () => {

@@ -14,7 +14,7 @@ export interface RuntimeStage {
 
 export interface DockerfileFacts {
   path: string;
-  /** Base image of every stage, e.g. "node:20-bookworm-slim". */
+  /** Base image of every stage, e.g. "node:24-bookworm-slim". */
   bases: string[];
   runtime: RuntimeStage;
 }
