@@ -1,6 +1,7 @@
 /** One jest run for every package: unit and supertest suites beside each service, system tests in test/. */
 module.exports = {
-  testEnvironment: 'node',
+  // jest's node environment, which also kills any process a failed test left running (see the file).
+  testEnvironment: '<rootDir>/test/support/processSafeEnvironment.js',
   transform: {
     '^.+\\.ts$': [
       '@swc/jest',
@@ -25,6 +26,4 @@ module.exports = {
   // The container and chaos tiers have their own commands (npm run test:containers, test:chaos) and configs.
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/containers/', '<rootDir>/test/chaos/'],
   testTimeout: 30_000,
-  // A process a failing test left behind would keep jest from exiting; this stops it after each file.
-  setupFilesAfterEnv: ['<rootDir>/test/support/stopStrayProcesses.ts'],
 };

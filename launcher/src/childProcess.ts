@@ -6,18 +6,21 @@ import { waitFor } from './waitFor';
  * One program the launcher runs and watches: its output kept for error messages, started until a
  * health URL answers 200, stopped with a signal. The services and the NATS servers are each one.
  */
+/**
+ * Every child started and not yet stopped, kept on the global object so that the test environment
+ * (test/support/processSafeEnvironment.js) can kill what a failed test left running after the file's
+ * own clean-up has had its turn, instead of jest waiting on it until CI's time limit.
+ */
+const RUNNING_KEY = '__blogManagedChildren';
+function runningChildren(): Set<ChildProcess> {
+  const holder = globalThis as typeof globalThis & { [RUNNING_KEY]?: Set<ChildProcess> };
+  holder[RUNNING_KEY] ??= new Set();
+  return holder[RUNNING_KEY];
+}
+
 export class ManagedProcess {
-  /** Every process started and not yet stopped, so a test run that failed half-way can still stop them all. */
-  private static readonly running = new Set<ManagedProcess>();
   private child: ChildProcess | null = null;
   private output: string[] = [];
-
-  /** Stops (SIGKILL) every process still running: the safety net after a test file, whatever its own clean-up did. */
-  static async stopAllRunning(): Promise<number> {
-    const left = [...ManagedProcess.running];
-    await Promise.all(left.map((process) => process.stop('SIGKILL')));
-    return left.length;
-  }
 
   constructor(readonly name: string) {}
 
@@ -45,10 +48,8 @@ export class ManagedProcess {
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     this.child = child;
-    ManagedProcess.running.add(this);
-    child.once('exit', () => {
-      if (this.child === child) ManagedProcess.running.delete(this);
-    });
+    runningChildren().add(child);
+    child.once('exit', () => runningChildren().delete(child));
     await waitFor(
       what,
       async () => {
@@ -63,7 +64,6 @@ export class ManagedProcess {
   async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
     const child = this.child;
     this.child = null;
-    ManagedProcess.running.delete(this);
     if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill(signal);

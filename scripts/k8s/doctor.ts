@@ -128,11 +128,11 @@ function fixFor(reason: string, pod: Pod, image: string, message: string): strin
     // Each service takes BUS_TOKEN from its own credential Secret, and the bus takes all five; a pod
     // missing one does not start.
     if (/secret "[a-z0-9-]+-bus-credential" not found/.test(message)) {
-      return 'kubectl apply -f infra/k8s/bus-credentials.yaml   (the bus credential Secrets; README, "The bus credentials", to use random ones)';
+      return 'kubectl apply -f infra/k8s/bus-credentials.yaml   (the bus credential Secrets; docs/KUBERNETES.md, "The bus credentials", to use random ones)';
     }
     // infra/scale: the gateway's NATS password, which the NATS servers read too.
     if (/secret "event-bus-nats-credential" not found/.test(message)) {
-      return 'kubectl apply -f infra/scale/event-bus-nats-credential.yaml   (the gateway\'s NATS password; README, "The bus credentials", to use a random one)';
+      return 'kubectl apply -f infra/scale/event-bus-nats-credential.yaml   (the gateway\'s NATS password; docs/KUBERNETES.md, "The bus credentials", to use a random one)';
     }
     return `kubectl describe pod ${pod.metadata.name}`;
   }

@@ -3,8 +3,8 @@
  * as real processes (the five services and the client server), as a person would use it.
  *
  * Never downloads a browser. Without /usr/bin/chromium (or CHROMIUM_PATH) it fails, saying how to install it.
- * Leaves a screenshot of the final page in artifacts/e2e/ (git-ignored); with UPDATE_SCREENSHOT=1 it also
- * writes docs/screenshot.png, the picture in the README.
+ * Leaves a screenshot of the final page in artifacts/e2e/ (git-ignored). The README's pictures are taken
+ * by flow.e2e.test.ts, of an ordinary blog rather than this test's hostile input.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,7 +14,6 @@ import { LocalSystem } from '../support/localSystem';
 const ROOT = path.resolve(__dirname, '../..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'artifacts', 'e2e');
-const README_SCREENSHOT = path.join(ROOT, 'docs', 'screenshot.png');
 const BUILT_PAGE = path.join(ROOT, 'client', 'web', 'dist', 'index.html');
 /** Flags for a machine with no network but loopback: no background calls home, no sandbox as root, no GPU. */
 const CHROMIUM_ARGS = [
@@ -72,10 +71,6 @@ afterAll(async () => {
       await page.setViewportSize({ width: 390, height: 844 });
       await page.screenshot({ path: path.join(ARTIFACTS, 'client-phone.png'), fullPage: true });
       await page.setViewportSize({ width: 1000, height: 860 });
-      if (process.env.UPDATE_SCREENSHOT === '1') {
-        await page.evaluate(() => (globalThis as unknown as PageGlobals).scrollTo(0, 0));
-        await page.screenshot({ path: README_SCREENSHOT });
-      }
     }
   } finally {
     await browser?.close();

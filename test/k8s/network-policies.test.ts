@@ -13,7 +13,7 @@ import {
 
 const manifests = loadManifests();
 
-// The flows the architecture allows (README, "Network policies"); everything else must be dropped.
+// The flows the architecture allows (docs/KUBERNETES.md, "Network policies"); everything else must be dropped.
 const SERVICES = ['posts', 'comments', 'moderation', 'query'];
 const EVERYONE = [...appPods(manifests).map((p) => p.name), ...STRANGERS.map((s) => s.name)];
 const fromEveryone = (to: string, port: number) => EVERYONE.filter((s) => s !== to).map((s) => `${s} -> ${to}:${port}`);

@@ -1,0 +1,23 @@
+/**
+ * jest's node environment, plus a safety net: after a test file's own clean-up has run (its afterAll
+ * hooks), any process the launcher started and nobody stopped (a test failed before its clean-up) is
+ * killed and named on the console, so jest can exit instead of waiting on it until CI's time limit.
+ */
+const { TestEnvironment } = require('jest-environment-node');
+
+class ProcessSafeEnvironment extends TestEnvironment {
+  async teardown() {
+    const left = [...(this.global.__blogManagedChildren ?? [])];
+    for (const child of left) {
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    if (left.length > 0) console.warn(`${left.length} process(es) were still running after the file's tests and were killed: ${left.map((child) => child.spawnfile).join(', ')}`);
+    await super.teardown();
+  }
+}
+
+module.exports = ProcessSafeEnvironment;
