@@ -72,7 +72,10 @@ fi
 say "Node.js $(node --version) and npm $(npm --version) from this machine"
 install -m 0755 "$(command -v node)" "$rootfs/usr/local/bin/node"
 mkdir -p "$rootfs/usr/local/lib/node_modules"
-cp -a "$(npm root -g)/npm" "$rootfs/usr/local/lib/node_modules/npm"
+# npm's own folder, wherever this machine keeps it (the Node package .ci/run installs has no npm of its own).
+npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
+[[ -f "$npm_dir/package.json" ]] || { echo "error: cannot find npm's folder (looked at $npm_dir)" >&2; exit 1; }
+cp -a "$npm_dir" "$rootfs/usr/local/lib/node_modules/npm"
 ln -s ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
 ln -s ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
 # Node's C headers, as the official image has them, so node-gyp can build a native module offline.
