@@ -5,6 +5,7 @@ import { CommandGroup } from './support/commandGroup';
 import { readyRecord, supervisorRecords } from './support/supervisorOutput';
 import { makeTempDir, removeTempDirs } from './support/tempDirs';
 import { waitFor } from './support/waitFor';
+import { alive } from './support/processes';
 
 /**
  * `npm start` as a user runs it, stopped the ways a user stops it: a signal to the npm process alone
@@ -16,15 +17,6 @@ import { waitFor } from './support/waitFor';
 const OFFSET = 11_200;
 const PORTS = [4005, 4000, 4001, 4003, 4002, 3000, 4100].map((port) => port + OFFSET);
 jest.setTimeout(240_000);
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** The parent of a process, from /proc (Linux). */
 const parentOf = (pid: number) => Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);

@@ -7,6 +7,7 @@ import { CommandGroup } from './support/commandGroup';
 import { changesOf, readyRecord, supervisorRecords } from './support/supervisorOutput';
 import { makeTempDir, removeTempDirs } from './support/tempDirs';
 import { waitFor } from './support/waitFor';
+import { alive } from './support/processes';
 
 /**
  * The supervisor behind npm start, run from the build with its output piped, on ports of its own
@@ -43,15 +44,6 @@ const processes = () => getJson<SupervisorView>(`${CONTROL}/processes`);
 const processOf = async (name: string) => (await processes()).processes.find((process) => process.name === name)!;
 const control = (route: string, body: unknown = {}) =>
   fetch(`${CONTROL}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { PORT_OFFSET: String(OFFSET), DATA_DIR: makeTempDir('supervisor-data-'), LOGS_DIR: makeTempDir('supervisor-logs-'), ...extra };

@@ -5,3 +5,4 @@ export * from './engine';
 export * from './memoryEngine';
 export * from './text';
 export * from './owners';
+export * from './busAnswers';

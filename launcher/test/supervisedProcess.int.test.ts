@@ -7,6 +7,7 @@ import { ProcessOutput } from '../src/supervisor/processOutput';
 import { SupervisedProcess, type StateChange } from '../src/supervisor/supervisedProcess';
 import { freePort } from '../src/ports';
 import { waitFor } from '../src/waitFor';
+import { alive } from '../../test/support/processes';
 
 /**
  * One supervised process, with small stand-in programs on loopback ports: restarted with backoff when
@@ -54,15 +55,6 @@ async function supervise(source: string, options: { backoff?: CrashLoopBackOff; 
   const states = () => changes.map((change) => change.state);
   return { supervised, changes, states, output, port, logFile: path.join(dir, 'posts.log') };
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('a supervised process', () => {
   it('when started, then it is starting until its readiness URL answers, then ready', async () => {

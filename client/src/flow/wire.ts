@@ -1,7 +1,8 @@
 /**
- * What the flow API answers, as the page reads it. Types only and no imports: the web page imports this
- * file too (type-only), so the server and the page cannot drift apart.
+ * What the flow API answers, as the page reads it. No runtime imports: the web page imports this file
+ * too, so the server and the page cannot drift apart.
  */
+import type { DeadLetter } from '@blog/contracts';
 
 /** The processes the flow page knows: the five services. */
 export const FLOW_SERVICES = ['event-bus', 'posts', 'comments', 'moderation', 'query'] as const;
@@ -54,15 +55,8 @@ export interface SubscriberView {
   deadLettered: number;
 }
 
-export interface DeadLetterView {
-  subscriber: string;
-  seq: number;
-  id: string;
-  type: string;
-  attempts: number;
-  lastError: string;
-  parkedAt: string;
-}
+/** A dead letter as the bus lists it. */
+export type DeadLetterView = DeadLetter;
 
 export type ProcessName = 'event-bus' | 'posts' | 'comments' | 'moderation' | 'query' | 'client' | 'nats';
 export type ProcessState = 'starting' | 'ready' | 'crashed' | 'backing-off' | 'stopping' | 'stopped';

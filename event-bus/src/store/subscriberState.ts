@@ -1,13 +1,6 @@
-/** An event a subscriber kept refusing, set aside so the rest of the log could flow to it. */
-export interface DeadLetter {
-  subscriber: string;
-  seq: number;
-  id: string;
-  type: string;
-  attempts: number;
-  lastError: string;
-  parkedAt: string;
-}
+import type { DeadLetter } from '@blog/contracts';
+
+export type { DeadLetter };
 
 /**
  * What the bus remembers about its subscribers: how far each has got, and the events parked for each.

@@ -1,5 +1,5 @@
 import type { EventsMessage, FlowSnapshot } from '../../../src/flow/wire';
-import type { EventSourceFactory, EventSourceLike, LiveMode } from '../live';
+import { streamOrPoll, type EventSourceFactory, type LiveMode } from '../streamOrPoll';
 
 export interface FlowStreamHandlers {
   onEvents(message: EventsMessage): void;
@@ -16,16 +16,6 @@ export interface FlowStreamOptions {
   maxReconnectMs?: number;
 }
 
-const CLOSED = 2;
-
-function parsed(event: MessageEvent): unknown {
-  try {
-    return JSON.parse(String(event.data));
-  } catch {
-    return null;
-  }
-}
-
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
 
 /**
@@ -33,68 +23,22 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
  * snapshot and the log every `pollMs` while it is not. Returns a function that stops everything.
  */
 export function startFlowStream(handlers: FlowStreamHandlers, options: FlowStreamOptions = {}): () => void {
-  const pollMs = options.pollMs ?? 2_000;
-  const firstReconnectMs = options.reconnectMs ?? 1_000;
-  const maxReconnectMs = options.maxReconnectMs ?? 15_000;
-  let stopped = false;
-  let source: EventSourceLike | null = null;
-  let pollTimer: ReturnType<typeof setTimeout> | null = null;
-  let reconnectTimer: ReturnType<typeof setTimeout> | null = null;
-  let reconnectMs = firstReconnectMs;
-
-  const poll = () => {
-    if (stopped || pollTimer) return;
-    pollTimer = setTimeout(async () => {
-      await handlers.poll().catch(() => undefined);
-      pollTimer = null;
-      if (!stopped && (!source || source.readyState !== 1)) poll();
-    }, pollMs);
-  };
-
-  const open = () => {
-    if (stopped || !options.eventSource) return;
-    const es = options.eventSource('/flow/api/stream');
-    source = es;
-    es.onopen = () => {
-      if (source !== es) return;
-      reconnectMs = firstReconnectMs;
-      if (pollTimer) clearTimeout(pollTimer);
-      pollTimer = null;
-      handlers.onMode('live');
-    };
-    es.onerror = () => {
-      if (source !== es) return;
-      handlers.onMode('polling');
-      poll();
-      if (es.readyState === CLOSED) {
-        es.close();
-        source = null;
-        reconnectTimer = setTimeout(open, reconnectMs);
-        reconnectMs = Math.min(reconnectMs * 2, maxReconnectMs);
-      }
-    };
-    es.addEventListener('events', (event) => {
-      const data = parsed(event);
-      if (isRecord(data) && Array.isArray(data.events)) handlers.onEvents(data as unknown as EventsMessage);
-    });
-    es.addEventListener('snapshot', (event) => {
-      const data = parsed(event);
-      if (isRecord(data) && Array.isArray(data.services)) handlers.onSnapshot(data as unknown as FlowSnapshot);
-    });
-  };
-
-  handlers.onMode(options.eventSource ? 'connecting' : 'polling');
-  if (options.eventSource) open();
-  else {
-    void handlers.poll().catch(() => undefined);
-    poll();
-  }
-
-  return () => {
-    stopped = true;
-    if (pollTimer) clearTimeout(pollTimer);
-    if (reconnectTimer) clearTimeout(reconnectTimer);
-    source?.close();
-    source = null;
-  };
+  return streamOrPoll(
+    {
+      url: '/flow/api/stream',
+      // The stream itself opens with the recent events and a snapshot: nothing to poll for then.
+      pollOnOpen: false,
+      poll: () => handlers.poll(),
+      onMode: (mode) => handlers.onMode(mode),
+      listeners: {
+        events: (data) => {
+          if (isRecord(data) && Array.isArray(data.events)) handlers.onEvents(data as unknown as EventsMessage);
+        },
+        snapshot: (data) => {
+          if (isRecord(data) && Array.isArray(data.services)) handlers.onSnapshot(data as unknown as FlowSnapshot);
+        },
+      },
+    },
+    { ...options, pollMs: options.pollMs ?? 2_000 },
+  );
 }
