@@ -317,7 +317,7 @@ describe('break it', () => {
     expect(within(panel).getByRole('button', { name: 'Start moderation' })).toBeDisabled();
     await user.click(within(panel).getByRole('button', { name: 'Stop moderation' }));
     expect(api.actions).toEqual(['stop moderation']);
-    expect(await within(panel).findByTestId('control-message')).toHaveTextContent('Stopping moderation.');
+    expect(await within(panel).findByTestId('control-message')).toHaveTextContent('Asked moderation to stop: its state in the list shows when it has.');
 
     act(() => stream.emit('snapshot', local(flowFactory.localSupervisor({ moderation: { state: 'stopped', pid: null } }))));
     expect(within(panel).getByRole('button', { name: 'Stop moderation' })).toBeDisabled();

@@ -53,7 +53,7 @@ function LocalControls({ snapshot, api, onChanged }: { snapshot: FlowSnapshot; a
   };
 
   const action = (name: ProcessName, verb: 'stop' | 'start') =>
-    act(`${verb} ${name}`, () => api.processAction(name, verb), verb === 'stop' ? `Stopping ${serviceLabel(name as FlowServiceName)}.` : `Starting ${serviceLabel(name as FlowServiceName)}.`);
+    act(`${verb} ${name}`, () => api.processAction(name, verb), `Asked ${serviceLabel(name as FlowServiceName)} to ${verb}: its state in the list shows when it has.`);
 
   return (
     <>
