@@ -14,8 +14,8 @@
  *   --nats-nodes N     with nats: servers in the NATS cluster (default 1; 3 for a cluster)
  *   --replicas N       with nats: processes of each service (default 1); the load goes round comments'
  *   --watch N          N flow-page streams (the client's /flow/api/stream) open through the run
- *   --watch-compare N  instead: the same load alternately without and with N streams open, --rounds times
- *                      each, side by side (watching must not slow the pipeline)
+ *   --watch-compare N  instead: the same load without and with N streams open, --rounds times each, in
+ *                      ABBA order, side by side (watching must not slow the pipeline)
  *   --rounds N         rounds of --watch-compare (default 3)
  *   --json             print the figures as JSON only
  *   --posts-url URL --comments-url URL --query-url URL --bus-url URL
@@ -160,7 +160,9 @@ async function watchCompareMain(watchers: number): Promise<number> {
   const rounds = positiveInt('rounds', values.rounds)!;
   const runs: { watchers: number; report: Report; watched?: WatchedCounts }[] = [];
   for (let round = 1; round <= rounds; round += 1) {
-    for (const count of [0, watchers]) {
+    // ABBA: the order flips every round, so whatever the first or second run of a pair meets (a cold
+    // cache, the previous run's clean-up) falls on both sides alike.
+    for (const count of round % 2 === 1 ? [0, watchers] : [watchers, 0]) {
       say(`Round ${round} of ${rounds}: ${count === 0 ? 'nobody watching' : `${count} flow-page stream(s) open`}`);
       const result = await measure(engine!, load, { client: true, watchers: count });
       runs.push({ watchers: count, report: buildReport(load, result), watched: result.watched });

@@ -119,12 +119,13 @@ export class LocalSystem {
     return this.replicas[name].map((replica) => replica.url);
   }
 
-  /** Every process of the system, the NATS servers included, for the bench's CPU and memory figures. */
+  /** Every process of the system, the client server and the NATS servers included, for the bench's CPU and memory figures. */
   processes(): { name: string; usage(): { cpuSeconds: number; peakRssBytes: number } | null }[] {
     const services = SERVICE_NAMES.flatMap((name) =>
       this.replicas[name].map((replica, index) => ({ name: this.replicas[name].length > 1 ? `${name}-${index + 1}` : name, usage: () => replica.usage() })),
     );
-    return [...services, ...this.nats.map((node) => ({ name: node.name, usage: () => node.usage() }))];
+    const client = this.client;
+    return [...services, ...(client ? [{ name: 'client', usage: () => client.usage() }] : []), ...this.nats.map((node) => ({ name: node.name, usage: () => node.usage() }))];
   }
 
   /** Stops every process (SIGKILL by default; SIGTERM lets them drain and write any --cpu-prof profile). */
