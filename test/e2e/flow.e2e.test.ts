@@ -23,6 +23,8 @@ const SUPERVISE = path.join(ROOT, 'launcher', 'dist', 'supervise.js');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'artifacts', 'e2e');
 const DOCS = path.join(ROOT, 'docs');
+/** axe-core, the accessibility engine, injected into the page under test. */
+const AXE = require.resolve('axe-core/axe.min.js');
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
 
 jest.setTimeout(180_000);
@@ -167,6 +169,63 @@ describe.each([
     }, { timeoutMs: 30_000 });
     expect(await node('moderation').getAttribute('data-state')).toBe('ready');
   });
+
+  if (engine === 'embedded') {
+    it('when both pages are checked with axe (WCAG 2 A and AA, contrast included) and at phone width, then they have no serious violation and nothing scrolls sideways', async () => {
+      const found: string[] = [];
+      for (const [url, width] of [[`${at(3000)}/flow`, 1280], [`${at(3000)}/flow`, 375], [`${at(3000)}/`, 1280], [`${at(3000)}/`, 375]] as const) {
+        // The page's own CSP forbids injected scripts, rightly; only this audit's tab steps around it.
+        const tab = await browser!.newPage({ viewport: { width, height: 900 }, bypassCSP: true });
+        try {
+          await tab.goto(url);
+          await tab.waitForLoadState('networkidle').catch(() => undefined);
+          await tab.addScriptTag({ path: AXE });
+          const { violations, rulesPassed } = await tab.evaluate(async () => {
+            const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ passes: unknown[]; violations: { id: string; impact: string | null; nodes: unknown[] }[] }> } }).axe;
+            const result = await axe.run((globalThis as unknown as { document: unknown }).document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+            return {
+              violations: result.violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical').map((violation) => `${violation.id} (${violation.nodes.length})`),
+              rulesPassed: result.passes.length,
+            };
+          });
+          // A page that failed to render would pass every rule vacuously; a rendered one passes many.
+          if (rulesPassed < 10) found.push(`${url} at ${width} px: axe found only ${rulesPassed} rules to pass`);
+          const overflow = await tab.evaluate(() => {
+            const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+            return root.scrollWidth - root.clientWidth;
+          });
+          found.push(...violations.map((violation) => `${url} at ${width} px: ${violation}`));
+          if (overflow > 1) found.push(`${url} at ${width} px scrolls sideways by ${overflow} px`);
+        } finally {
+          await tab.close();
+        }
+      }
+      expect(found).toEqual([]);
+    });
+
+    it('when the break-it panel is used from the keyboard alone, then Tab reaches "Stop moderation" and Enter stops it, and the same for Start', async () => {
+      const focusedName = () => page.evaluate(() => {
+        const active = (globalThis as unknown as { document: { activeElement: { getAttribute(name: string): string | null; textContent: string | null } | null } }).document.activeElement;
+        return active?.getAttribute('aria-label') ?? active?.textContent?.trim() ?? '';
+      });
+      const tabTo = async (name: string) => {
+        await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { blur?(): void } | null } }).document.activeElement?.blur?.());
+        for (let presses = 0; presses < 80; presses += 1) {
+          await page.keyboard.press('Tab');
+          if ((await focusedName()) === name) return presses + 1;
+        }
+        throw new Error(`Tab never reached "${name}"`);
+      };
+
+      expect(await tabTo('Stop moderation')).toBeGreaterThan(0);
+      await page.keyboard.press('Enter');
+      await waitFor('moderation stopped from the keyboard', async () => (await processOf('moderation')).state === 'stopped', { timeoutMs: 20_000 });
+      await waitFor('the start button enabled', async () => page.getByRole('button', { name: 'Start moderation' }).isEnabled(), { timeoutMs: 10_000 });
+      expect(await tabTo('Start moderation')).toBeGreaterThan(0);
+      await page.keyboard.press('Enter');
+      await waitFor('moderation started from the keyboard', async () => (await processOf('moderation')).state === 'ready', { timeoutMs: 20_000 });
+    });
+  }
 
   it('when a service is killed with SIGKILL, then the supervisor brings it back and the page shows it ready again', async () => {
     const before = await processOf('query');
