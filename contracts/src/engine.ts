@@ -27,6 +27,21 @@ export interface EventEngine {
    */
   subscribe(consumer: EventConsumer): Promise<Subscription>;
   close(): Promise<void>;
+  /**
+   * Why the service must not be sent traffic because of its engine (its log found damaged), or null.
+   * Engines that keep no state of their own to check leave it out.
+   */
+  problem?(): EngineProblem | null;
+}
+
+/** What is wrong with an engine, as a service's `/readyz` reports it. */
+export interface EngineProblem {
+  /** One word or two for the state (`damaged`). */
+  status: string;
+  /** What is wrong, each in a sentence. */
+  problems: string[];
+  /** What the operator can do about it. */
+  action: string;
 }
 
 export interface PublishOptions {

@@ -33,6 +33,8 @@ export function eventService(name: string, config: BusServiceConfig, handlers: (
   const logger = createLogger(name, config.LOG_LEVEL, config.LOG_FORMAT);
   const engine = engineFor(config, `/${name}`, logger, extras);
   const lifecycle = new Lifecycle();
+  const engineProblem = engine.problem?.bind(engine);
+  if (engineProblem) lifecycle.watchProblems(engineProblem);
   const receiver = new EventReceiver({ engine, handlers: handlers(logger), lifecycle, logger });
   return {
     parts: { engine, receiver, lifecycle, logger, security: securityFrom(config) },

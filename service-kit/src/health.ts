@@ -1,23 +1,18 @@
+import type { EngineProblem } from '@blog/contracts';
 import { Router, type RequestHandler } from 'express';
+
+/** Why a process that is alive must not be sent traffic, as `/readyz` reports it. */
+export type ReadinessProblem = EngineProblem;
 
 /**
  * Liveness and readiness of one process. Alive means the process answers; ready means it has caught up
  * with the event log and is not shutting down.
  */
-/** Why a process that is alive must not be sent traffic, as `/readyz` reports it. */
-export interface ReadinessProblem {
-  /** One word or two for the state (`damaged`). */
-  status: string;
-  /** What is wrong, each in a sentence. */
-  problems: string[];
-  /** What the operator can do about it. */
-  action: string;
-}
-
 export class Lifecycle {
   private caughtUp = false;
   private draining = false;
   private trouble: ReadinessProblem | null = null;
+  private readonly problemSources: (() => ReadinessProblem | null)[] = [];
   private readonly drainListeners = new Set<() => void>();
 
   markReady(): void {
@@ -45,12 +40,22 @@ export class Lifecycle {
     this.trouble = null;
   }
 
+  /** A part that can find the process unfit on its own (the event engine, its log damaged), asked each time. */
+  watchProblems(source: () => ReadinessProblem | null): void {
+    this.problemSources.push(source);
+  }
+
   get problem(): ReadinessProblem | null {
-    return this.trouble;
+    if (this.trouble) return this.trouble;
+    for (const source of this.problemSources) {
+      const found = source();
+      if (found) return found;
+    }
+    return null;
   }
 
   get isReady(): boolean {
-    return this.caughtUp && !this.draining && this.trouble === null;
+    return this.caughtUp && !this.draining && this.problem === null;
   }
 
   get isDraining(): boolean {

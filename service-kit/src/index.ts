@@ -20,6 +20,8 @@ export { NatsEngine, type NatsEngineOptions } from './engines/nats/natsEngine';
 export { NatsConnector, type NatsLink, type NatsOptions } from './engines/nats/connection';
 export { NatsPublisher, describeNatsFailure, type StoredReceipt } from './engines/nats/publisher';
 export { readAfter as readStreamAfter, type StreamRow } from './engines/nats/reader';
+export { StreamWatch, StreamDamagedError, findLostEvents, describeLostEvents, type LostEvents } from './engines/nats/streamCheck';
+export { repairStream, type StreamRepairReport } from './engines/nats/streamRepair';
 export { listDeadLetters, retryDeadLetters as retryNatsDeadLetters, type StoredDeadLetter } from './engines/nats/deadLetters';
 export * as natsNames from './engines/nats/names';
 export { natsAuthorizationConfig, passwordVariableOf, servicePermissions, gatewayPermissions, NATS_SERVICE_USERS, NATS_GATEWAY_USER, type NatsUserPermissions } from './engines/nats/permissions';

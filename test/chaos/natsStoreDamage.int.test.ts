@@ -1,19 +1,26 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { NatsEngine } from '@blog/service-kit';
-import { natsCluster, type NatsNode } from '../support/localSystem';
+import { NatsEngine, type StreamRepairReport } from '@blog/service-kit';
+import { LocalSystem, SERVICE_NAMES, natsCluster, type NatsNode } from '../support/localSystem';
+import { commentsInView, createComment, createPost, queryView } from '../support/blogApi';
 import { postCreated } from '../support/factories';
 import { silentLogger } from '../support/silentLogger';
 import { makeTempDir, removeTempDirs } from '../support/tempDirs';
 import { waitFor } from '../support/waitFor';
 
 /**
- * Damage to one NATS server's store while it is down, the NATS engine's counterpart of the embedded
- * bus's damaged log: with three copies of the stream (infra/scale), the damaged server must come back
- * with every event from its peers, and the log must read whole and go on from where it was.
+ * Damage to a NATS server's store while it is down, the NATS engine's counterpart of the embedded bus's
+ * damaged log. With three copies of the stream (infra/scale), the damaged server must come back with
+ * every event from its peers, and the log must read whole and go on from where it was. With one server
+ * (`npm run start:nats`) nothing can bring the events back: the damage must be reported, not passed on.
  */
 type StoreDamage = 'deleted' | 'truncated' | 'overwritten';
 const EVENTS = 300;
+const ROOT = path.resolve(__dirname, '..', '..');
+const NATS_REPAIR = path.join(ROOT, 'event-bus', 'dist', 'natsRepair.js');
+
+jest.setTimeout(180_000);
 
 afterAll(() => removeTempDirs());
 
@@ -22,6 +29,20 @@ async function streamOn(node: NatsNode): Promise<{ messages: number; last_seq: n
   const response = await fetch(`http://127.0.0.1:${node.ports.monitor}/jsz?streams=true`);
   const jsz = (await response.json()) as { account_details?: { stream_detail?: { name: string; state: { messages: number; last_seq: number } }[] }[] };
   return jsz.account_details?.flatMap((account) => account.stream_detail ?? []).find((stream) => stream.name === 'BLOG_EVENTS')?.state;
+}
+
+function engineOn(servers: string[], name: string): NatsEngine {
+  return new NatsEngine({
+    servers,
+    name,
+    source: '/posts',
+    replicas: servers.length,
+    dedupeWindowMs: 60_000,
+    timeoutMs: 2_000,
+    publishWaitMs: 15_000,
+    reactions: { ackWaitMs: 1_000, maxDeliveries: 3, retryMaxMs: 500, inFlight: 8 },
+    logger: silentLogger,
+  });
 }
 
 function blockFiles(storeDir: string): string[] {
@@ -53,17 +74,7 @@ describe("damage to a NATS server's store (three copies of the stream)", () => {
     async (kind) => {
       const dir = makeTempDir(`nats-damage-${kind}-`);
       const nodes = await natsCluster(3, dir);
-      const engine = new NatsEngine({
-        servers: nodes.map((node) => node.url),
-        name: 'damage-test',
-        source: '/posts',
-        replicas: 3,
-        dedupeWindowMs: 60_000,
-        timeoutMs: 2_000,
-        publishWaitMs: 15_000,
-        reactions: { ackWaitMs: 1_000, maxDeliveries: 3, retryMaxMs: 500, inFlight: 8 },
-        logger: silentLogger,
-      });
+      const engine = engineOn(nodes.map((node) => node.url), 'damage-test');
       try {
         await Promise.all(nodes.map((node) => node.start()));
         for (let sent = 0; sent < EVENTS; sent += 50) await Promise.all(Array.from({ length: 50 }, () => engine.publish(postCreated())));
@@ -80,6 +91,8 @@ describe("damage to a NATS server's store (three copies of the stream)", () => {
         }, { timeoutMs: 60_000, intervalMs: 250 });
         const log = await engine.read(0, 10_000);
         expect(log.map((entry) => entry.seq)).toEqual(Array.from({ length: EVENTS }, (_, index) => index + 1));
+        // Healed, so not taken for damage: no false alarm from the check that guards a single server.
+        expect(engine.problem()).toBeNull();
         expect((await engine.publish(postCreated())).seq).toBe(EVENTS + 1);
       } finally {
         await engine.close();
@@ -87,4 +100,99 @@ describe("damage to a NATS server's store (three copies of the stream)", () => {
       }
     },
   );
+});
+
+const readyzOf = async (url: string) => {
+  const response = await fetch(`${url}/readyz`);
+  return { status: response.status, body: (await response.json()) as { status: string; problems?: string[]; action?: string } };
+};
+
+describe("damage to a single NATS server's store (no peer to heal from)", () => {
+  // A store deleted whole takes the consumers' positions with it: nothing is left to tell it from a new one.
+  it.each<StoreDamage>(['truncated', 'overwritten'])('when its blocks are %s while it is down, then every service says so and refuses writes instead of reusing seqs; npm run nats:repair keeps what is left, names what was lost, and the blog goes on', async (kind) => {
+    const system = await LocalSystem.create({}, { engine: 'nats' });
+    const saveDir = makeTempDir('nats-repair-');
+    const reader = engineOn([system.nats[0]!.url], 'damage-reader');
+    try {
+      await system.startAll();
+      const post = await createPost(system.url('posts'), 'Disks fail');
+      expect(post.status).toBe(201);
+      for (let index = 0; index < 30; index += 1) {
+        const written = await createComment(system.url('comments'), post.body.id, index % 5 === 0 ? `an orange ${index}` : `comment ${index}`);
+        expect(written.status).toBe(201);
+      }
+      await waitFor('every comment moderated', async () => {
+        const comments = [...commentsInView(await queryView(system.url('query'))).values()];
+        return comments.length === 30 && comments.every((comment) => comment.status !== 'pending');
+      }, { timeoutMs: 30_000 });
+      const before = await reader.read(0, 10_000);
+      await reader.close();
+
+      for (const name of SERVICE_NAMES) await system.services[name].stop('SIGKILL');
+      await system.nats[0]!.stop('SIGKILL');
+      damage(path.join(system.dataDir, 'nats-1'), kind);
+      await system.nats[0]!.start();
+      for (const name of SERVICE_NAMES) await system.services[name].start({ until: 'alive' });
+
+      // Every service, the gateway included, is alive and not ready, and says why and what to do.
+      for (const name of SERVICE_NAMES) {
+        await waitFor(`${name} to report the damage`, async () => (await readyzOf(system.url(name))).body.status === 'damaged', { timeoutMs: 30_000 });
+        const { status, body } = await readyzOf(system.url(name));
+        expect(status).toBe(503);
+        expect(body.problems?.join(' ')).toMatch(/ends at seq \d+, but consumer "\w+" was already handed seq \d+/);
+        expect(body.action).toContain('npm run nats:repair');
+      }
+      const refused = await createPost(system.url('posts'), 'written onto a damaged log');
+      expect(refused.status).toBe(503);
+      expect(JSON.stringify(refused.body)).toContain('npm run nats:repair');
+
+      const run = spawnSync(process.execPath, [NATS_REPAIR, '--json', '--save-dir', saveDir], {
+        env: { ...process.env, NATS_URL: system.nats[0]!.url },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      const report = JSON.parse(run.stdout) as StreamRepairReport;
+      if (report.outcome !== 'repaired') throw new Error(`the repair found nothing to repair: ${run.stdout}`);
+      console.log(`${kind}: ${before.length} events before; lost ${report.lostCount} (seq ${report.lost.map((range) => `${range.first}-${range.last}`).join(', ')}), kept ${report.kept}, moved to ${report.movedTo?.first}-${report.movedTo?.last}`);
+      expect(report.lostCount).toBeGreaterThan(0);
+      expect(report.kept).toBeGreaterThan(0);
+      // Every seq up to the old end is either kept or named lost, and the kept ones moved past all of them.
+      expect(report.kept + report.lostCount).toBe(report.movedTo!.first - 1);
+      expect(report.movedTo!.first).toBeGreaterThan(Math.max(...report.lost.map((range) => range.last)));
+      expect(report.movedTo!.first - 1).toBeLessThanOrEqual(before.length);
+      expect(fs.readFileSync(report.savedTo, 'utf8').trim().split('\n')).toHaveLength(report.kept);
+
+      // The services were waiting, not crashed: they take the repaired stream up by themselves.
+      for (const name of SERVICE_NAMES) await waitFor(`${name} ready again`, async () => (await readyzOf(system.url(name))).status === 200, { timeoutMs: 60_000 });
+      const afterReader = engineOn([system.nats[0]!.url], 'damage-reader-after');
+      try {
+        const after = await afterReader.read(0, 10_000);
+        const movedIds = after.slice(0, report.kept).map((entry) => entry.id);
+        const keptIds = before.filter((entry) => entry.seq <= report.movedFrom!.last && !report.lost.some((range) => entry.seq >= range.first && entry.seq <= range.last)).map((entry) => entry.id);
+        expect(movedIds).toEqual(keptIds);
+        expect(after[0]!.seq).toBe(report.movedTo!.first);
+
+        // The view is what the kept events say, with every kept comment decided (a lost verdict is given again).
+        const keptComments = new Set(after.filter((entry) => entry.type === 'CommentCreated').map((entry) => (entry.data as { id: string }).id));
+        await waitFor('the view to hold the kept comments, each decided', async () => {
+          const comments = commentsInView(await queryView(system.url('query')));
+          return comments.size === keptComments.size && [...comments.entries()].every(([id, comment]) => keptComments.has(id) && comment.status !== 'pending');
+        }, { timeoutMs: 30_000 });
+
+        // And the blog goes on: a new comment gets its verdict, at seqs past every seq handed out before.
+        const fresh = await createComment(system.url('comments'), post.body.id, 'written after the repair');
+        expect(fresh.status).toBe(201);
+        await waitFor('the new comment moderated', async () => commentsInView(await queryView(system.url('query'))).get(fresh.body.id)?.status === 'approved', { timeoutMs: 30_000 });
+        const newest = await afterReader.read(report.movedTo!.last, 100);
+        expect(newest.some((entry) => entry.type === 'CommentCreated' && (entry.data as { id: string }).id === fresh.body.id)).toBe(true);
+      } finally {
+        await afterReader.close();
+      }
+    } finally {
+      await reader.close();
+      await system.stopAll();
+    }
+  });
 });

@@ -85,7 +85,11 @@ export class NatsConnector {
   private link: Promise<NatsLink> | null = null;
   private opened: NatsLink | null = null;
 
-  constructor(readonly options: NatsOptions) {}
+  /** `onOpen` runs on each new connection before it is handed out (the engine checks the stream there). */
+  constructor(
+    readonly options: NatsOptions,
+    private readonly onOpen: (link: NatsLink) => Promise<void> = async () => undefined,
+  ) {}
 
   /** The open link, if connecting has finished; lets a caller skip an await on the hot path. */
   current(): NatsLink | null {
@@ -108,8 +112,10 @@ export class NatsConnector {
     try {
       const jsm = await jetstreamManager(nc, { timeout: timeoutMs });
       await ensureStreams(jsm, this.options);
-      this.opened = { nc, js: jetstream(nc, { timeout: timeoutMs }), jsm };
-      return this.opened;
+      const link = { nc, js: jetstream(nc, { timeout: timeoutMs }), jsm };
+      await this.onOpen(link);
+      this.opened = link;
+      return link;
     } catch (error) {
       await nc.close();
       throw error;

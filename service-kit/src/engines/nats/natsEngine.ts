@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EngineUnavailableError, buildEnvelope, logPageSchema } from '@blog/contracts';
-import type { EventConsumer, EventEngine, KnownEvent, LogEntry, PublishOptions, PublishReceipt, Subscription } from '@blog/contracts';
+import type { EngineProblem, EventConsumer, EventEngine, KnownEvent, LogEntry, PublishOptions, PublishReceipt, Subscription } from '@blog/contracts';
 import type { Logger } from '../../logger';
 import { NatsConnector, type NatsOptions } from './connection';
 import { LiveApply } from './liveApply';
@@ -8,6 +8,7 @@ import { NatsPublisher, describeNatsFailure } from './publisher';
 import { readAfter } from './reader';
 import { durableNameOf } from './names';
 import { SharedReactions, liveFeed, retryFeed, type ReactionOptions } from './sharedReactions';
+import { StreamWatch } from './streamCheck';
 
 export interface NatsEngineOptions extends NatsOptions {
   /** CloudEvents `source` of everything this engine publishes, e.g. "/comments"; also names its durable consumer. */
@@ -29,19 +30,28 @@ export class NatsEngine implements EventEngine {
   readonly source: string;
   private readonly connector: NatsConnector;
   private readonly publisher: NatsPublisher;
+  private readonly watch: StreamWatch;
 
   constructor(private readonly options: NatsEngineOptions) {
     this.source = options.source;
-    this.connector = new NatsConnector(options);
+    this.watch = new StreamWatch(options.logger);
+    this.connector = new NatsConnector(options, (link) => this.watch.start(link));
     this.publisher = new NatsPublisher(this.connector, options.publishWaitMs);
   }
 
+  /** The stream found damaged (acknowledged events gone from a server's store), or null. */
+  problem(): EngineProblem | null {
+    return this.watch.problem();
+  }
+
   async publish(event: KnownEvent, { id = randomUUID(), requestId }: PublishOptions = {}): Promise<PublishReceipt> {
+    await this.whole();
     const { seq } = await this.publisher.publish(buildEnvelope(event, this.source, id, new Date(), requestId));
     return { id, seq };
   }
 
   async read(after: number, limit: number): Promise<LogEntry[]> {
+    await this.whole();
     try {
       const rows = await readAfter(await this.connector.connected(), after, limit, this.options.timeoutMs);
       return logPageSchema.parse(rows.map((row) => JSON.parse(row.body)));
@@ -52,6 +62,7 @@ export class NatsEngine implements EventEngine {
 
   async subscribe(consumer: EventConsumer): Promise<Subscription> {
     const link = await this.connector.connected();
+    this.watch.assertWhole();
     const { applies, reactsTo } = consumer.handlers;
     const parts: { stop(): Promise<void> }[] = [];
     if (applies.length > 0) {
@@ -73,6 +84,14 @@ export class NatsEngine implements EventEngine {
   }
 
   close(): Promise<void> {
+    this.watch.stop();
     return this.connector.close();
+  }
+
+  /** A damaged stream takes no publish and serves no read: either would pass its damage on. */
+  private async whole(): Promise<void> {
+    // Not connected yet: connecting checks the stream; a failure to connect is the call's own to report.
+    if (!this.connector.current()) await this.connector.connected().catch(() => undefined);
+    this.watch.assertWhole();
   }
 }

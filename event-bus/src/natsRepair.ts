@@ -1,0 +1,54 @@
+/**
+ * `npm run nats:repair`: mends the NATS events stream when a server came back with acknowledged events
+ * missing from its store (the services then report `damaged` on /readyz and refuse to publish), and says
+ * exactly what was lost. Connects like the event-bus gateway (NATS_URL, NATS_USER, NATS_PASSWORD; the
+ * local `npm run start:nats` server when NATS_URL is unset). `--save-dir DIR` is where a copy of the
+ * kept events goes first (default `data/`); `--json` prints the report as JSON. Exit 0 when the stream
+ * is whole or was repaired, 1 when it could not be repaired.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { NatsConnector, natsOptionsFrom, repairStream, type StreamRepairReport } from '@blog/service-kit';
+import { loadConfig } from './config';
+
+const LOCAL_NATS = 'nats://127.0.0.1:4222';
+
+const rangeText = ({ first, last }: { first: number; last: number }) => (first === last ? `${first}` : `${first}-${last}`);
+
+function describe(report: StreamRepairReport): string {
+  if (report.outcome === 'sound') return 'The NATS events stream holds every event its consumers were handed: nothing to repair, nothing changed.';
+  const lines = ['The NATS events stream was damaged:', ...report.problems.map((problem) => `  - ${problem}`), ''];
+  lines.push(`Lost ${report.lostCount} acknowledged event${report.lostCount === 1 ? '' : 's'}: seq ${report.lost.map(rangeText).join(', ')}.`);
+  lines.push('  Their contents went with the damaged store; their seqs will never be used again.');
+  if (report.movedFrom && report.movedTo) {
+    lines.push(`Kept ${report.kept} events, in their order, now at seq ${rangeText(report.movedTo)} (they were at ${rangeText(report.movedFrom)}).`);
+  } else lines.push('Kept no events: the stream held none.');
+  lines.push(`A copy of the kept events, written before anything changed: ${report.savedTo}`);
+  for (const consumer of report.consumers) lines.push(`Consumer ${consumer.name} goes on from seq ${consumer.startsAt}: it handles each kept event again, so what it answered with and was lost (a verdict) is made again.`);
+  lines.push(
+    `The next event will be seq ${report.nextSeq}. Restart the services (npm start again, or kubectl rollout restart deployment)`,
+    'so their views are rebuilt from the repaired stream; until then a running one still shows what was lost.',
+  );
+  return lines.join('\n');
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { 'save-dir': { type: 'string' }, json: { type: 'boolean', default: false } } });
+  const config = loadConfig({ NATS_URL: LOCAL_NATS, ...process.env });
+  const saveDir = path.resolve(process.env.INIT_CWD ?? process.cwd(), values['save-dir'] ?? 'data');
+  const connector = new NatsConnector(natsOptionsFrom(config, 'nats-repair'));
+  try {
+    const report = await repairStream(await connector.connected(), saveDir, config.BUS_TIMEOUT_MS);
+    console.log(values.json ? JSON.stringify(report, null, 2) : describe(report));
+    return 0;
+  } catch (error) {
+    console.error(`Could not repair the NATS events stream at ${config.NATS_URL.join(', ')}: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  } finally {
+    await connector.close();
+  }
+}
+
+void main().then((code) => {
+  process.exitCode = code;
+});
