@@ -2,12 +2,10 @@ import zlib from 'node:zlib';
 import request from 'supertest';
 import fc from 'fast-check';
 import { MAX_ERROR_DETAILS, MAX_ID_LENGTH, MAX_JSON_DEPTH } from '@blog/contracts';
-import { createBus, type Bus } from '../../event-bus/src/bus';
-import { configSchema } from '../../event-bus/src/config';
+import type { Bus } from '../../event-bus/src/bus';
 import { MAX_EVENT_BATCH } from '@blog/contracts';
 import { postCreated } from '../support/factories';
-import { silentLogger } from '../support/silentLogger';
-import { makeTempDir, removeTempDirs } from '../support/tempDirs';
+import { removeTempDirs } from '../support/tempDirs';
 import { describeOperationalEndpoints } from './operationalEndpoints';
 import {
   HUGE_BODY_BYTES,
@@ -27,7 +25,8 @@ import {
   hostileJsonValue,
   hostileString,
   hugeJsonBody,
-  listen,
+  closeListeningBus,
+  listeningBus,
   rawRequest,
   toJsonText,
   type Listening,
@@ -41,15 +40,11 @@ let bus: Bus;
 let listening: Listening;
 
 beforeAll(async () => {
-  bus = createBus(configSchema.parse({ DATA_DIR: makeTempDir('bus-bad-input-'), SUBSCRIBERS: 'none' }), silentLogger);
-  bus.lifecycle.markReady();
-  bus.hub.start();
-  listening = await listen(bus.app);
+  ({ bus, listening } = await listeningBus('bus-bad-input-'));
 });
 
 afterAll(async () => {
-  await listening.close();
-  await bus.close();
+  await closeListeningBus({ bus, listening });
   removeTempDirs();
 });
 

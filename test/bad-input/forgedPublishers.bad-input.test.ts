@@ -2,14 +2,14 @@ import fc from 'fast-check';
 import request from 'supertest';
 import { EVENT_OWNERS, READ_ONLY_CALLERS, isKnownEventType, type EventType } from '@blog/contracts';
 import { NatsConnector, natsNames } from '@blog/service-kit';
-import { createBus, type Bus } from '../../event-bus/src/bus';
+import type { Bus } from '../../event-bus/src/bus';
 import { configSchema } from '../../event-bus/src/config';
 import { createGateway, type Gateway } from '../../event-bus/src/gateway/natsGateway';
 import { CALLER_NAMES, credentialEnv, natsAuth, natsCluster, newCredentials, type CallerName, type NatsNode } from '../support/localSystem';
 import { natsPasswordEnv } from '../../launcher/src/credentials';
 import { silentLogger } from '../support/silentLogger';
 import { makeTempDir, removeTempDirs } from '../support/tempDirs';
-import { expectPrototypeIntact, fcOptions, listen, type Listening } from './harness';
+import { closeListeningBus, expectPrototypeIntact, fcOptions, listen, listeningBus, type Listening } from './harness';
 
 /**
  * Publishers that claim what is not theirs: every credential (and none, and a wrong one) sends every
@@ -80,17 +80,10 @@ describe('forged publishers on the embedded bus', () => {
   let listening: Listening;
 
   beforeAll(async () => {
-    const env = credentialEnv(credentials, 'event-bus', false);
-    bus = createBus(configSchema.parse({ DATA_DIR: makeTempDir('bus-forged-'), SUBSCRIBERS: 'none', ...env }), silentLogger);
-    bus.lifecycle.markReady();
-    bus.hub.start();
-    listening = await listen(bus.app);
+    ({ bus, listening } = await listeningBus('bus-forged-', credentialEnv(credentials, 'event-bus', false)));
   });
 
-  afterAll(async () => {
-    await listening.close();
-    await bus.close();
-  });
+  afterAll(() => closeListeningBus({ bus, listening }));
 
   const readLog = async () => (await request(listening.server).get('/events?after=0&limit=10000').set(authorization('query')).expect(200)).body;
 

@@ -2,6 +2,10 @@ import http, { type IncomingHttpHeaders, type RequestListener, type Server } fro
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import type { Response } from 'supertest';
+import { createBus, type Bus } from '../../event-bus/src/bus';
+import { configSchema } from '../../event-bus/src/config';
+import { silentLogger } from '../support/silentLogger';
+import { makeTempDir } from '../support/tempDirs';
 
 /**
  * Shared pieces of the bad-input suites: a listening server per app (one socket per request instead of a
@@ -31,6 +35,24 @@ export async function listen(app: RequestListener): Promise<Listening> {
         server.close(() => resolve());
       }),
   };
+}
+
+export interface ListeningBus {
+  bus: Bus;
+  listening: Listening;
+}
+
+/** A real embedded bus (its SQLite log in a new temporary folder, no subscribers), ready and listening. */
+export async function listeningBus(tempPrefix: string, env: NodeJS.ProcessEnv = {}): Promise<ListeningBus> {
+  const bus = createBus(configSchema.parse({ DATA_DIR: makeTempDir(tempPrefix), SUBSCRIBERS: 'none', ...env }), silentLogger);
+  bus.lifecycle.markReady();
+  bus.hub.start();
+  return { bus, listening: await listen(bus.app) };
+}
+
+export async function closeListeningBus({ bus, listening }: ListeningBus): Promise<void> {
+  await listening.close();
+  await bus.close();
 }
 
 export interface RawAnswer {
