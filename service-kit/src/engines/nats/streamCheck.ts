@@ -66,7 +66,7 @@ export function describeLostEvents(lost: LostEvents): string[] {
 }
 
 export const STREAM_REPAIR_ACTION =
-  'stop writing to it, then run `npm run nats:repair` (in a cluster: `kubectl exec deploy/event-bus -- node event-bus/dist/natsRepair.js`) ' +
+  'stop writing to it, then run `npm run nats:repair` (in a cluster: `kubectl exec deploy/event-bus -- node event-bus/dist/natsRepair.js --save-dir /tmp`) ' +
   'to keep what the stream still holds, record what was lost and move the stream past every seq already handed out; then restart the services so their views are rebuilt. See docs/RELIABILITY.md.';
 
 export class StreamDamagedError extends EngineUnavailableError {
