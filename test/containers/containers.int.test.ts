@@ -370,6 +370,15 @@ const scalePods = new Map<string, { workload: Workload; container: string; addre
 const podsOf = (workload: Workload) => [...scalePods.entries()].filter(([, pod]) => pod.workload === workload).map(([name, pod]) => ({ name, ...pod }));
 
 /** What a Service of infra/scale leads to: one URL per pod it selects, at the pod's address (its port is the target port). */
+/** The last lines of every event-bus gateway pod's log, for a failure's message. */
+function gatewayLogs(): string {
+  const gateways = scale.workloads.filter((w) => w.name === 'event-bus');
+  return gateways.flatMap((w) => podsOf(w)).map((pod) => {
+    const logs = podman(['logs', '--tail', '15', pod.container], { check: false });
+    return `--- ${pod.name}:\n${logs.stdout}${logs.stderr}`;
+  }).join('\n');
+}
+
 function scaleUrls(serviceName: string): string[] {
   const service = scale.services.find((s) => s.metadata.name === serviceName)!;
   const port = service.spec!.ports![0]!.port;
@@ -580,8 +589,11 @@ describe('the infra/scale overlay: a NATS cluster of 3 and the services, the flo
         signal: AbortSignal.timeout(5000),
       });
       const log = (await response.json()) as { type: string; data: { id: string; status?: string } }[];
+      if (!Array.isArray(log)) throw new Error(`the gateway answered ${response.status} ${JSON.stringify(log)}`);
       return written.every((c) => log.some((e) => e.type === 'CommentUpdated' && e.data.id === c.id && e.data.status === expectedStatus(c.content)));
-    }, { timeoutMs: 60_000, intervalMs: 250 });
+    }, { timeoutMs: 60_000, intervalMs: 250 }).catch((error: Error) => {
+      throw new Error(`${error.message}\n${gatewayLogs()}`);
+    });
     // Looked at and printed, not asserted: a query replica whose ordered consumer (one copy, on one server)
     // was on the dead server applies nothing more while it is down. nats.js 3.3.1 keeps asking the lost
     // consumer for its info, which times out, instead of making a new one (seen here in about half the

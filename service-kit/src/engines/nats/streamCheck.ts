@@ -29,19 +29,29 @@ export interface LostEvents {
 /** Seqs from first to last; none on an empty stream (a new one says 0 to 0, a purged one first = last + 1). */
 const spanOf = (firstSeq: number, lastSeq: number) => (firstSeq > 0 && lastSeq >= firstSeq ? lastSeq - firstSeq + 1 : 0);
 
-/** Compares the stream's end with the consumers' positions; null when the stream holds all it should. */
+/** Thrown when the stream or a consumer cannot be vouched for right now: no verdict, look again later. */
+class NoLeaderYet extends Error {}
+
+/**
+ * Compares the stream's end with the durable consumers' positions; null when the stream holds all it
+ * should. Only answers from a leader count: while a cluster elects one, a follower may answer with a
+ * state that has not yet applied everything the cluster holds, which is not damage.
+ */
 export async function findLostEvents(jsm: JetStreamManager): Promise<LostEvents | null> {
   // Consumers first: a consumer cannot be handed a seq the stream does not hold yet, so positions read
   // before the stream's end never exceed it on a healthy stream, whatever is published in between.
+  // Durable ones only: they are the positions kept on disk, and the ones that skip a reused seq.
   let deliveredUpTo = 0;
   let consumer: string | null = null;
   for await (const info of jsm.consumers.list(EVENTS_STREAM)) {
+    if (!info.config.durable_name || (info.cluster && !info.cluster.leader)) continue;
     if (info.delivered.stream_seq > deliveredUpTo) {
       deliveredUpTo = info.delivered.stream_seq;
       consumer = info.name;
     }
   }
-  const { state } = await jsm.streams.info(EVENTS_STREAM);
+  const { state, cluster } = await jsm.streams.info(EVENTS_STREAM);
+  if (cluster && !cluster.leader) throw new NoLeaderYet(`the stream ${EVENTS_STREAM} has no leader right now`);
   const span = spanOf(state.first_seq, state.last_seq);
   // Nothing is ever deleted from this stream (no limits, no purge but the repair's), so a hole is damage.
   if (deliveredUpTo <= state.last_seq && state.messages >= span) return null;
@@ -79,15 +89,17 @@ export class StreamDamagedError extends EngineUnavailableError {
 /**
  * Keeps one connection's view of whether the stream is whole: checked when the connection opens and
  * each time it reconnects (a server may have come back with a damaged store), and again every few
- * seconds while damaged, so a repair is taken up without a restart.
+ * seconds while damaged or while a check could not finish, so a repair is taken up without a restart.
+ * Damage is declared only when two looks a second apart agree.
  */
 export class StreamWatch {
   private lost: LostEvents | null = null;
+  private unsure = false;
   private recheck: NodeJS.Timeout | null = null;
 
   constructor(private readonly logger: Logger) {}
 
-  /** Checks now, then follows the connection's reconnects until it closes. */
+  /** Checks now, then follows the connection's reconnects until it closes. A check that cannot finish does not hold the connection up. */
   async start(link: NatsLink): Promise<void> {
     await this.check(link);
     void this.followReconnects(link);
@@ -109,26 +121,34 @@ export class StreamWatch {
 
   private async followReconnects(link: NatsLink): Promise<void> {
     for await (const status of link.nc.status()) {
-      if (status.type === 'reconnect') await this.check(link).catch((error: unknown) => this.logger.warn({ err: error }, 'could not check the NATS stream after reconnecting'));
+      if (status.type === 'reconnect') await this.check(link);
     }
     this.stop();
   }
 
   private async check(link: NatsLink): Promise<void> {
-    let lost = await findLostEvents(link.jsm);
-    if (lost && !this.lost) {
-      await new Promise((resolve) => setTimeout(resolve, CONFIRM_MS));
-      lost = await findLostEvents(link.jsm);
+    try {
+      let lost = await findLostEvents(link.jsm);
+      if (lost && !this.lost) {
+        await new Promise((resolve) => setTimeout(resolve, CONFIRM_MS));
+        lost = await findLostEvents(link.jsm);
+      }
+      if (lost && !this.lost) this.logger.error({ lost, action: STREAM_REPAIR_ACTION }, `the event log is damaged: ${describeLostEvents(lost).join('; ')}`);
+      if (!lost && this.lost) this.logger.info({ was: this.lost }, 'the NATS stream is whole again');
+      this.lost = lost;
+      this.unsure = false;
+    } catch (error) {
+      // No verdict this time (no leader, a timeout): what was known stands until a look succeeds.
+      if (!(error instanceof NoLeaderYet)) this.logger.warn({ err: error }, 'could not check the NATS stream; trying again');
+      this.unsure = true;
     }
-    if (lost && !this.lost) this.logger.error({ lost, action: STREAM_REPAIR_ACTION }, `the event log is damaged: ${describeLostEvents(lost).join('; ')}`);
-    if (!lost && this.lost) this.logger.info({ was: this.lost }, 'the NATS stream is whole again');
-    this.lost = lost;
-    if (lost && !this.recheck) {
-      this.recheck = setInterval(() => {
-        this.check(link).catch((error: unknown) => this.logger.warn({ err: error }, 'could not check the NATS stream'));
-      }, RECHECK_MS);
-      this.recheck.unref();
-    }
-    if (!lost) this.stop();
+    if (this.lost || this.unsure) this.recheckSoon(link);
+    else this.stop();
+  }
+
+  private recheckSoon(link: NatsLink): void {
+    if (this.recheck) return;
+    this.recheck = setInterval(() => void this.check(link), RECHECK_MS);
+    this.recheck.unref();
   }
 }
