@@ -72,6 +72,8 @@ describe.each([
       if (process.env.UPDATE_SCREENSHOT === '1') await blog.screenshot({ path: path.join(DOCS, 'screenshot.png') });
     } finally {
       await blog.close();
+      // Back to the flow page's tab, as its reader would: a tab in the background gets no animation frames.
+      await page.bringToFront();
     }
   }
 
@@ -157,6 +159,10 @@ describe.each([
     };
     await waitFor('the comments pending in the view', pendingInView, { timeoutMs: 10_000 });
     await waitFor("moderation's lag to grow on the page", async () => (await lagOf('moderation')) >= written.length, { timeoutMs: 15_000 });
+    // The events reach the page a moment after the bus counts them (the stream reads the log twice a second,
+    // and each dot takes almost a second to reach the bus): then they queue there for moderation.
+    const waitingForModeration = async () => Number.parseInt((await page.getByTestId('flow-waiting-moderation').textContent({ timeout: 1_000 }).catch(() => null)) ?? '0', 10);
+    await waitFor('the new comments queued at the bus for moderation on the diagram', async () => (await waitingForModeration()) >= written.length, { timeoutMs: 15_000 });
     await shot('moderation-stopped');
     if (engine === 'embedded' && process.env.UPDATE_SCREENSHOT === '1') await flowPictures();
     expect(await pendingInView()).toBe(true);
