@@ -4,6 +4,7 @@ import { onExit } from 'signal-exit';
 import { NATS_SERVER_MISSING, natsServerProgram } from './natsServer';
 import { createControlServer, listenOnLoopback } from './supervisor/controlApi';
 import { planRun, ROOT, type Plan } from './supervisor/plan';
+import { nodeVersionProblem, requiredNodeMajor } from './supervisor/nodeVersion';
 import { heldPorts } from './supervisor/portCheck';
 import { JsonReporter, TextReporter, type Reporter } from './supervisor/reporter';
 import { readRunOptions, USAGE, type RunOptions } from './supervisor/runOptions';
@@ -74,6 +75,9 @@ async function main(): Promise<number> {
     reporter.problem({ message, ...details });
     return 1;
   };
+
+  const tooOld = nodeVersionProblem(process.versions.node, requiredNodeMajor(ROOT));
+  if (tooOld) return fail(tooOld, { node: process.versions.node });
 
   let plan: Plan;
   try {
