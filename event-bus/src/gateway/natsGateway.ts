@@ -19,35 +19,26 @@ export interface Gateway {
  */
 export function createGateway(config: Config, logger: Logger, lifecycle = new Lifecycle()): Gateway {
   // Like a service's engine, the gateway neither publishes into nor serves a stream found damaged.
-  const watch = new StreamWatch(logger);
-  lifecycle.watchProblems(() => watch.problem());
-  const connector = new NatsConnector(natsOptionsFrom(config, 'event-bus'), (opened) => watch.start(opened));
+  const connector = new NatsConnector(natsOptionsFrom(config, 'event-bus'), new StreamWatch(logger));
+  lifecycle.watchProblems(() => connector.problem());
   const publisher = new NatsPublisher(connector, config.NATS_PUBLISH_WAIT_MS);
   const link = () => connector.connected();
-  const wholeLink = async () => {
-    const opened = await link();
-    watch.assertWhole();
-    return opened;
-  };
   // Connect at once, so /readyz tells of a damaged stream before the first request does.
   void link().catch(() => undefined);
   const backend: BusBackend = {
     // One by one in order, but not waiting for each: the connection keeps them in order to the server.
     append: async (envelopes) => {
-      await wholeLink();
+      await connector.assertWhole();
       return Promise.all(envelopes.map((envelope) => publisher.publish(envelope)));
     },
-    readAfter: async (after, limit) => readStreamAfter(await wholeLink(), after, limit, config.BUS_TIMEOUT_MS),
+    readAfter: async (after, limit) => {
+      await connector.assertWhole();
+      return readStreamAfter(await link(), after, limit, config.BUS_TIMEOUT_MS);
+    },
     subscribers: async () => natsSubscribers(await link()),
     deadLetters: async () => (await listDeadLetters(await link(), config.BUS_TIMEOUT_MS)).map(({ event: _event, ...letter }): DeadLetter => letter),
     retryDeadLetters: async (filter) => retryNatsDeadLetters(await link(), filter, config.BUS_TIMEOUT_MS),
   };
   const app = createApp({ backend, lifecycle, logger, security: securityFrom(config), metrics: { service: new ServiceMetrics() } });
-  return {
-    app,
-    close: () => {
-      watch.stop();
-      return connector.close();
-    },
-  };
+  return { app, close: () => connector.close() };
 }

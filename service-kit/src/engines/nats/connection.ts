@@ -12,7 +12,9 @@ import {
   type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
+import type { EngineProblem } from '@blog/contracts';
 import { isPermissionViolation } from './publisher';
+import type { StreamWatch } from './streamCheck';
 import { DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECTS, EVENTS_STREAM, EVENTS_SUBJECTS, RETRY_SUBJECTS } from './names';
 
 export interface NatsOptions {
@@ -85,10 +87,14 @@ export class NatsConnector {
   private link: Promise<NatsLink> | null = null;
   private opened: NatsLink | null = null;
 
-  /** `onOpen` runs on each new connection before it is handed out (the engine checks the stream there). */
+  /**
+   * `watch`, when given, checks the events stream on each new connection before it is handed out and
+   * after each reconnect; the services and the gateway pass one, the repair (which must reach a damaged
+   * stream) does not.
+   */
   constructor(
     readonly options: NatsOptions,
-    private readonly onOpen: (link: NatsLink) => Promise<void> = async () => undefined,
+    private readonly watch: StreamWatch | null = null,
   ) {}
 
   /** The open link, if connecting has finished; lets a caller skip an await on the hot path. */
@@ -113,7 +119,7 @@ export class NatsConnector {
       const jsm = await jetstreamManager(nc, { timeout: timeoutMs });
       await ensureStreams(jsm, this.options);
       const link = { nc, js: jetstream(nc, { timeout: timeoutMs }), jsm };
-      await this.onOpen(link);
+      await this.watch?.start(link);
       this.opened = link;
       return link;
     } catch (error) {
@@ -122,7 +128,23 @@ export class NatsConnector {
     }
   }
 
+  /**
+   * Throws StreamDamagedError when the stream was found damaged: nothing may be published into it or
+   * read from it as whole. Connects first, so a new connection is checked; a failure to connect is left
+   * to the caller's own call, which reports it its own way.
+   */
+  async assertWhole(): Promise<void> {
+    if (!this.opened) await this.connected().catch(() => undefined);
+    this.watch?.assertWhole();
+  }
+
+  /** The stream found damaged (acknowledged events gone from a server's store), or null. */
+  problem(): EngineProblem | null {
+    return this.watch?.problem() ?? null;
+  }
+
   async close(): Promise<void> {
+    this.watch?.stop();
     const link = this.opened;
     this.opened = null;
     this.link = null;

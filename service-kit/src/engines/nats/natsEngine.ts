@@ -30,28 +30,26 @@ export class NatsEngine implements EventEngine {
   readonly source: string;
   private readonly connector: NatsConnector;
   private readonly publisher: NatsPublisher;
-  private readonly watch: StreamWatch;
 
   constructor(private readonly options: NatsEngineOptions) {
     this.source = options.source;
-    this.watch = new StreamWatch(options.logger);
-    this.connector = new NatsConnector(options, (link) => this.watch.start(link));
+    this.connector = new NatsConnector(options, new StreamWatch(options.logger));
     this.publisher = new NatsPublisher(this.connector, options.publishWaitMs);
   }
 
   /** The stream found damaged (acknowledged events gone from a server's store), or null. */
   problem(): EngineProblem | null {
-    return this.watch.problem();
+    return this.connector.problem();
   }
 
   async publish(event: KnownEvent, { id = randomUUID(), requestId }: PublishOptions = {}): Promise<PublishReceipt> {
-    await this.whole();
+    await this.connector.assertWhole();
     const { seq } = await this.publisher.publish(buildEnvelope(event, this.source, id, new Date(), requestId));
     return { id, seq };
   }
 
   async read(after: number, limit: number): Promise<LogEntry[]> {
-    await this.whole();
+    await this.connector.assertWhole();
     try {
       const rows = await readAfter(await this.connector.connected(), after, limit, this.options.timeoutMs);
       return logPageSchema.parse(rows.map((row) => JSON.parse(row.body)));
@@ -62,7 +60,7 @@ export class NatsEngine implements EventEngine {
 
   async subscribe(consumer: EventConsumer): Promise<Subscription> {
     const link = await this.connector.connected();
-    this.watch.assertWhole();
+    await this.connector.assertWhole();
     const { applies, reactsTo } = consumer.handlers;
     const parts: { stop(): Promise<void> }[] = [];
     if (applies.length > 0) {
@@ -84,14 +82,6 @@ export class NatsEngine implements EventEngine {
   }
 
   close(): Promise<void> {
-    this.watch.stop();
     return this.connector.close();
-  }
-
-  /** A damaged stream takes no publish and serves no read: either would pass its damage on. */
-  private async whole(): Promise<void> {
-    // Not connected yet: connecting checks the stream; a failure to connect is the call's own to report.
-    if (!this.connector.current()) await this.connector.connected().catch(() => undefined);
-    this.watch.assertWhole();
   }
 }
