@@ -6,3 +6,4 @@ export * from './memoryEngine';
 export * from './text';
 export * from './owners';
 export * from './busAnswers';
+export * from './seqRanges';

@@ -8,12 +8,11 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { rangeText } from '@blog/contracts';
 import { NatsConnector, natsOptionsFrom, repairStream, type StreamRepairReport } from '@blog/service-kit';
 import { loadConfig } from './config';
 
 const LOCAL_NATS = 'nats://127.0.0.1:4222';
-
-const rangeText = ({ first, last }: { first: number; last: number }) => (first === last ? `${first}` : `${first}-${last}`);
 
 function describe(report: StreamRepairReport): string {
   if (report.outcome === 'sound') return 'The NATS events stream holds every event its consumers were handed: nothing to repair, nothing changed.';

@@ -6,9 +6,8 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config';
-import { repairLog, type RepairReport, type SeqRange } from './store/sqlite/logRepair';
-
-const rangeText = ({ first, last }: SeqRange) => (first === last ? `${first}` : `${first}-${last}`);
+import { rangeText } from '@blog/contracts';
+import { repairLog, type RepairReport } from './store/sqlite/logRepair';
 
 function describe(report: RepairReport, dataDir: string): string {
   if (report.outcome === 'sound') return `The event log in ${dataDir} passes the bus's check: nothing to repair, nothing changed.`;

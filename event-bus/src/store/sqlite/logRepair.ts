@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DatabaseSync, SQLOutputValue } from 'node:sqlite';
+import { rangesOf, type SeqRange } from '@blog/contracts';
 import { openDatabase, openExistingDatabase } from './connection';
 import { LOG_SCHEMA } from './database';
 import { LogDamagedError, isSoundRow } from './damage';
@@ -13,11 +14,6 @@ const DATABASE_FILE = 'events.db';
 const DATABASE_FILES = [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`];
 /** Rows read at once while salvaging; a read that fails is split in halves down to single rows. */
 const SALVAGE_CHUNK = 1000;
-
-export interface SeqRange {
-  first: number;
-  last: number;
-}
 
 /** A lost event, with what could still be read of it (its type and id live in columns of their own). */
 export interface LostEvent {
@@ -101,16 +97,6 @@ function tryAll<T>(read: () => T[]): T[] {
   } catch {
     return [];
   }
-}
-
-function rangesOf(seqs: number[]): SeqRange[] {
-  const ranges: SeqRange[] = [];
-  for (const seq of seqs) {
-    const last = ranges[ranges.length - 1];
-    if (last && last.last === seq - 1) last.last = seq;
-    else ranges.push({ first: seq, last: seq });
-  }
-  return ranges;
 }
 
 /** The check the bus makes at start, on the log as it is; null when it passes. */

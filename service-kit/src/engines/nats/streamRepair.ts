@@ -1,14 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { rangesOf, type SeqRange } from '@blog/contracts';
 import { DeliverPolicy, type ConsumerConfig } from '@nats-io/jetstream';
 import type { NatsLink } from './connection';
 import { EVENTS_STREAM } from './names';
 import { describeLostEvents, findLostEvents } from './streamCheck';
-
-export interface SeqRange {
-  first: number;
-  last: number;
-}
 
 export type StreamRepairReport =
   | { outcome: 'sound' }
@@ -55,17 +51,6 @@ async function heldMessages(link: NatsLink, lastSeq: number, timeoutMs: number):
   return held;
 }
 
-/** The seqs in [first, last] that are not in `held` (sorted), as ranges. */
-function missingRanges(first: number, last: number, held: readonly number[]): SeqRange[] {
-  const ranges: SeqRange[] = [];
-  let next = first;
-  for (const seq of [...held, last + 1]) {
-    if (seq > next) ranges.push({ first: next, last: Math.min(seq - 1, last) });
-    next = Math.max(next, seq + 1);
-  }
-  return ranges.filter((range) => range.first <= range.last);
-}
-
 /**
  * Mends the events stream after a server came back with acknowledged events missing from its store:
  * saves what it still holds to `saveDir`, purges it so that the next seq is past every seq a consumer
@@ -78,7 +63,10 @@ export async function repairStream(link: NatsLink, saveDir: string, timeoutMs: n
   if (!found) return { outcome: 'sound' };
   const held = await heldMessages(link, found.lastSeq, timeoutMs);
   const end = Math.max(found.deliveredUpTo, found.lastSeq);
-  const lost = missingRanges(Math.max(found.firstSeq, 1), end, held.map((message) => message.seq));
+  const heldSeqs = new Set(held.map((message) => message.seq));
+  const lostSeqs: number[] = [];
+  for (let seq = Math.max(found.firstSeq, 1); seq <= end; seq += 1) if (!heldSeqs.has(seq)) lostSeqs.push(seq);
+  const lost = rangesOf(lostSeqs);
 
   fs.mkdirSync(saveDir, { recursive: true });
   const savedTo = path.join(saveDir, `nats-stream-kept-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
