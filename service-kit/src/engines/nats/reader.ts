@@ -18,11 +18,11 @@ export function rowOf(message: JsMsg): StreamRow {
 }
 
 /**
- * Up to `limit` events after position `after`, in order. Asks the stream how far it goes first, so a
- * read at the end answers at once instead of waiting for messages that are not there; then reads them
- * with a short-lived ordered consumer.
+ * Up to `limit` messages after position `after`, in order, each as `take` makes it. Asks the stream how
+ * far it goes first, so a read at the end answers at once instead of waiting for messages that are not
+ * there; then reads them with a short-lived ordered consumer.
  */
-export async function readAfter(link: NatsLink, after: number, limit: number, timeoutMs: number): Promise<StreamRow[]> {
+export async function readMessagesAfter<T>(link: NatsLink, after: number, limit: number, timeoutMs: number, take: (message: JsMsg) => T): Promise<T[]> {
   const { state } = await link.jsm.streams.info(EVENTS_STREAM);
   const available = Math.min(limit, state.last_seq - after);
   if (available <= 0) return [];
@@ -30,17 +30,22 @@ export async function readAfter(link: NatsLink, after: number, limit: number, ti
     deliver_policy: DeliverPolicy.StartSequence,
     opt_start_seq: Math.max(after + 1, state.first_seq),
   });
-  const rows: StreamRow[] = [];
+  const taken: T[] = [];
   try {
     const messages = await consumer.fetch({ max_messages: available, expires: timeoutMs });
     for await (const message of messages) {
-      rows.push(rowOf(message));
-      if (message.seq >= state.last_seq || rows.length >= available) break;
+      taken.push(take(message));
+      if (message.seq >= state.last_seq || taken.length >= available) break;
     }
   } finally {
     await consumer.delete().catch(() => undefined);
   }
-  return rows;
+  return taken;
+}
+
+/** Up to `limit` events after position `after`, in order, as the embedded bus's log serves them. */
+export function readAfter(link: NatsLink, after: number, limit: number, timeoutMs: number): Promise<StreamRow[]> {
+  return readMessagesAfter(link, after, limit, timeoutMs, rowOf);
 }
 
 /** A message's JSON, or null when it is not JSON (nothing the blog publishes; a stranger's message). */

@@ -4,6 +4,7 @@ import { rangesOf, type SeqRange } from '@blog/contracts';
 import { DeliverPolicy, type ConsumerConfig } from '@nats-io/jetstream';
 import type { NatsLink } from './connection';
 import { EVENTS_STREAM } from './names';
+import { readMessagesAfter } from './reader';
 import { describeLostEvents, findLostEvents } from './streamCheck';
 
 export type StreamRepairReport =
@@ -25,30 +26,23 @@ export type StreamRepairReport =
       nextSeq: number;
     };
 
+/** Messages read at once while saving what the stream holds. */
+const HELD_PAGE = 1000;
+
 interface HeldMessage {
   seq: number;
   subject: string;
   data: Uint8Array;
 }
 
-/** Every message the stream holds, in order, read with a short-lived ordered consumer. */
-async function heldMessages(link: NatsLink, lastSeq: number, timeoutMs: number): Promise<HeldMessage[]> {
+/** Every message the stream holds, in order, a page at a time. */
+async function heldMessages(link: NatsLink, timeoutMs: number): Promise<HeldMessage[]> {
   const held: HeldMessage[] = [];
-  const consumer = await link.js.consumers.get(EVENTS_STREAM, { deliver_policy: DeliverPolicy.All });
-  try {
-    while (held.length === 0 || held.at(-1)!.seq < lastSeq) {
-      const before = held.length;
-      const messages = await consumer.fetch({ max_messages: 1000, expires: timeoutMs });
-      for await (const message of messages) {
-        held.push({ seq: message.seq, subject: message.subject, data: message.data });
-        if (message.seq >= lastSeq) break;
-      }
-      if (held.length === before) break;
-    }
-  } finally {
-    await consumer.delete().catch(() => undefined);
+  for (;;) {
+    const page = await readMessagesAfter(link, held.at(-1)?.seq ?? 0, HELD_PAGE, timeoutMs, (message) => ({ seq: message.seq, subject: message.subject, data: message.data }));
+    if (page.length === 0) return held;
+    held.push(...page);
   }
-  return held;
 }
 
 /**
@@ -61,7 +55,7 @@ async function heldMessages(link: NatsLink, lastSeq: number, timeoutMs: number):
 export async function repairStream(link: NatsLink, saveDir: string, timeoutMs: number): Promise<StreamRepairReport> {
   const found = await findLostEvents(link.jsm);
   if (!found) return { outcome: 'sound' };
-  const held = await heldMessages(link, found.lastSeq, timeoutMs);
+  const held = await heldMessages(link, timeoutMs);
   const end = Math.max(found.deliveredUpTo, found.lastSeq);
   const heldSeqs = new Set(held.map((message) => message.seq));
   const lostSeqs: number[] = [];
