@@ -3,9 +3,10 @@ import type { SeededRandom } from './random';
 
 /**
  * What a write request came to. `acknowledged`: answered 201, so it must end up in the view exactly
- * once. `refused`: answered with anything else, or the connection was refused (nothing received it),
- * so it must never appear. `unanswered`: the connection broke or timed out after the request was sent
- * (the service was killed mid-request), so it may appear, at most once.
+ * once. `refused`: answered with anything else but 504, or the connection was refused (nothing
+ * received it), so it must never appear. `unanswered`: answered 504 (outcome unknown), or the connection
+ * broke or timed out after the request was sent (the service was killed mid-request), so it may appear,
+ * at most once.
  */
 export type Outcome = 'acknowledged' | 'refused' | 'unanswered';
 
@@ -20,6 +21,8 @@ export interface WriteRecord {
   /** The id the service answered with, when acknowledged. */
   id?: string;
   postId?: string;
+  /** When the request was sent, in ms since the load started: lines a failure up with the kills. */
+  sentAtMs: number;
 }
 
 /** Where to send writes: every process of posts and of comments (one each with the embedded engine). */
@@ -38,6 +41,7 @@ export class ChaosLoad {
   private stopped = false;
   private counter = 0;
   private running: Promise<void>[] = [];
+  private startedAt = Date.now();
 
   constructor(
     private readonly targets: () => LoadTargets,
@@ -45,6 +49,7 @@ export class ChaosLoad {
   ) {}
 
   start(clients: number): void {
+    this.startedAt = Date.now();
     this.running = Array.from({ length: clients }, (_, client) => this.client(client));
   }
 
@@ -75,7 +80,7 @@ export class ChaosLoad {
     const replicas = kind === 'post' ? posts : comments;
     const path = kind === 'post' ? '/posts' : `/posts/${postId}/comments`;
     const body = JSON.stringify(kind === 'post' ? { title: text } : { content: text });
-    const record: WriteRecord = { kind, marker, text, outcome: 'unanswered', status: null, postId };
+    const record: WriteRecord = { kind, marker, text, outcome: 'unanswered', status: null, postId, sentAtMs: Date.now() - this.startedAt };
     this.records.push(record);
     // A refused connection reached no one, and a 503 stored nothing, so the next replica is tried, as a
     // Kubernetes Service routes around a dead or unready pod; the write is refused only if every one refuses.
@@ -84,7 +89,8 @@ export class ChaosLoad {
       try {
         const answer = await this.http.send('POST', `${replicas[(first + tried) % replicas.length]}${path}`, body);
         record.status = answer.status;
-        record.outcome = answer.status === 201 ? 'acknowledged' : 'refused';
+        // 504 is "outcome unknown" (the write may still appear), so it counts with the unanswered.
+        record.outcome = answer.status === 201 ? 'acknowledged' : answer.status === 504 ? 'unanswered' : 'refused';
         if (answer.status === 201) record.id = (JSON.parse(answer.text) as { id: string }).id;
         if (answer.status !== 503) return;
       } catch (error) {

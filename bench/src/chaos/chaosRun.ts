@@ -1,5 +1,5 @@
 import { LocalSystem, SERVICE_NAMES, type EngineName, type ServiceName, waitFor } from '@blog/launcher';
-import { ChaosLoad } from './chaosLoad';
+import { ChaosLoad, type WriteRecord } from './chaosLoad';
 import { Forger, type ForgeryCount } from './forger';
 import { SeededRandom } from './random';
 import { converged, verify, type StoredEvent, type Verdict, type ViewPost } from './verify';
@@ -41,6 +41,18 @@ export interface ChaosSummary {
   /** With credentials: the forged publishes and what became of them. */
   forgeries: ForgeryCount | null;
   verdict: Verdict;
+  /**
+   * Only when the verdict failed: what to look at next. The kills with their times, when the writes
+   * that went wrong were sent, the durable consumers' state and each process's last lines of output.
+   */
+  failureDetail: string[];
+}
+
+/** One kill of the run: which process, when (ms since the load started) and for how long. */
+interface KillRecord {
+  process: string;
+  atMs: number;
+  downMs: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -67,9 +79,10 @@ function victim(system: LocalSystem, target: KillTarget, random: SeededRandom): 
  * Kills one target after another with SIGKILL, in a shuffled order each round, until the deadline: each
  * service (one replica of it, if it has several) and, with NATS, one of its servers.
  */
-async function killRounds(system: LocalSystem, random: SeededRandom, options: ChaosOptions, deadline: number) {
+async function killRounds(system: LocalSystem, random: SeededRandom, options: ChaosOptions, deadline: number, timeline: KillRecord[]) {
   const targets: KillTarget[] = system.nats.length > 0 ? [...SERVICE_NAMES, 'nats'] : [...SERVICE_NAMES];
   const kills: Partial<Record<KillTarget, number>> = Object.fromEntries(targets.map((name) => [name, 0]));
+  const startedAt = Date.now();
   while (Date.now() < deadline) {
     for (const target of random.shuffle(targets)) {
       if (Date.now() >= deadline) break;
@@ -77,6 +90,7 @@ async function killRounds(system: LocalSystem, random: SeededRandom, options: Ch
       const downMs = random.int(...options.downMs);
       options.onKill?.(target, downMs);
       const process = victim(system, target, random);
+      timeline.push({ process: processLabel(system, target, process), atMs: Date.now() - startedAt, downMs });
       await process.stop('SIGKILL');
       kills[target] = (kills[target] ?? 0) + 1;
       await sleep(downMs);
@@ -84,6 +98,37 @@ async function killRounds(system: LocalSystem, random: SeededRandom, options: Ch
     }
   }
   return kills;
+}
+
+/** A process's name in the kill timeline: the service and which replica of it, or the NATS server's name. */
+function processLabel(system: LocalSystem, target: KillTarget, process: Killable): string {
+  if (target === 'nats') return (process as LocalSystem['nats'][number]).name;
+  const replicas = system.replicas[target];
+  return replicas.length > 1 ? `${target}-${replicas.indexOf(process as (typeof replicas)[number]) + 1}` : target;
+}
+
+/**
+ * What a failed run leaves to go on: the kill timeline, when the writes that did not end right were
+ * sent, the durable consumers as the bus reports them, and each process's last lines of output.
+ */
+async function failureDetail(system: LocalSystem, records: WriteRecord[], views: Record<string, ViewPost>[], timeline: KillRecord[], readToken?: string): Promise<string[]> {
+  const pendingIds = new Set(views.flatMap((view) => Object.values(view).flatMap((post) => post.comments.filter((c) => c.status === 'pending').map((c) => c.id))));
+  const stuck = records.filter((record) => record.id !== undefined && pendingIds.has(record.id)).map((record) => record.sentAtMs);
+  const seconds = (ms: number) => (ms / 1000).toFixed(1);
+  const detail = [
+    `kills (s since the load started, down for): ${timeline.map((kill) => `${kill.process} ${seconds(kill.atMs)}+${seconds(kill.downMs)}`).join(', ')}`,
+  ];
+  if (stuck.length > 0) detail.push(`the pending comments were sent between ${seconds(Math.min(...stuck))} s and ${seconds(Math.max(...stuck))} s`);
+  try {
+    detail.push(`subscribers: ${JSON.stringify(await fetchJson(`${system.url('event-bus')}/subscribers`, readToken))}`);
+  } catch (error) {
+    detail.push(`subscribers: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  for (const process of [...SERVICE_NAMES.flatMap((name) => system.replicas[name].map((replica, index) => ({ label: `${name}-${index + 1}`, replica }))), ...system.nats.map((node) => ({ label: node.name, replica: node }))]) {
+    const lines = process.replica.recentOutput().trim().split('\n').filter(Boolean).slice(-8);
+    if (lines.length > 0) detail.push(`${process.label} last printed:\n      ${lines.join('\n      ')}`);
+  }
+  return detail;
 }
 
 /** Every query replica's view; the run has converged only when each of them has. */
@@ -112,7 +157,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       ? new Forger(system.credentials, () => ({ busUrl: random.pick(system.urls('event-bus')), natsServers: system.nats.map((node) => node.url) }), load.records, random)
       : null;
     forger?.start();
-    const kills = await killRounds(system, random, options, Date.now() + options.durationSeconds * 1000);
+    const timeline: KillRecord[] = [];
+    const kills = await killRounds(system, random, options, Date.now() + options.durationSeconds * 1000, timeline);
     const lastRestart = Date.now();
     await load.stop();
     const forgeries = (await forger?.stop()) ?? null;
@@ -134,7 +180,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       return status.every((subscriber) => subscriber.lag === 0);
     }, { timeoutMs: 30_000, intervalMs: 200 }).catch(() => undefined);
     const log = await fetchJson<StoredEvent[]>(`${system.url('event-bus')}/events`, readToken);
-    const verdict = combined((await views(system)).map((view) => verify(load.records, view, log)));
+    const finalViews = await views(system);
+    const verdict = combined(finalViews.map((view) => verify(load.records, view, log)));
     if (forger) {
       const forgedInLog = log.filter((event) => forger.ids.has(event.id)).length;
       if (forgedInLog > 0 || forger.count.stored > 0) {
@@ -163,6 +210,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       logEvents: log.length,
       forgeries,
       verdict,
+      failureDetail: verdict.ok ? [] : await failureDetail(system, load.records, finalViews, timeline, readToken),
     };
   } finally {
     await system.stopAll();
@@ -194,6 +242,7 @@ export function formatSummary(summary: ChaosSummary): string {
     `verdict: ${summary.verdict.ok ? 'OK' : 'FAILED'}`,
     ...summary.verdict.problems.map((problem) => `  - ${problem}`),
   ];
+  if (!summary.verdict.ok) lines.push('what to look at:', ...summary.failureDetail.map((detail) => `  ${detail}`));
   if (!summary.verdict.ok) lines.push(`replay with: npm run chaos -- --seed ${summary.seed} --duration ${summary.durationSeconds}`);
   return lines.join('\n');
 }

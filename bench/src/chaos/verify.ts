@@ -45,6 +45,26 @@ export function converged(records: WriteRecord[], view: Record<string, ViewPost>
   });
 }
 
+/**
+ * How far each of `commentIds` got along the pipeline, as the log shows it: which of CommentCreated,
+ * CommentModerated and CommentUpdated are stored for them, with their seqs, so a failed run says
+ * which service stopped short.
+ */
+export function pipelineTrace(commentIds: string[], log: StoredEvent[]): string {
+  const wanted = new Set(commentIds);
+  const seqsByType = new Map<string, number[]>();
+  for (const event of log) {
+    if (!wanted.has(String(event.data.id))) continue;
+    seqsByType.set(event.type, [...(seqsByType.get(event.type) ?? []), event.seq]);
+  }
+  return ['CommentCreated', 'CommentModerated', 'CommentUpdated']
+    .map((type) => {
+      const seqs = seqsByType.get(type) ?? [];
+      return `${type} ${seqs.length} of ${commentIds.length}${seqs.length > 0 ? ` (seq ${Math.min(...seqs)}-${Math.max(...seqs)})` : ''}`;
+    })
+    .join(', ');
+}
+
 /** Checks the run's invariants against what the load generator saw answered. */
 export function verify(records: WriteRecord[], view: Record<string, ViewPost>, log: StoredEvent[]): Verdict {
   const problems: string[] = [];
@@ -74,10 +94,9 @@ export function verify(records: WriteRecord[], view: Record<string, ViewPost>, l
     'writes answered non-201 that appeared anyway',
     records.filter((r) => r.outcome === 'refused' && (texts.has(r.text) || loggedTexts.has(r.text))).map((r) => `${r.marker} (${r.status})`),
   );
-  report(
-    'comments still pending',
-    [...comments.values()].filter((c) => c.status === 'pending').map((c) => c.id),
-  );
+  const pending = [...comments.values()].filter((c) => c.status === 'pending').map((c) => c.id);
+  report('comments still pending', pending);
+  if (pending.length > 0) problems.push(`the pending comments' events in the log: ${pipelineTrace(pending, log)}`);
 
   const seqGaps = log.filter((event, index) => event.seq !== index + 1).map((event) => `seq ${event.seq} at position ${log.indexOf(event) + 1}`);
   report('gaps or disorder in the log', seqGaps);

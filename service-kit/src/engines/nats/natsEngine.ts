@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { EngineUnavailableError, buildEnvelope, logPageSchema } from '@blog/contracts';
+import { EngineUnavailableError, buildEnvelope, logPageSchema, ownedTypes } from '@blog/contracts';
 import type { EngineProblem, EventConsumer, EventEngine, KnownEvent, LogEntry, PublishOptions, PublishReceipt, Subscription } from '@blog/contracts';
 import type { Logger } from '../../logger';
-import { NatsConnector, type NatsOptions } from './connection';
+import { NatsConnector, type NatsLink, type NatsOptions } from './connection';
 import { LiveApply } from './liveApply';
 import { NatsPublisher, describeNatsFailure } from './publisher';
+import { DEFAULT_AUDIT, ReactionAudit, type ReactionAuditOptions } from './reactionAudit';
 import { readAfter } from './reader';
 import { durableNameOf } from './names';
 import { SharedReactions, liveFeed, retryFeed, type ReactionOptions } from './sharedReactions';
@@ -16,6 +17,8 @@ export interface NatsEngineOptions extends NatsOptions {
   /** How long a publish keeps trying before it fails (503 or 504). */
   publishWaitMs: number;
   reactions: ReactionOptions;
+  /** How the replicas check that the durable consumer skipped nothing (ReactionAudit); its defaults suit every service. */
+  audit?: ReactionAuditOptions;
   logger: Logger;
 }
 
@@ -61,24 +64,41 @@ export class NatsEngine implements EventEngine {
   async subscribe(consumer: EventConsumer): Promise<Subscription> {
     const link = await this.connector.connected();
     await this.connector.assertWhole();
-    const { applies, reactsTo } = consumer.handlers;
     const parts: { stop(): Promise<void> }[] = [];
-    if (applies.length > 0) {
-      const live = new LiveApply(consumer, this.options.logger);
-      await live.start(link);
-      parts.push(live);
+    const stopAll = async () => void (await Promise.all(parts.map((part) => part.stop())));
+    try {
+      for (const part of this.partsFor(consumer)) {
+        await part.start(link);
+        parts.push(part);
+      }
+    } catch (error) {
+      // Nothing half-started keeps consuming: the caller retries the whole subscription.
+      await stopAll().catch(() => undefined);
+      throw error;
     }
+    return { stop: stopAll };
+  }
+
+  /**
+   * What one replica runs: its own feed of the events it applies; and, when it reacts to events, its share
+   * of the service's durable consumers (the live events, and the parked ones sent back to it) and the
+   * audit of what the live one passes.
+   */
+  private partsFor(consumer: EventConsumer): { start(link: NatsLink): Promise<void>; stop(): Promise<void> }[] {
+    const { applies, reactsTo } = consumer.handlers;
+    const { logger, reactions } = this.options;
+    const parts: { start(link: NatsLink): Promise<void>; stop(): Promise<void> }[] = [];
+    if (applies.length > 0) parts.push(new LiveApply(consumer, logger));
     if (reactsTo.length > 0) {
       const name = durableNameOf(this.source);
       const publish: EventEngine['publish'] = (event, options) => this.publish(event, options);
-      // The live events, and the parked ones sent back to it to try again.
-      for (const feed of [liveFeed(name, reactsTo), retryFeed(name)]) {
-        const reactions = new SharedReactions(name, feed, consumer, publish, this.options.reactions, this.options.logger);
-        await reactions.start(link);
-        parts.push(reactions);
-      }
+      // What the durable consumer skips (a nats-server bug, see ReactionAudit) is reacted to all the same.
+      const audit = new ReactionAudit(name, consumer, ownedTypes(name), publish, this.options.audit ?? DEFAULT_AUDIT, logger);
+      parts.push(new SharedReactions(name, liveFeed(name, reactsTo), consumer, publish, reactions, logger, (seq) => audit.settled(seq)));
+      parts.push(new SharedReactions(name, retryFeed(name), consumer, publish, reactions, logger));
+      parts.push(audit);
     }
-    return { stop: async () => void (await Promise.all(parts.map((part) => part.stop()))) };
+    return parts;
   }
 
   close(): Promise<void> {

@@ -1,0 +1,156 @@
+import { deliveredFrom, type Delivered, type EventConsumer, type EventEngine } from '@blog/contracts';
+import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { Logger } from '../../logger';
+import type { NatsLink } from './connection';
+import { EVENTS_STREAM, EVENTS_SUBJECTS, PULL_EXPIRES_MS } from './names';
+import { parsedOrNull } from './reader';
+
+export interface ReactionAuditOptions {
+  /** How often the durable consumer's position is compared with the follow-ups seen. */
+  intervalMs: number;
+  /** How far before the durable's ack floor a starting replica looks, in stream positions. */
+  lookBack: number;
+  /** Longest wait for this replica's state to reach an event before reacting to it again. */
+  stateWaitMs: number;
+}
+
+export const DEFAULT_AUDIT: ReactionAuditOptions = { intervalMs: 2_000, lookBack: 2_000, stateWaitMs: 1_000 };
+
+/** A replica holds at most this many events waiting for the durable to pass them; older ones are let go. */
+const MAX_AWAITING = 100_000;
+
+/**
+ * Every event its service reacts to gets its reaction, even when the server's durable consumer skips it.
+ *
+ * nats-server releases before 2.10.26 can do that: after the consumer's leader changes (a server
+ * killed), an acknowledgement of a message the new leader did not know had been delivered moves the
+ * consumer past earlier messages that were still unacknowledged, and those are never delivered again.
+ * The consumer then reports nothing pending, as if they had been handled. The chaos run found it once:
+ * fifty comments left pending for ever.
+ *
+ * Each replica reads the stream with an ordered consumer of its own and notes the events its service
+ * reacts to and the ids of the events it publishes. Reactions are stored before their event is
+ * acknowledged, so once the durable has moved past an event, its follow-ups are in the stream; the
+ * audit reads up to the stream's end as it was then and, for an event whose follow-ups never appeared,
+ * makes the reaction again. Follow-up ids are derived from their event, so when several replicas make
+ * up for the same event it is stored once.
+ */
+export class ReactionAudit {
+  /** Events reacted to, by seq, until the durable has passed them (a Map keeps them in seq order). */
+  private readonly awaiting = new Map<number, Delivered>();
+  /** Events this replica reacted to itself: their follow-ups are stored, nothing to check. */
+  private readonly settledHere = new Set<number>();
+  /** Ids of the events this service published, with their seqs, as long as an awaited event may have caused them. */
+  private readonly published = new Map<string, number>();
+  private position = 0;
+  private messages: ConsumerMessages | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private checking: Promise<void> | null = null;
+  /** Reactions made again because the durable had passed their event without them. */
+  madeUp = 0;
+
+  constructor(
+    private readonly durable: string,
+    private readonly consumer: EventConsumer,
+    private readonly ownTypes: readonly string[],
+    private readonly publish: EventEngine['publish'],
+    private readonly options: ReactionAuditOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(link: NatsLink): Promise<void> {
+    const info = await link.jsm.consumers.info(EVENTS_STREAM, this.durable);
+    const from = Math.max(1, info.ack_floor.stream_seq - this.options.lookBack + 1);
+    this.position = from - 1;
+    // The whole stream: every position is seen, so the audit knows when it has read up to a given seq.
+    const ordered = await link.js.consumers.get(EVENTS_STREAM, { filter_subjects: EVENTS_SUBJECTS, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
+    this.messages = await ordered.consume({ max_messages: 512, expires: PULL_EXPIRES_MS, callback: (message) => this.note(message) });
+    this.timer = setInterval(() => {
+      this.checking ??= this.check(link)
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'could not audit the reactions this round; trying again'))
+        .finally(() => {
+          this.checking = null;
+        });
+    }, this.options.intervalMs);
+  }
+
+  /** This replica's durable share stored the event's follow-ups (SharedReactions tells). */
+  settled(seq: number): void {
+    this.settledHere.add(seq);
+  }
+
+  private note(message: JsMsg): void {
+    this.position = message.seq;
+    const delivered = deliveredFrom(parsedOrNull(message.string()), message.seq);
+    if (!delivered) return;
+    const type = delivered.event.type;
+    if (this.consumer.handlers.reactsTo.includes(type)) {
+      this.awaiting.set(message.seq, delivered);
+      if (this.awaiting.size > MAX_AWAITING) this.awaiting.delete(this.awaiting.keys().next().value!);
+    }
+    if (this.ownTypes.includes(type) && delivered.context.id) this.published.set(delivered.context.id, message.seq);
+  }
+
+  /** One round: the events the durable has passed, each checked for its follow-ups. */
+  private async check(link: NatsLink): Promise<void> {
+    const info = await link.jsm.consumers.info(EVENTS_STREAM, this.durable);
+    // With nothing unacknowledged, everything delivered is settled; otherwise only up to the ack floor.
+    const passed = info.num_ack_pending === 0 ? Math.max(info.ack_floor.stream_seq, info.delivered.stream_seq) : info.ack_floor.stream_seq;
+    // Read after the consumer: every follow-up of a passed event was stored before it was acknowledged.
+    const { state } = await link.jsm.streams.info(EVENTS_STREAM);
+    if (!(await this.readUpTo(state.last_seq))) return;
+    for (const [seq, delivered] of this.awaiting) {
+      if (seq > passed) break;
+      if (!this.settledHere.has(seq) && !(await this.hasItsReaction(delivered))) return;
+      this.awaiting.delete(seq);
+    }
+    const oldestAwaited = this.awaiting.keys().next().value ?? this.position + 1;
+    for (const [id, seq] of this.published) if (seq < oldestAwaited) this.published.delete(id);
+    for (const seq of this.settledHere) if (seq < oldestAwaited) this.settledHere.delete(seq);
+  }
+
+  private async readUpTo(seq: number): Promise<boolean> {
+    const deadline = Date.now() + this.options.intervalMs;
+    while (this.position < seq) {
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return true;
+  }
+
+  /**
+   * True once the event's reaction is in the stream, found or made now; false to try again next round
+   * (the state has not reached it yet, or a publish failed).
+   */
+  private async hasItsReaction(delivered: Delivered): Promise<boolean> {
+    const seq = delivered.context.seq!;
+    if (this.consumer.handlers.applies.length > 0 && !(await this.consumer.whenAt(seq, this.options.stateWaitMs))) return false;
+    let followUps;
+    try {
+      followUps = this.consumer.react(delivered);
+    } catch {
+      // An event its handler refuses is the durable's to retry and park (dead letters), not the audit's.
+      return true;
+    }
+    const missing = followUps.filter((followUp) => !this.published.has(followUp.id));
+    if (missing.length === 0) return true;
+    try {
+      await Promise.all(missing.map(({ event, id, requestId }) => this.publish(event, { id, requestId })));
+    } catch (error) {
+      this.logger.warn({ err: error, seq }, 'could not store a reaction the durable consumer skipped; trying again');
+      return false;
+    }
+    this.madeUp += 1;
+    this.logger.warn(
+      { seq, type: delivered.event.type, followUps: missing.map((followUp) => followUp.event.type) },
+      'the durable consumer passed an event without its reaction (a nats-server before 2.10.26 can skip events after its leader changes); reacted to it now',
+    );
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.checking;
+    await this.messages?.close();
+  }
+}
