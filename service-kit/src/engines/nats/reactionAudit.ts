@@ -1,8 +1,8 @@
-import { deliveredFrom, type Delivered, type EventConsumer, type EventEngine } from '@blog/contracts';
+import { deliveredFrom, type Delivered, type EventConsumer, type EventEngine, type EventType } from '@blog/contracts';
 import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from '../../logger';
 import type { NatsLink } from './connection';
-import { EVENTS_STREAM, EVENTS_SUBJECTS, PULL_EXPIRES_MS } from './names';
+import { EVENTS_STREAM, EVENTS_SUBJECTS, PULL_EXPIRES_MS, typeOfSubject } from './names';
 import { parsedOrNull } from './reader';
 
 export interface ReactionAuditOptions {
@@ -15,6 +15,13 @@ export interface ReactionAuditOptions {
 }
 
 export const DEFAULT_AUDIT: ReactionAuditOptions = { intervalMs: 2_000, lookBack: 2_000, stateWaitMs: 1_000 };
+
+/** The `id` of a stored envelope, for a message published without a message id. */
+function idOf(text: string): string | undefined {
+  const stored = parsedOrNull(text);
+  const id = typeof stored === 'object' && stored !== null ? (stored as { id?: unknown }).id : undefined;
+  return typeof id === 'string' ? id : undefined;
+}
 
 /** The warning logged for each event reacted to again; the chaos run counts it. */
 export const SKIPPED_REACTION_WARNING =
@@ -43,8 +50,11 @@ const MAX_AWAITING = 20_000;
  * up for the same event it is stored once.
  */
 export class ReactionAudit {
-  /** Events reacted to, by seq, until the durable has passed them (a Map keeps them in seq order). */
-  private readonly awaiting = new Map<number, Delivered>();
+  /**
+   * Events reacted to, by seq, until the durable has passed them (a Map keeps them in seq order), as
+   * their stored bytes: most were settled by this replica, or have their follow-ups, and are never parsed.
+   */
+  private readonly awaiting = new Map<number, Uint8Array>();
   /** Events this replica reacted to itself: their follow-ups are stored, nothing to check. */
   private readonly settledHere = new Set<number>();
   /** Ids of the events this service published, with their seqs, as long as an awaited event may have caused them. */
@@ -86,16 +96,19 @@ export class ReactionAudit {
     this.settledHere.add(seq);
   }
 
+  /** Sorts by subject, so most messages cost no parsing: the audit reads every event of the stream. */
   private note(message: JsMsg): void {
     this.position = message.seq;
-    const delivered = deliveredFrom(parsedOrNull(message.string()), message.seq);
-    if (!delivered) return;
-    const type = delivered.event.type;
-    if (this.consumer.handlers.reactsTo.includes(type)) {
-      this.awaiting.set(message.seq, delivered);
+    const type = typeOfSubject(message.subject);
+    if (this.consumer.handlers.reactsTo.includes(type as EventType)) {
+      // A copy: the message's bytes are a view of the connection's read buffer, which they would keep alive.
+      this.awaiting.set(message.seq, message.data.slice());
       if (this.awaiting.size > MAX_AWAITING) this.awaiting.delete(this.awaiting.keys().next().value!);
+    } else if (this.ownTypes.includes(type)) {
+      // Every publisher of the blog sets the event's id as the message id, for the stream's dedupe.
+      const id = message.headers?.get('Nats-Msg-Id') || idOf(message.string());
+      if (id) this.published.set(id, message.seq);
     }
-    if (this.ownTypes.includes(type) && delivered.context.id) this.published.set(delivered.context.id, message.seq);
   }
 
   /** One round: the events the durable has passed, each checked for its follow-ups. */
@@ -106,9 +119,12 @@ export class ReactionAudit {
     // Read after the consumer: every follow-up of a passed event was stored before it was acknowledged.
     const { state } = await link.jsm.streams.info(EVENTS_STREAM);
     if (!(await this.readUpTo(state.last_seq))) return;
-    for (const [seq, delivered] of this.awaiting) {
+    for (const [seq, data] of this.awaiting) {
       if (seq > passed) break;
-      if (!this.settledHere.has(seq) && !(await this.hasItsReaction(delivered))) return;
+      if (!this.settledHere.has(seq)) {
+        const delivered = deliveredFrom(parsedOrNull(new TextDecoder().decode(data)), seq);
+        if (delivered && !(await this.hasItsReaction(delivered))) return;
+      }
       this.awaiting.delete(seq);
     }
     const oldestAwaited = this.awaiting.keys().next().value ?? this.position + 1;
