@@ -102,7 +102,7 @@ it('when moderation is down and its durable consumer is moved past new comments,
   await waitFor('every skipped comment to reach its final status in query', async () => {
     const view = commentsInView(await queryView(system.url('query')));
     return written.every((comment) => view.get(comment.id)?.status === expectedStatus(comment.content));
-  }, { timeoutMs: 20_000 });
+  }, { timeoutMs: 45_000 });
   const after = await logOf();
   for (const comment of written) {
     expect(after.filter((event) => event.data.id === comment.id).map((event) => event.type)).toEqual(['CommentCreated', 'CommentModerated', 'CommentUpdated']);
@@ -135,7 +135,7 @@ it('when comments is down and its durable consumer is moved past verdicts, then 
   await waitFor('both comments to reach their final status in query', async () => {
     const view = commentsInView(await queryView(system.url('query')));
     return written.every((comment) => view.get(comment.id)?.status === expectedStatus(comment.content));
-  }, { timeoutMs: 20_000 });
+  }, { timeoutMs: 45_000 });
   await waitFor('comments to warn of each reaction it made up', async () => madeUp.comments() >= written.length);
   expect(madeUp.comments()).toBe(written.length);
 

@@ -55,6 +55,8 @@ export interface PublishReceipt {
   id: string;
   /** The event's position in the log. */
   seq: number;
+  /** The log already held an event with this id, so nothing new was stored (NATS says so; the bus does not). */
+  duplicate?: boolean;
 }
 
 /** Where a received event sits in the log, and the request that caused it. */

@@ -87,7 +87,8 @@ describe('the NATS JetStream engine', () => {
     const first = await engine.publish(event, { id: 'same-event-id' });
     const second = await engine.publish(event, { id: 'same-event-id' });
 
-    expect(second).toEqual(first);
+    expect(second).toEqual({ ...first, duplicate: true });
+    expect(first.duplicate).toBe(false);
     const stored = await engine.read(first.seq - 1, 10);
     expect(stored.filter((entry) => entry.id === 'same-event-id')).toHaveLength(1);
   });

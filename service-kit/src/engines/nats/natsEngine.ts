@@ -47,8 +47,8 @@ export class NatsEngine implements EventEngine {
 
   async publish(event: KnownEvent, { id = randomUUID(), requestId }: PublishOptions = {}): Promise<PublishReceipt> {
     await this.connector.assertWhole();
-    const { seq } = await this.publisher.publish(buildEnvelope(event, this.source, id, new Date(), requestId));
-    return { id, seq };
+    const { seq, duplicate } = await this.publisher.publish(buildEnvelope(event, this.source, id, new Date(), requestId));
+    return { id, seq, duplicate };
   }
 
   async read(after: number, limit: number): Promise<LogEntry[]> {

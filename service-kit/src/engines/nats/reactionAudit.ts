@@ -1,4 +1,4 @@
-import { deliveredFrom, type Delivered, type EventConsumer, type EventEngine, type EventType } from '@blog/contracts';
+import { deliveredFrom, type Delivered, type EventConsumer, type EventEngine, type EventType, type OutgoingEvent } from '@blog/contracts';
 import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from '../../logger';
 import type { NatsLink } from './connection';
@@ -12,9 +12,16 @@ export interface ReactionAuditOptions {
   lookBack: number;
   /** Longest wait for this replica's state to reach an event before reacting to it again. */
   stateWaitMs: number;
+  /**
+   * How long an event stays passed without its follow-ups before it is reacted to again. Just after a
+   * consumer's leader changes, a replica may still be storing the follow-ups of an event the new
+   * leader already counts as acknowledged (a publish waits out an election for up to
+   * NATS_PUBLISH_WAIT_MS, 10 s), so only an event still without them after this counts as skipped.
+   */
+  graceMs: number;
 }
 
-export const DEFAULT_AUDIT: ReactionAuditOptions = { intervalMs: 2_000, lookBack: 2_000, stateWaitMs: 1_000 };
+export const DEFAULT_AUDIT: ReactionAuditOptions = { intervalMs: 2_000, lookBack: 2_000, stateWaitMs: 1_000, graceMs: 15_000 };
 
 /** The `id` of a stored envelope, for a message published without a message id. */
 function idOf(text: string): string | undefined {
@@ -39,15 +46,16 @@ const MAX_AWAITING = 20_000;
  * nats-server releases before 2.10.26 can do that: after the consumer's leader changes (a server
  * killed), an acknowledgement of a message the new leader did not know had been delivered moves the
  * consumer past earlier messages that were still unacknowledged, and those are never delivered again.
- * The consumer then reports nothing pending, as if they had been handled. The chaos run found it once:
- * fifty comments left pending for ever.
+ * Once nothing is pending its ack floor moves past them, as if they had been handled. A CI chaos run
+ * was left with fifty comments pending for ever, most likely by this.
  *
  * Each replica reads the stream with an ordered consumer of its own and notes the events its service
  * reacts to and the ids of the events it publishes. Reactions are stored before their event is
- * acknowledged, so once the durable has moved past an event, its follow-ups are in the stream; the
- * audit reads up to the stream's end as it was then and, for an event whose follow-ups never appeared,
- * makes the reaction again. Follow-up ids are derived from their event, so when several replicas make
- * up for the same event it is stored once.
+ * acknowledged, so once the durable's ack floor has passed an event, its follow-ups are in the stream;
+ * the audit reads up to the stream's end as it was then and, for an event whose follow-ups are still
+ * missing after a grace period, makes the reaction again. Follow-up ids are derived from their event,
+ * so when several replicas make up for the same event, or a slow replica stores it after all, it is
+ * stored once; only a reaction that was really missing is logged (SKIPPED_REACTION_WARNING).
  */
 export class ReactionAudit {
   /**
@@ -55,6 +63,8 @@ export class ReactionAudit {
    * their stored bytes: most were settled by this replica, or have their follow-ups, and are never parsed.
    */
   private readonly awaiting = new Map<number, Uint8Array>();
+  /** Passed events found without their follow-ups, with when that was first seen. */
+  private readonly suspectSince = new Map<number, number>();
   /** Events this replica reacted to itself: their follow-ups are stored, nothing to check. */
   private readonly settledHere = new Set<number>();
   /** Ids of the events this service published, with their seqs, as long as an awaited event may have caused them. */
@@ -63,8 +73,6 @@ export class ReactionAudit {
   private messages: ConsumerMessages | null = null;
   private timer: NodeJS.Timeout | null = null;
   private checking: Promise<void> | null = null;
-  /** Reactions made again because the durable had passed their event without them. */
-  madeUp = 0;
 
   constructor(
     private readonly durable: string,
@@ -114,22 +122,23 @@ export class ReactionAudit {
   /** One round: the events the durable has passed, each checked for its follow-ups. */
   private async check(link: NatsLink): Promise<void> {
     const info = await link.jsm.consumers.info(EVENTS_STREAM, this.durable);
-    // With nothing unacknowledged, everything delivered is settled; otherwise only up to the ack floor.
-    const passed = info.num_ack_pending === 0 ? Math.max(info.ack_floor.stream_seq, info.delivered.stream_seq) : info.ack_floor.stream_seq;
+    // Only acknowledgements move the ack floor: everything at or below it was acknowledged, or skipped.
+    const passed = info.ack_floor.stream_seq;
     // Read after the consumer: every follow-up of a passed event was stored before it was acknowledged.
     const { state } = await link.jsm.streams.info(EVENTS_STREAM);
     if (!(await this.readUpTo(state.last_seq))) return;
     for (const [seq, data] of this.awaiting) {
       if (seq > passed) break;
-      if (!this.settledHere.has(seq)) {
-        const delivered = deliveredFrom(parsedOrNull(new TextDecoder().decode(data)), seq);
-        if (delivered && !(await this.hasItsReaction(delivered))) return;
-      }
+      const verdict = this.settledHere.has(seq) ? 'stored' : await this.reactionOf(seq, data);
+      if (verdict === 'state behind') return;
+      if (verdict === 'not yet') continue;
       this.awaiting.delete(seq);
+      this.suspectSince.delete(seq);
     }
     const oldestAwaited = this.awaiting.keys().next().value ?? this.position + 1;
     for (const [id, seq] of this.published) if (seq < oldestAwaited) this.published.delete(id);
     for (const seq of this.settledHere) if (seq < oldestAwaited) this.settledHere.delete(seq);
+    for (const seq of this.suspectSince.keys()) if (seq < oldestAwaited) this.suspectSince.delete(seq);
   }
 
   private async readUpTo(seq: number): Promise<boolean> {
@@ -142,33 +151,42 @@ export class ReactionAudit {
   }
 
   /**
-   * True once the event's reaction is in the stream, found or made now; false to try again next round
-   * (the state has not reached it yet, or a publish failed).
+   * Whether the event's follow-ups are in the stream: `stored` (found, or made now), `not yet` (missing
+   * for less than the grace period, or a publish failed: checked again next round) or `state behind`
+   * (this replica's state has not reached the event: the round stops).
    */
-  private async hasItsReaction(delivered: Delivered): Promise<boolean> {
-    const seq = delivered.context.seq!;
-    if (this.consumer.handlers.applies.length > 0 && !(await this.consumer.whenAt(seq, this.options.stateWaitMs))) return false;
+  private async reactionOf(seq: number, data: Uint8Array): Promise<'stored' | 'not yet' | 'state behind'> {
+    const delivered = deliveredFrom(parsedOrNull(new TextDecoder().decode(data)), seq);
+    if (!delivered) return 'stored';
+    if (this.consumer.handlers.applies.length > 0 && !(await this.consumer.whenAt(seq, this.options.stateWaitMs))) return 'state behind';
     let followUps;
     try {
       followUps = this.consumer.react(delivered);
     } catch {
       // An event its handler refuses is the durable's to retry and park (dead letters), not the audit's.
-      return true;
+      return 'stored';
     }
     const missing = followUps.filter((followUp) => !this.published.has(followUp.id));
-    if (missing.length === 0) return true;
+    if (missing.length === 0) return 'stored';
+    const since = this.suspectSince.get(seq) ?? Date.now();
+    this.suspectSince.set(seq, since);
+    if (Date.now() - since < this.options.graceMs) return 'not yet';
+    return this.makeUp(delivered, missing);
+  }
+
+  private async makeUp(delivered: Delivered, missing: OutgoingEvent[]): Promise<'stored' | 'not yet'> {
+    const seq = delivered.context.seq;
+    let receipts;
     try {
-      await Promise.all(missing.map(({ event, id, requestId }) => this.publish(event, { id, requestId })));
+      receipts = await Promise.all(missing.map(({ event, id, requestId }) => this.publish(event, { id, requestId })));
     } catch (error) {
       this.logger.warn({ err: error, seq }, 'could not store a reaction the durable consumer skipped; trying again');
-      return false;
+      return 'not yet';
     }
-    this.madeUp += 1;
-    this.logger.warn(
-      { seq, type: delivered.event.type, followUps: missing.map((followUp) => followUp.event.type) },
-      SKIPPED_REACTION_WARNING,
-    );
-    return true;
+    // Stored by now after all (a replica was slow, not skipped): the stream kept the first copy.
+    if (receipts.every((receipt) => receipt.duplicate)) return 'stored';
+    this.logger.warn({ seq, type: delivered.event.type, followUps: missing.map((followUp) => followUp.event.type) }, SKIPPED_REACTION_WARNING);
+    return 'stored';
   }
 
   async stop(): Promise<void> {
