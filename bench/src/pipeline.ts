@@ -64,9 +64,9 @@ async function createPosts(client: HttpClient, targets: Targets, count: number):
 function usageDelta(system: LocalSystem | null, before: PipelineResult['usage']): PipelineResult['usage'] {
   if (!system) return {};
   const after: PipelineResult['usage'] = {};
-  for (const process of system.processes()) {
+  for (const { name, process } of system.processes()) {
     const now = process.usage();
-    if (now) after[process.name] = { cpuSeconds: now.cpuSeconds - (before[process.name]?.cpuSeconds ?? 0), peakRssBytes: now.peakRssBytes };
+    if (now) after[name] = { cpuSeconds: now.cpuSeconds - (before[name]?.cpuSeconds ?? 0), peakRssBytes: now.peakRssBytes };
   }
   return after;
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { ManagedProcess } from './childProcess';
 import { credentialEnv, natsPasswordEnv, newCredentials, type Credentials } from './credentials';
 import { natsAuth, natsCluster, type NatsNode } from './natsCluster';
 import { freePort } from './ports';
@@ -119,13 +120,16 @@ export class LocalSystem {
     return this.replicas[name].map((replica) => replica.url);
   }
 
-  /** Every process of the system, the client server and the NATS servers included, for the bench's CPU and memory figures. */
-  processes(): { name: string; usage(): { cpuSeconds: number; peakRssBytes: number } | null }[] {
+  /**
+   * Every process of the system with the name figures and reports give it (`moderation`, or
+   * `moderation-2` when a service has replicas; `client`; each NATS server's own): the bench's CPU and
+   * memory figures, and a chaos run's kill timeline and last output.
+   */
+  processes(): { name: string; process: ManagedProcess }[] {
     const services = SERVICE_NAMES.flatMap((name) =>
-      this.replicas[name].map((replica, index) => ({ name: this.replicas[name].length > 1 ? `${name}-${index + 1}` : name, usage: () => replica.usage() })),
+      this.replicas[name].map((replica, index) => ({ name: this.replicas[name].length > 1 ? `${name}-${index + 1}` : name, process: replica })),
     );
-    const client = this.client;
-    return [...services, ...(client ? [{ name: 'client', usage: () => client.usage() }] : []), ...this.nats.map((node) => ({ name: node.name, usage: () => node.usage() }))];
+    return [...services, ...(this.client ? [{ name: 'client', process: this.client }] : []), ...this.nats.map((node) => ({ name: node.name, process: node }))];
   }
 
   /** Stops every process (SIGKILL by default; SIGTERM lets them drain and write any --cpu-prof profile). */

@@ -369,7 +369,6 @@ const scalePods = new Map<string, { workload: Workload; container: string; addre
 
 const podsOf = (workload: Workload) => [...scalePods.entries()].filter(([, pod]) => pod.workload === workload).map(([name, pod]) => ({ name, ...pod }));
 
-/** What a Service of infra/scale leads to: one URL per pod it selects, at the pod's address (its port is the target port). */
 /** The last lines of every event-bus gateway pod's log, for a failure's message. */
 function gatewayLogs(): string {
   const gateways = scale.workloads.filter((w) => w.name === 'event-bus');
@@ -379,6 +378,7 @@ function gatewayLogs(): string {
   }).join('\n');
 }
 
+/** What a Service of infra/scale leads to: one URL per pod it selects, at the pod's address (its port is the target port). */
 function scaleUrls(serviceName: string): string[] {
   const service = scale.services.find((s) => s.metadata.name === serviceName)!;
   const port = service.spec!.ports![0]!.port;

@@ -1,5 +1,5 @@
 import { SKIPPED_REACTION_WARNING } from '@blog/service-kit';
-import { LocalSystem, SERVICE_NAMES, type EngineName, type ServiceName, waitFor } from '@blog/launcher';
+import { LocalSystem, SERVICE_NAMES, type EngineName, type NatsNode, type ServiceName, type ServiceProcess, waitFor } from '@blog/launcher';
 import { ChaosLoad, type WriteRecord } from './chaosLoad';
 import { Forger, type ForgeryCount } from './forger';
 import { SeededRandom } from './random';
@@ -66,14 +66,8 @@ async function fetchJson<T>(url: string, token?: string): Promise<T> {
   return (await response.json()) as T;
 }
 
-/** Something that can be killed and started again: a service's process, or a NATS server. */
-interface Killable {
-  stop(signal: NodeJS.Signals): Promise<unknown>;
-  start(): Promise<void>;
-}
-
 /** One process of the target, at random: a service's replica, or one of the NATS servers. */
-function victim(system: LocalSystem, target: KillTarget, random: SeededRandom): Killable {
+function victim(system: LocalSystem, target: KillTarget, random: SeededRandom): ServiceProcess | NatsNode {
   if (target === 'nats') return random.pick(system.nats);
   return random.pick(system.replicas[target]);
 }
@@ -93,7 +87,8 @@ async function killRounds(system: LocalSystem, random: SeededRandom, options: Ch
       const downMs = random.int(...options.downMs);
       options.onKill?.(target, downMs);
       const process = victim(system, target, random);
-      timeline.push({ process: processLabel(system, target, process), atMs: Date.now() - startedAt, downMs });
+      const name = system.processes().find((named) => named.process === process)?.name ?? target;
+      timeline.push({ process: name, atMs: Date.now() - startedAt, downMs });
       await process.stop('SIGKILL');
       kills[target] = (kills[target] ?? 0) + 1;
       await sleep(downMs);
@@ -101,13 +96,6 @@ async function killRounds(system: LocalSystem, random: SeededRandom, options: Ch
     }
   }
   return kills;
-}
-
-/** A process's name in the kill timeline: the service and which replica of it, or the NATS server's name. */
-function processLabel(system: LocalSystem, target: KillTarget, process: Killable): string {
-  if (target === 'nats') return (process as LocalSystem['nats'][number]).name;
-  const replicas = system.replicas[target];
-  return replicas.length > 1 ? `${target}-${replicas.indexOf(process as (typeof replicas)[number]) + 1}` : target;
 }
 
 /**
@@ -127,9 +115,9 @@ async function failureDetail(system: LocalSystem, records: WriteRecord[], views:
   } catch (error) {
     detail.push(`subscribers: ${error instanceof Error ? error.message : String(error)}`);
   }
-  for (const process of [...SERVICE_NAMES.flatMap((name) => system.replicas[name].map((replica, index) => ({ label: `${name}-${index + 1}`, replica }))), ...system.nats.map((node) => ({ label: node.name, replica: node }))]) {
-    const lines = process.replica.recentOutput().trim().split('\n').filter(Boolean).slice(-8);
-    if (lines.length > 0) detail.push(`${process.label} last printed:\n      ${lines.join('\n      ')}`);
+  for (const { name, process } of system.processes()) {
+    const lines = process.recentOutput().trim().split('\n').filter(Boolean).slice(-8);
+    if (lines.length > 0) detail.push(`${name} last printed:\n      ${lines.join('\n      ')}`);
   }
   return detail;
 }

@@ -55,7 +55,9 @@ export function pipelineTrace(commentIds: string[], log: StoredEvent[]): string 
   const seqsByType = new Map<string, number[]>();
   for (const event of log) {
     if (!wanted.has(String(event.data.id))) continue;
-    seqsByType.set(event.type, [...(seqsByType.get(event.type) ?? []), event.seq]);
+    const seqs = seqsByType.get(event.type) ?? [];
+    seqs.push(event.seq);
+    seqsByType.set(event.type, seqs);
   }
   return ['CommentCreated', 'CommentModerated', 'CommentUpdated']
     .map((type) => {

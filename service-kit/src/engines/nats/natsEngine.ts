@@ -22,6 +22,12 @@ export interface NatsEngineOptions extends NatsOptions {
   logger: Logger;
 }
 
+/** One of the consumers a replica runs on its connection (LiveApply, SharedReactions, ReactionAudit). */
+interface ReplicaPart {
+  start(link: NatsLink): Promise<void>;
+  stop(): Promise<void>;
+}
+
 /**
  * NATS JetStream as the event engine: the services publish to and consume from the stream directly,
  * with no hop through the event-bus service. Replay reads the stream; live events reach every replica
@@ -64,7 +70,7 @@ export class NatsEngine implements EventEngine {
   async subscribe(consumer: EventConsumer): Promise<Subscription> {
     const link = await this.connector.connected();
     await this.connector.assertWhole();
-    const parts: { stop(): Promise<void> }[] = [];
+    const parts: ReplicaPart[] = [];
     const stopAll = async () => void (await Promise.all(parts.map((part) => part.stop())));
     try {
       for (const part of this.partsFor(consumer)) {
@@ -84,10 +90,10 @@ export class NatsEngine implements EventEngine {
    * of the service's durable consumers (the live events, and the parked ones sent back to it) and the
    * audit of what the live one passes.
    */
-  private partsFor(consumer: EventConsumer): { start(link: NatsLink): Promise<void>; stop(): Promise<void> }[] {
+  private partsFor(consumer: EventConsumer): ReplicaPart[] {
     const { applies, reactsTo } = consumer.handlers;
     const { logger, reactions } = this.options;
-    const parts: { start(link: NatsLink): Promise<void>; stop(): Promise<void> }[] = [];
+    const parts: ReplicaPart[] = [];
     if (applies.length > 0) parts.push(new LiveApply(consumer, logger));
     if (reactsTo.length > 0) {
       const name = durableNameOf(this.source);

@@ -120,7 +120,7 @@ export class SharedReactions {
     private readonly publish: EventEngine['publish'],
     private readonly options: ReactionOptions,
     private readonly logger: Logger,
-    /** Told each event this replica settled (its follow-ups stored, or parked), by its seq in the events stream. */
+    /** Told each event whose follow-ups this replica stored, by its seq in the events stream. */
     private readonly onSettled: (seq: number) => void = () => undefined,
   ) {}
 
