@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { natsServerTooOld } from '@blog/contracts';
 import { createComment, createPost, commentsInView, queryView } from './support/blogApi';
+import { oldNatsServer } from './support/natsServers';
 import { CommandGroup } from './support/commandGroup';
 import { readyRecord } from './support/supervisorOutput';
 import { makeTempDir, removeTempDirs } from './support/tempDirs';
@@ -21,12 +23,23 @@ afterAll(async () => {
   removeTempDirs();
 });
 
-it('when nats-server is not installed, then it says how to install it and exits 1', () => {
+it('when nats-server is not installed, then it says how to get one and exits 1', () => {
   const run = spawnSync(process.execPath, [ENTRY, '--engine', 'nats'], { env: { ...process.env, NATS_SERVER: '/nowhere/nats-server' }, encoding: 'utf8' });
 
   expect(run.status).toBe(1);
-  expect(run.stderr).toContain('apt-get install -y nats-server');
+  expect(run.stderr).toContain('needs nats-server 2.10 or later');
+  expect(run.stderr).toContain('bash scripts/get-nats-server.sh');
   // Nothing was started.
+  expect(run.stdout).toBe('');
+});
+
+it('when the only nats-server is older than 2.10, then it names its version, says what to install and exits 1', () => {
+  const run = spawnSync(process.execPath, [ENTRY, '--engine', 'nats'], { env: { ...process.env, NATS_SERVER: oldNatsServer() }, encoding: 'utf8' });
+
+  expect(run.status).toBe(1);
+  expect(run.stderr).toContain('NATS_SERVER names an older nats-server');
+  expect(run.stderr).toContain('is 2.9.10');
+  expect(run.stderr).toContain('bash scripts/get-nats-server.sh');
   expect(run.stdout).toBe('');
 });
 
@@ -49,4 +62,8 @@ it('when started, then the services run on NATS JetStream on the default ports a
   expect(log.map((event) => event.type)).toEqual(['PostCreated', 'CommentCreated', 'CommentModerated', 'CommentUpdated']);
   const monitor = await fetch('http://127.0.0.1:8222/jsz');
   expect(((await monitor.json()) as { streams: number }).streams).toBe(2);
+  // One server: every write synced to disk before it is acknowledged, on a server of 2.10 or later.
+  const varz = (await (await fetch('http://127.0.0.1:8222/varz')).json()) as { version: string; jetstream: { config: { sync_always?: boolean } } };
+  expect(varz.jetstream.config.sync_always).toBe(true);
+  expect(natsServerTooOld(varz.version)).toBeNull();
 });

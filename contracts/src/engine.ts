@@ -76,8 +76,7 @@ export interface FollowUp {
  * What a service does with events. `apply` changes its state: every replica applies every event of the
  * `applies` types, in order, live and when replaying the log at start. `react` answers an event with
  * events of its own: once per event, never when replaying. Both must be safe to run twice for one event;
- * `react` only decides (the engine stores what it answers), so an engine may also ask it again to check
- * that an event's follow-ups were stored (NATS does, see ReactionAudit).
+ * `react` only decides (the engine stores what it answers).
  */
 export interface EventHandlers {
   readonly applies: readonly EventType[];

@@ -7,3 +7,5 @@ export * from './text';
 export * from './owners';
 export * from './busAnswers';
 export * from './seqRanges';
+export * from './natsServerVersion';
+export * from './natsServerConfig';

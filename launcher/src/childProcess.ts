@@ -21,7 +21,6 @@ function runningChildren(): Set<ChildProcess> {
 export class ManagedProcess {
   private child: ChildProcess | null = null;
   private output: string[] = [];
-  private readonly tallies = new Map<string, number>();
 
   constructor(readonly name: string) {}
 
@@ -34,15 +33,6 @@ export class ManagedProcess {
     return this.output.slice(-30).join('');
   }
 
-  /**
-   * From now on, counts how often the process prints `text` (across its restarts): how a chaos run
-   * knows how many times a service logged a given warning, with no log file to read.
-   */
-  tally(text: string): () => number {
-    if (!this.tallies.has(text)) this.tallies.set(text, 0);
-    return () => this.tallies.get(text) ?? 0;
-  }
-
   /** CPU time and peak resident memory so far, read from /proc (Linux); null elsewhere or when stopped. */
   usage(): { cpuSeconds: number; peakRssBytes: number } | null {
     return this.pid === undefined ? null : processUsage(this.pid);
@@ -52,9 +42,7 @@ export class ManagedProcess {
   protected async run(program: string, args: string[], env: NodeJS.ProcessEnv, healthUrl: string, what: string): Promise<void> {
     const child = spawn(program, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (chunk: Buffer) => {
-      const text = chunk.toString();
-      for (const [wanted, count] of this.tallies) this.tallies.set(wanted, count + text.split(wanted).length - 1);
-      this.output.push(text);
+      this.output.push(chunk.toString());
       if (this.output.length > 200) this.output.splice(0, 100);
     };
     child.stdout?.on('data', keep);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { NatsSync } from '@blog/contracts';
 import type { ManagedProcess } from './childProcess';
 import { credentialEnv, natsPasswordEnv, newCredentials, type Credentials } from './credentials';
 import { natsAuth, natsCluster, type NatsNode } from './natsCluster';
@@ -16,6 +17,8 @@ export interface LocalSystemOptions {
   engine?: EngineName;
   /** With `nats`: servers in the NATS cluster (default 1; 3 makes a cluster with streams on all three). */
   natsNodes?: number;
+  /** With `nats`: how JetStream syncs its files (default: natsCluster's choice for the number of servers). */
+  natsSync?: NatsSync;
   /** With `nats`: processes of each service, the gateway included (default 1). */
   replicas?: number;
   /**
@@ -73,7 +76,7 @@ export class LocalSystem {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'blog-system-'));
     const credentials = options.credentials ? newCredentials() : null;
     const auth = credentials && engine === 'nats' ? natsAuth(dataDir, natsPasswordEnv(credentials)) : null;
-    const nats = engine === 'nats' ? await natsCluster(options.natsNodes ?? 1, dataDir, auth) : [];
+    const nats = engine === 'nats' ? await natsCluster(options.natsNodes ?? 1, dataDir, { auth, sync: options.natsSync }) : [];
     const env: NodeJS.ProcessEnv = {
       LOG_LEVEL: 'warn',
       DATA_DIR: dataDir,

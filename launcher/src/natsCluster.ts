@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { NATS_CLUSTER_SYNC, natsServerConfig, type NatsSync } from '@blog/contracts';
 import { natsAuthorizationConfig } from '@blog/service-kit';
 import { freePort } from './ports';
 import { ManagedProcess } from './childProcess';
-import { NATS_SERVER_MISSING, natsServerProgram } from './natsServer';
-
-export { NATS_SERVER_MISSING, natsServerProgram };
+import { natsServerProgram, type NatsServerProgram } from './natsServer';
 
 interface NodePorts {
   client: number;
@@ -31,9 +30,8 @@ export class NatsNode extends ManagedProcess {
   constructor(
     name: string,
     readonly ports: NodePorts,
-    private readonly storeDir: string,
-    private readonly routes: string[],
-    private readonly program: string,
+    private readonly configFile: string,
+    private readonly program: NatsServerProgram,
     private readonly auth: NatsAuth | null = null,
   ) {
     super(name);
@@ -43,15 +41,15 @@ export class NatsNode extends ManagedProcess {
     return `nats://127.0.0.1:${this.ports.client}`;
   }
 
+  /** The nats-server release this node runs: `2.10.27`. */
+  get version(): string {
+    return this.program.version;
+  }
+
   /** Starts the server and waits until its monitoring port says it is healthy. */
   async start(): Promise<void> {
-    // The users' file first: the flags after it set everything else, as they would without it.
-    const args = [...(this.auth ? ['-c', this.auth.configFile] : []), '-js', '-sd', this.storeDir, '-a', '127.0.0.1', '-p', String(this.ports.client), '-m', String(this.ports.monitor), '-n', this.name];
-    if (this.routes.length > 0) {
-      args.push('--cluster_name', 'blog', '--cluster', `nats://127.0.0.1:${this.ports.cluster}`, '--routes', this.routes.join(','));
-    }
     const env = { ...process.env, ...this.auth?.passwords };
-    await this.run(this.program, args, env, `http://127.0.0.1:${this.ports.monitor}/healthz`, `${this.name} to accept connections`);
+    await this.run(this.program.path, ['-c', this.configFile], env, `http://127.0.0.1:${this.ports.monitor}/healthz`, `${this.name} to accept connections`);
   }
 
   async restart(): Promise<void> {
@@ -60,19 +58,42 @@ export class NatsNode extends ManagedProcess {
   }
 }
 
+export interface NatsClusterOptions {
+  /** Users and their permissions, when every client must log in. */
+  auth?: NatsAuth | null;
+  /** How JetStream syncs (default: `always` on one server, the cluster's setting on several). */
+  sync?: NatsSync;
+  /** Another nats-server than natsServerProgram() finds (a test of an older one). */
+  program?: NatsServerProgram;
+}
+
 /**
- * A NATS cluster of `size` nodes on free loopback ports (one node: a plain server, no cluster); with
- * `auth`, every client must log in as one of its users and keeps to that user's permissions.
+ * A NATS cluster of `size` nodes on free loopback ports (one node: a plain server, no cluster), each
+ * started from a configuration file written by natsServerConfig, as `npm run start:nats` and
+ * infra/scale start theirs. With `auth`, every client must log in as one of its users and keeps to that
+ * user's permissions.
  */
-export async function natsCluster(size: number, dataDir: string, auth: NatsAuth | null = null): Promise<NatsNode[]> {
-  const program = natsServerProgram();
-  if (!program) throw new Error(NATS_SERVER_MISSING);
+export async function natsCluster(size: number, dataDir: string, options: NatsClusterOptions = {}): Promise<NatsNode[]> {
+  const program = options.program ?? natsServerProgram();
+  const sync = options.sync ?? (size > 1 ? NATS_CLUSTER_SYNC : 'always');
   const ports: NodePorts[] = [];
   for (let index = 0; index < size; index += 1) ports.push({ client: await freePort(), cluster: await freePort(), monitor: await freePort() });
-  const routes = size > 1 ? ports.map((p) => `nats://127.0.0.1:${p.cluster}`) : [];
+  const routes = ports.map((p) => `nats://127.0.0.1:${p.cluster}`);
   return ports.map((nodePorts, index) => {
-    const storeDir = path.join(dataDir, `nats-${index + 1}`);
+    const name = `nats-${index + 1}`;
+    const storeDir = path.join(dataDir, name);
     fs.mkdirSync(storeDir, { recursive: true });
-    return new NatsNode(`nats-${index + 1}`, nodePorts, storeDir, routes, program, auth);
+    const configFile = path.join(dataDir, `${name}.conf`);
+    const config = natsServerConfig({
+      name,
+      listen: `127.0.0.1:${nodePorts.client}`,
+      monitor: `127.0.0.1:${nodePorts.monitor}`,
+      storeDir,
+      sync,
+      cluster: size > 1 ? { listen: `127.0.0.1:${nodePorts.cluster}`, routes } : undefined,
+      usersFile: options.auth ? path.basename(options.auth.configFile) : undefined,
+    });
+    fs.writeFileSync(configFile, config);
+    return new NatsNode(name, nodePorts, configFile, program, options.auth ?? null);
   });
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { onExit } from 'signal-exit';
-import { NATS_SERVER_MISSING, natsServerProgram } from './natsServer';
+import { natsServerProgram } from './natsServer';
 import { createControlServer, listenOnLoopback } from './supervisor/controlApi';
 import { planRun, ROOT, type Plan } from './supervisor/plan';
 import { nodeVersionProblem, requiredNodeMajor } from './supervisor/nodeVersion';
@@ -39,10 +39,9 @@ function storageOf(options: RunOptions): string {
 
 /** The plan of this run, or why there is none (no nats-server, a service not built). */
 function planFor(options: RunOptions): Plan {
-  const natsProgram = options.engine === 'nats' ? natsServerProgram() : null;
-  if (options.engine === 'nats' && !natsProgram) throw new Error(NATS_SERVER_MISSING);
+  const natsProgram = options.engine === 'nats' ? natsServerProgram().path : null;
   if (natsProgram) fs.mkdirSync(options.natsStoreDir, { recursive: true });
-  return planRun({
+  const plan = planRun({
     engine: options.engine,
     mode: options.mode,
     portOffset: options.portOffset,
@@ -50,6 +49,8 @@ function planFor(options: RunOptions): Plan {
     env: process.env,
     nats: natsProgram ? { program: natsProgram, storeDir: options.natsStoreDir } : undefined,
   });
+  for (const file of plan.files) fs.writeFileSync(file.path, file.text);
+  return plan;
 }
 
 function portsMessage(held: Awaited<ReturnType<typeof heldPorts>>, options: RunOptions): string {

@@ -56,15 +56,21 @@ describe('the plan of a run', () => {
   });
 
   it('when the engine is NATS, then nats-server comes first, every service is told NATS_URL, and its ports are claimed too', () => {
-    const { specs, ports } = plan({ engine: 'nats', nats: { program: '/usr/sbin/nats-server', storeDir: '/data/nats' } });
+    const { specs, ports, files } = plan({ engine: 'nats', nats: { program: '/usr/sbin/nats-server', storeDir: '/data/nats' } });
 
     expect(specs[0]).toMatchObject({
       name: 'nats',
       command: '/usr/sbin/nats-server',
-      args: ['-js', '-sd', '/data/nats', '-a', '127.0.0.1', '-p', '4222', '-m', '8222', '-n', 'nats'],
+      args: ['-c', '/data/nats/nats.conf'],
       readyUrl: 'http://127.0.0.1:8222/healthz',
       url: 'nats://127.0.0.1:4222',
     });
+    // One server, every write synced before it is acknowledged, on loopback only.
+    expect(files).toEqual([{ path: '/data/nats/nats.conf', text: expect.stringContaining('sync_interval: always') }]);
+    expect(files[0]!.text).toContain('listen: "127.0.0.1:4222"');
+    expect(files[0]!.text).toContain('http: "127.0.0.1:8222"');
+    expect(files[0]!.text).toContain('store_dir: "/data/nats"');
+    expect(files[0]!.text).not.toContain('cluster');
     for (const s of specs.slice(1)) expect(s.env.NATS_URL).toBe('nats://127.0.0.1:4222');
     expect(spec(specs, 'event-bus').env.SUBSCRIBERS).toBeUndefined();
     expect(ports).toEqual(expect.arrayContaining([{ port: 4222, wantedBy: 'nats' }, { port: 8222, wantedBy: 'nats (monitoring)' }]));

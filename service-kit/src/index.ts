@@ -24,5 +24,4 @@ export { StreamWatch, StreamDamagedError, findLostEvents, describeLostEvents, ty
 export { repairStream, type StreamRepairReport } from './engines/nats/streamRepair';
 export { listDeadLetters, retryDeadLetters as retryNatsDeadLetters, type StoredDeadLetter } from './engines/nats/deadLetters';
 export * as natsNames from './engines/nats/names';
-export { SKIPPED_REACTION_WARNING } from './engines/nats/reactionAudit';
 export { natsAuthorizationConfig, passwordVariableOf, servicePermissions, gatewayPermissions, NATS_SERVICE_USERS, NATS_GATEWAY_USER, type NatsUserPermissions } from './engines/nats/permissions';

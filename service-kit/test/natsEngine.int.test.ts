@@ -5,7 +5,6 @@ import { EngineUnavailableError, derivedEventId, type EventHandlers, type KnownE
 import { freePort, natsCluster, waitFor, type NatsNode } from '@blog/launcher';
 import { EventReceiver, Lifecycle, NatsConnector, NatsEngine, knownErrorAnswer, listDeadLetters } from '../src';
 import { backoffSteps } from '../src/engines/nats/sharedReactions';
-import { DEFAULT_AUDIT } from '../src/engines/nats/reactionAudit';
 import { commentCreated, postCreated } from '../../test/support/factories';
 import { silentLogger } from '../../test/support/silentLogger';
 
@@ -39,9 +38,6 @@ function engineFor(source: string, servers = [server.url], holdMs?: number): Nat
     timeoutMs: 1000,
     publishWaitMs: 1000,
     reactions: { ...reactions, holdMs },
-    // The audit asks react() again to check a passed event's follow-ups were stored; these tests count
-    // what the durable consumer hands each replica, so the audit's rounds stay out of their way.
-    audit: { ...DEFAULT_AUDIT, intervalMs: 600_000 },
     logger: silentLogger,
   });
   engines.push(engine);

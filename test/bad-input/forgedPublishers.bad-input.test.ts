@@ -99,7 +99,7 @@ describe('forged publishers on NATS JetStream, through the gateway and straight 
 
   beforeAll(async () => {
     const dir = makeTempDir('nats-forged-');
-    nats = await natsCluster(1, dir, natsAuth(dir, natsPasswordEnv(credentials)));
+    nats = await natsCluster(1, dir, { auth: natsAuth(dir, natsPasswordEnv(credentials)) });
     await nats[0]!.start();
     const env = credentialEnv(credentials, 'event-bus', true);
     gateway = createGateway(configSchema.parse({ NATS_URL: nats[0]!.url, ...env }), silentLogger);

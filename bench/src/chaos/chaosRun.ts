@@ -1,4 +1,3 @@
-import { SKIPPED_REACTION_WARNING } from '@blog/service-kit';
 import { LocalSystem, SERVICE_NAMES, type EngineName, type NatsNode, type ServiceName, type ServiceProcess, waitFor } from '@blog/launcher';
 import { ChaosLoad, type WriteRecord } from './chaosLoad';
 import { Forger, type ForgeryCount } from './forger';
@@ -42,8 +41,6 @@ export interface ChaosSummary {
   /** With credentials: the forged publishes and what became of them. */
   forgeries: ForgeryCount | null;
   verdict: Verdict;
-  /** NATS: reactions the services made up for because the durable consumer had passed their event without them (ReactionAudit). */
-  reactionsMadeUp: number | null;
   /**
    * Only when the verdict failed: what to look at next. The kills with their times, when the writes
    * that went wrong were sent, the durable consumers' state and each process's last lines of output.
@@ -140,8 +137,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   );
   // Reading the bus's log and positions takes a credential when the bus has them; any will do.
   const readToken = system.credentials?.tokens.query;
-  // Counted from the services' own warning (ReactionAudit), which every replica of moderation and comments may log.
-  const madeUp = system.engine === 'nats' ? (['moderation', 'comments'] as const).flatMap((name) => system.replicas[name].map((replica) => replica.tally(SKIPPED_REACTION_WARNING))) : [];
   try {
     await system.startAll();
     const load = new ChaosLoad(() => ({ posts: system.urls('posts'), comments: system.urls('comments') }), random);
@@ -203,7 +198,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       logEvents: log.length,
       forgeries,
       verdict,
-      reactionsMadeUp: system.engine === 'nats' ? madeUp.reduce((sum, count) => sum + count(), 0) : null,
       failureDetail: verdict.ok ? [] : await failureDetail(system, load.records, finalViews, timeline, readToken),
     };
   } finally {
@@ -233,7 +227,6 @@ export function formatSummary(summary: ChaosSummary): string {
     ...(summary.forgeries
       ? [`forgeries (a credential publishing what it does not own): ${summary.forgeries.sent} sent, ${summary.forgeries.refused} refused, ${summary.forgeries.unreachable} found nothing up, ${summary.forgeries.stored} stored`]
       : []),
-    ...(summary.reactionsMadeUp === null ? [] : [`reactions a durable consumer skipped and the services made up for: ${summary.reactionsMadeUp}`]),
     `verdict: ${summary.verdict.ok ? 'OK' : 'FAILED'}`,
     ...summary.verdict.problems.map((problem) => `  - ${problem}`),
   ];

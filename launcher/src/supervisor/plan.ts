@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { natsServerConfig } from '@blog/contracts';
 
 /** The repository root, from this file in src/supervisor/ or dist/supervisor/ alike. */
 export const ROOT = path.resolve(__dirname, '../../..');
@@ -62,6 +63,8 @@ export interface Plan {
   specs: ProcessSpec[];
   ports: PortClaim[];
   controlUrl: string;
+  /** Files the processes read, written before any starts (nats-server's configuration). */
+  files: { path: string; text: string }[];
 }
 
 /** The order the processes start in, and the order `GET /processes` lists them. */
@@ -116,17 +119,24 @@ function commandOf(name: AppName, options: PlanOptions, root: string): Pick<Proc
   return { command: 'sh', args: ['-c', dev], cwd, path: [...bins, options.env.PATH ?? ''].join(path.delimiter) };
 }
 
-function natsSpec(options: PlanOptions, port: (name: SupervisedName) => number): ProcessSpec {
+/** The single nats-server of `npm run start:nats`: its configuration file lives in its store's folder. */
+function natsSpec(options: PlanOptions, port: (name: SupervisedName) => number): { spec: ProcessSpec; config: { path: string; text: string } } {
   if (!options.nats) throw new Error('the NATS engine needs the nats-server program');
   const monitor = NATS_MONITOR_PORT + options.portOffset;
+  const configFile = path.join(options.nats.storeDir, 'nats.conf');
+  // One server has no other copy: every write is synced before it is acknowledged.
+  const text = natsServerConfig({ name: 'nats', listen: `127.0.0.1:${port('nats')}`, monitor: `127.0.0.1:${monitor}`, storeDir: options.nats.storeDir, sync: 'always' });
   return {
-    name: 'nats',
-    url: `nats://127.0.0.1:${port('nats')}`,
-    readyUrl: `http://127.0.0.1:${monitor}/healthz`,
-    command: options.nats.program,
-    args: ['-js', '-sd', options.nats.storeDir, '-a', '127.0.0.1', '-p', String(port('nats')), '-m', String(monitor), '-n', 'nats'],
-    cwd: options.root ?? ROOT,
-    env: options.env,
+    spec: {
+      name: 'nats',
+      url: `nats://127.0.0.1:${port('nats')}`,
+      readyUrl: `http://127.0.0.1:${monitor}/healthz`,
+      command: options.nats.program,
+      args: ['-c', configFile],
+      cwd: options.root ?? ROOT,
+      env: options.env,
+    },
+    config: { path: configFile, text },
   };
 }
 
@@ -135,8 +145,13 @@ export function planRun(options: PlanOptions): Plan {
   const root = options.root ?? ROOT;
   const port = (name: SupervisedName) => DEFAULT_PORTS[name] + options.portOffset;
   const controlUrl = `http://127.0.0.1:${options.controlPort}`;
+  const files: Plan['files'] = [];
   const specs = namesOf(options.engine).map((name): ProcessSpec => {
-    if (name === 'nats') return natsSpec(options, port);
+    if (name === 'nats') {
+      const { spec, config } = natsSpec(options, port);
+      files.push(config);
+      return spec;
+    }
     const { path: searchPath, ...command } = commandOf(name, options, root);
     const env = { ...options.env, ...(searchPath ? { PATH: searchPath } : {}), ...wiringOf(name, port, options, controlUrl) };
     return { name, url: `http://localhost:${port(name)}`, readyUrl: `http://127.0.0.1:${port(name)}/readyz`, ...command, env };
@@ -144,5 +159,5 @@ export function planRun(options: PlanOptions): Plan {
   const ports: PortClaim[] = namesOf(options.engine).map((name) => ({ port: port(name), wantedBy: name }));
   if (options.engine === 'nats') ports.push({ port: NATS_MONITOR_PORT + options.portOffset, wantedBy: 'nats (monitoring)' });
   ports.push({ port: options.controlPort, wantedBy: 'the supervisor (its control API)' });
-  return { specs, ports, controlUrl };
+  return { specs, ports, controlUrl, files };
 }

@@ -12,9 +12,9 @@ import {
   type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import type { EngineProblem } from '@blog/contracts';
+import { EngineOutcomeUnknownError, EngineUnavailableError, NATS_SERVER_ADVICE, natsServerTooOld, type EngineProblem } from '@blog/contracts';
 import { isPermissionViolation } from './publisher';
-import type { StreamWatch } from './streamCheck';
+import { STREAM_REPAIR_ACTION, type StreamWatch } from './streamCheck';
 import { DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECTS, EVENTS_STREAM, EVENTS_SUBJECTS, RETRY_SUBJECTS } from './names';
 
 export interface NatsOptions {
@@ -86,6 +86,8 @@ async function ensureStreams(jsm: JetStreamManager, options: NatsOptions): Promi
 export class NatsConnector {
   private link: Promise<NatsLink> | null = null;
   private opened: NatsLink | null = null;
+  /** The server this connects to is one the engine does not run on (too old), as /readyz says it. */
+  private refused: EngineProblem | null = null;
 
   /**
    * `watch`, when given, checks the events stream on each new connection before it is handed out and
@@ -116,6 +118,7 @@ export class NatsConnector {
     // it, in case it fails; that was 7% of the comments service's CPU under load.
     const nc = await connect({ servers, name, timeout: timeoutMs, maxReconnectAttempts: -1, reconnectTimeWait: 250, user, pass: password, noAsyncTraces: true });
     try {
+      this.refuseOldServer(nc.info?.version ?? 'unknown');
       const jsm = await jetstreamManager(nc, { timeout: timeoutMs });
       await ensureStreams(jsm, this.options);
       const link = { nc, js: jetstream(nc, { timeout: timeoutMs }), jsm };
@@ -128,6 +131,13 @@ export class NatsConnector {
     }
   }
 
+  /** Refuses a server older than the engine needs, once with a log line's worth of words and then on every call. */
+  private refuseOldServer(version: string): void {
+    const tooOld = natsServerTooOld(version);
+    this.refused = tooOld ? { status: 'unsupported NATS server', problems: [`${tooOld} (at ${this.options.servers.join(', ')})`], action: `Upgrade the NATS servers. ${NATS_SERVER_ADVICE}.` } : null;
+    if (this.refused) throw new EngineUnavailableError(`${this.refused.problems[0]}. ${this.refused.action}`, `the event log's NATS server is too old: ${tooOld}`);
+  }
+
   /**
    * Throws StreamDamagedError when the stream was found damaged: nothing may be published into it or
    * read from it as whole. Connects first, so a new connection is checked; a failure to connect is left
@@ -138,9 +148,25 @@ export class NatsConnector {
     this.watch?.assertWhole();
   }
 
+  /** The furthest seq this connection has seen the stream reach (0 without a watch): read before a publish is sent. */
+  furthestSeen(): number {
+    return this.watch?.furthestSeen ?? 0;
+  }
+
+  /**
+   * A publish's receipt, checked against what the stream had reached before it was sent. A new event
+   * handed a seq already used (the stream's end moved back) is stored where the consumers will not look:
+   * the stream is damaged from now on, and the event's fate is the repair's (it keeps what it finds).
+   */
+  receipt(seq: number, duplicate: boolean, furthestBefore: number): void {
+    if (this.watch?.stored(seq, duplicate, furthestBefore)) {
+      throw new EngineOutcomeUnknownError(`the NATS stream handed this event seq ${seq}, which it had handed out before: the log is damaged. The operator must ${STREAM_REPAIR_ACTION}`);
+    }
+  }
+
   /** The stream found damaged (acknowledged events gone from a server's store), or null. */
   problem(): EngineProblem | null {
-    return this.watch?.problem() ?? null;
+    return this.refused ?? this.watch?.problem() ?? null;
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { EngineUnavailableError, buildEnvelope, logPageSchema, ownedTypes } from '@blog/contracts';
+import { EngineUnavailableError, buildEnvelope, logPageSchema } from '@blog/contracts';
 import type { EngineProblem, EventConsumer, EventEngine, KnownEvent, LogEntry, PublishOptions, PublishReceipt, Subscription } from '@blog/contracts';
 import type { Logger } from '../../logger';
 import { NatsConnector, type NatsLink, type NatsOptions } from './connection';
 import { LiveApply } from './liveApply';
 import { NatsPublisher, describeNatsFailure } from './publisher';
-import { DEFAULT_AUDIT, ReactionAudit, type ReactionAuditOptions } from './reactionAudit';
 import { readAfter } from './reader';
 import { durableNameOf } from './names';
 import { SharedReactions, liveFeed, retryFeed, type ReactionOptions } from './sharedReactions';
@@ -17,12 +16,10 @@ export interface NatsEngineOptions extends NatsOptions {
   /** How long a publish keeps trying before it fails (503 or 504). */
   publishWaitMs: number;
   reactions: ReactionOptions;
-  /** How the replicas check that the durable consumer skipped nothing (ReactionAudit); its defaults suit every service. */
-  audit?: ReactionAuditOptions;
   logger: Logger;
 }
 
-/** One of the consumers a replica runs on its connection (LiveApply, SharedReactions, ReactionAudit). */
+/** One of the consumers a replica runs on its connection (LiveApply, SharedReactions). */
 interface ReplicaPart {
   start(link: NatsLink): Promise<void>;
   stop(): Promise<void>;
@@ -87,8 +84,7 @@ export class NatsEngine implements EventEngine {
 
   /**
    * What one replica runs: its own feed of the events it applies; and, when it reacts to events, its share
-   * of the service's durable consumers (the live events, and the parked ones sent back to it) and the
-   * audit of what the live one passes.
+   * of the service's durable consumers (the live events, and the parked ones sent back to it).
    */
   private partsFor(consumer: EventConsumer): ReplicaPart[] {
     const { applies, reactsTo } = consumer.handlers;
@@ -98,11 +94,8 @@ export class NatsEngine implements EventEngine {
     if (reactsTo.length > 0) {
       const name = durableNameOf(this.source);
       const publish: EventEngine['publish'] = (event, options) => this.publish(event, options);
-      // What the durable consumer skips (a nats-server bug, see ReactionAudit) is reacted to all the same.
-      const audit = new ReactionAudit(name, consumer, ownedTypes(name), publish, this.options.audit ?? DEFAULT_AUDIT, logger);
-      parts.push(new SharedReactions(name, liveFeed(name, reactsTo), consumer, publish, reactions, logger, (seq) => audit.settled(seq)));
+      parts.push(new SharedReactions(name, liveFeed(name, reactsTo), consumer, publish, reactions, logger));
       parts.push(new SharedReactions(name, retryFeed(name), consumer, publish, reactions, logger));
-      parts.push(audit);
     }
     return parts;
   }

@@ -86,16 +86,20 @@ export class NatsPublisher {
         lastFailure = `NATS unreachable (${describeNatsFailure(error)})`;
         continue;
       }
+      const furthestBefore = this.connector.furthestSeen();
+      let ack;
       try {
-        const ack = await link.js.publish(subjectOf(envelope.type), payload, { msgID: envelope.id });
-        return { id: envelope.id, seq: ack.seq, duplicate: ack.duplicate };
+        ack = await link.js.publish(subjectOf(envelope.type), payload, { msgID: envelope.id });
       } catch (error) {
         if (refusedByStream(error)) throw new Error(`the events stream refused ${envelope.type}: ${describeNatsFailure(error)}`);
         if (isPermissionViolation(error)) throw new EngineUnavailableError(`NATS does not let this service publish ${envelope.type} (${describeNatsFailure(error)})`);
         lastFailure = describeNatsFailure(error);
         // Nobody listening means no stream took it; anything else (a timeout, a lost connection) may have stored it.
         if (!nothingStored(error)) handedOver = true;
+        continue;
       }
+      this.connector.receipt(ack.seq, ack.duplicate, furthestBefore);
+      return { id: envelope.id, seq: ack.seq, duplicate: ack.duplicate };
     }
     if (handedOver) throw new EngineOutcomeUnknownError(lastFailure);
     throw new EngineUnavailableError(lastFailure);

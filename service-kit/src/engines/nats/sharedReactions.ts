@@ -120,8 +120,6 @@ export class SharedReactions {
     private readonly publish: EventEngine['publish'],
     private readonly options: ReactionOptions,
     private readonly logger: Logger,
-    /** Told each event whose follow-ups this replica stored, by its seq in the events stream. */
-    private readonly onSettled: (seq: number) => void = () => undefined,
   ) {}
 
   async start(link: NatsLink): Promise<void> {
@@ -174,7 +172,6 @@ export class SharedReactions {
     }
     try {
       await Promise.all(outgoing.map(({ event, id, requestId }) => this.publish(event, { id, requestId })));
-      if (seq !== undefined) this.onSettled(seq);
       return (m) => m.ack();
     } catch (error) {
       // Not the event's fault: the engine could not take its follow-ups. Try again soon.
