@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds every image with the tag the manifests use (blog/<name>:<version>): the six services of infra/k8s
-# and the NATS server of infra/scale (nats/Dockerfile), then makes the images visible to the local cluster
-# kubectl points at, so that `kubectl apply -f infra/k8s` and `kubectl apply -k infra/scale` never need a
-# registry.
+# Builds every image with the tag the manifests use (blog/<name>:<version>): the six services, which
+# infra/k8s and infra/scale both run, then makes the images visible to the local cluster kubectl points at,
+# so that `kubectl apply -f infra/k8s` and `kubectl apply -k infra/scale` need no registry for them (the
+# NATS servers of infra/scale run the official nats image, which the cluster pulls).
 #
 #   scripts/build-images.sh              build with docker (or podman), load into kind/minikube if in use
 #   scripts/build-images.sh --dry-run    print the commands without running them
@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Each builds from <name>/Dockerfile with the repository root as its context.
-IMAGES=(event-bus posts comments moderation query client nats)
+IMAGES=(event-bus posts comments moderation query client)
 VERSION=$(node -p "require('./package.json').version")
 DRY_RUN=false
 [[ "${1:-}" == "--dry-run" ]] && DRY_RUN=true

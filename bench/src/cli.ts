@@ -12,6 +12,8 @@
  *   --engine E         embedded (default) or nats: NATS JetStream, with a local nats-server
  *   --engines A,B      run the same load on each engine in turn and print them side by side
  *   --nats-nodes N     with nats: servers in the NATS cluster (default 1; 3 for a cluster)
+ *   --nats-sync S      with nats: always (every write synced before its ack) or interval (nats-server's
+ *                      default, every two minutes); default: always on one server, the cluster's setting
  *   --replicas N       with nats: processes of each service (default 1); the load goes round comments'
  *   --watch N          N flow-page streams (the client's /flow/api/stream) open through the run
  *   --watch-compare N  instead: the same load without and with N streams open, --rounds times each, in
@@ -23,6 +25,7 @@
  *                      BUS_TOKEN is sent to the bus when that system has one
  */
 import { parseArgs } from 'node:util';
+import type { NatsSync } from '@blog/contracts';
 import { SingleBar, Presets } from 'cli-progress';
 import { measureCeiling } from './ceiling';
 import { LocalSystem, type EngineName } from '@blog/launcher';
@@ -45,6 +48,7 @@ const { values } = parseArgs({
     engine: { type: 'string' },
     engines: { type: 'string' },
     'nats-nodes': { type: 'string', default: '1' },
+    'nats-sync': { type: 'string' },
     replicas: { type: 'string', default: '1' },
     'posts-url': { type: 'string' },
     'comments-url': { type: 'string' },
@@ -93,6 +97,12 @@ function engineList(): EngineName[] {
   return names as EngineName[];
 }
 
+function natsSync(): NatsSync | undefined {
+  const sync = values['nats-sync'];
+  if (sync !== undefined && sync !== 'always' && sync !== 'interval') throw new Error(`--nats-sync must be always or interval, not "${sync}"`);
+  return sync;
+}
+
 type LoadOptions = Pick<PipelineOptions, 'count' | 'concurrency' | 'rate' | 'duration' | 'posts' | 'warmup'>;
 
 function loadOptions(): LoadOptions {
@@ -120,10 +130,10 @@ async function measure(engine: EngineName | null, load: LoadOptions, watching: W
   if (!engine) {
     targets = { posts: urls[0]!, comments: [urls[1]!], query: urls[2]!, bus: urls[3]!, busToken: process.env.BUS_TOKEN };
   } else {
-    const nats = engine === 'nats' ? { natsNodes: positiveInt('nats-nodes', values['nats-nodes'])!, replicas: positiveInt('replicas', values.replicas)! } : {};
+    const nats = engine === 'nats' ? { natsNodes: positiveInt('nats-nodes', values['nats-nodes'])!, replicas: positiveInt('replicas', values.replicas)!, natsSync: natsSync() } : {};
     say(
       engine === 'nats'
-        ? `Starting the services on NATS JetStream (${nats.natsNodes} server(s), ${nats.replicas} process(es) of each service)...`
+        ? `Starting the services on NATS JetStream (${nats.natsNodes} server(s), sync ${nats.natsSync ?? 'as chosen'}, ${nats.replicas} process(es) of each service)...`
         : 'Starting the five services on the embedded bus (durable log in a temporary folder)...',
     );
     system = await LocalSystem.create({ LOG_LEVEL: 'warn' }, { engine, ...nats, client: watching.client || watching.watchers > 0 });

@@ -21,11 +21,12 @@ if (( ${#missing[@]} > 0 )); then
 fi
 
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/scripts/containers/containers.conf}
-base=docker.io/library/node:24-bookworm-slim
-# The stand-in for the NATS image's base (nats/Dockerfile), made by the same script.
-debian_base=docker.io/library/debian:bookworm-slim
+base=docker.io/library/node:24-trixie-slim
+# The stand-ins for the NATS image infra/scale names and for its base, made by the same script.
+debian_base=docker.io/library/debian:trixie-slim
+nats_image=$(awk '$1 == "image:" && $2 ~ /\/nats:/ { print $2; exit }' infra/scale/nats.yaml)
 made_base=false
-if ! podman --runtime runc image exists "$base" || ! podman --runtime runc image exists "$debian_base"; then
+if ! podman --runtime runc image exists "$base" || ! podman --runtime runc image exists "$debian_base" || ! podman --runtime runc image exists "$nats_image"; then
   started=$SECONDS
   bash scripts/containers/make-base-image.sh
   made_base=true
@@ -34,7 +35,7 @@ if ! podman --runtime runc image exists "$base" || ! podman --runtime runc image
   echo "==> made the base image in ${CONTAINER_BASE_IMAGE_SECONDS} s"
 fi
 cleanup() {
-  if [[ "$made_base" == true ]]; then podman --runtime runc rmi -f "$base" "$debian_base" >/dev/null 2>&1 || true; fi
+  if [[ "$made_base" == true ]]; then podman --runtime runc rmi -f "$nats_image" "$base" "$debian_base" >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
 

@@ -3,7 +3,7 @@
  * command that fixes each problem. It only reads: kubectl's context, the cluster's images and pods.
  *
  *   npm run k8s:doctor                 for kubectl apply -f infra/k8s
- *   npm run k8s:doctor -- --scale      for kubectl apply -k infra/scale (its images include blog/nats)
+ *   npm run k8s:doctor -- --scale      for kubectl apply -k infra/scale
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -41,12 +41,16 @@ function manifestTexts(scale: boolean): string[] {
   return [rendered.out];
 }
 
+/**
+ * The project's own images the manifests run (blog/<service>:<tag>): built locally, so no registry has
+ * them. The official images (infra/scale's NATS) the cluster pulls by itself on first use.
+ */
 function manifestImages(scale: boolean): string[] {
   const images = new Set<string>();
   for (const text of manifestTexts(scale)) {
     for (const document of parseAllDocuments(text)) {
       const spec = document.toJS()?.spec?.template?.spec;
-      for (const container of spec?.containers ?? []) images.add(container.image);
+      for (const container of spec?.containers ?? []) if (/^(docker\.io\/)?blog\//.test(container.image)) images.add(container.image);
     }
   }
   return [...images].sort();

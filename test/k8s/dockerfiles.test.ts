@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DockerfileParser, type From } from 'dockerfile-ast';
 import { dockerfilePath, readDockerfile } from '../support/dockerfiles';
-import { argValue } from '../support/scaleWiring';
 import { ROOT, loadKustomized } from '../support/manifests';
 import { makeTempDir, removeTempDirs } from '../support/tempDirs';
 
@@ -41,7 +40,7 @@ describe.each(SERVICES)('%s/Dockerfile', (service) => {
 
   it('builds in stages from the official Node 24 (LTS) slim image', () => {
     expect(facts.bases.length).toBeGreaterThanOrEqual(2);
-    for (const base of facts.bases) expect(base).toBe('node:24-bookworm-slim');
+    for (const base of facts.bases) expect(base).toBe('node:24-trixie-slim');
   });
 
   it('runs as the node user in production mode', () => {
@@ -98,54 +97,6 @@ describe('the build stage', () => {
       expect(steps).toContain(`COPY ${workspace}/package.json ${workspace}/`);
       expect(steps.find((step) => step.startsWith('RUN npm ci'))).toMatch(new RegExp(`--workspace @blog/${workspace}( |$)`));
     }
-  });
-});
-
-describe('nats/Dockerfile (the NATS server of infra/scale)', () => {
-  const text = fs.readFileSync(dockerfilePath('nats'), 'utf8');
-  const dockerfile = DockerfileParser.parse(text);
-  const facts = readDockerfile('nats');
-  const instructions = dockerfile.getInstructions().map((i) => ({ keyword: i.getKeyword(), args: (i.getArgumentsContent() ?? '').replace(/\\\r?\n/g, ' ').replace(/\s+/g, ' ').trim() }));
-  const nats = loadKustomized().workloads.find((w) => w.name === 'nats')!;
-
-  it('when linted, then dockerfilelint reports no issues', () => {
-    const report = lint('nats/Dockerfile');
-    expect(report.files.flatMap((f) => f.issues.map((i) => `${f.file}:${i.line} ${i.title}`))).toEqual([]);
-    expect(report.files).toHaveLength(1);
-  });
-
-  it("builds in one stage from Debian bookworm's slim image, named in full", () => {
-    expect(dockerfile.getFROMs().map((from) => `${from.getRegistry()}/${from.getImageName()}:${from.getImageTag()}`)).toEqual(['docker.io/library/debian:bookworm-slim']);
-  });
-
-  it("installs Debian's nats-server without recommends and leaves no package lists behind in that layer", () => {
-    const install = instructions.find((i) => i.keyword === 'RUN' && /apt-get install/.test(i.args))!;
-    expect(install.args).toMatch(/apt-get update && apt-get install -y --no-install-recommends nats-server && rm -rf \/var\/lib\/apt\/lists\/\*/);
-  });
-
-  it("runs as a non-root uid and gid, the ones the StatefulSet's pods run as", () => {
-    const [uid, gid] = (facts.runtime.user ?? '').split(':').map(Number);
-    expect(uid).toBeGreaterThan(10000);
-    expect([uid, gid]).toEqual([nats.template.spec!.securityContext!.runAsUser, nats.template.spec!.securityContext!.runAsGroup]);
-    // The package's own user carries that uid, so the store's files have a name inside the image.
-    expect(instructions.find((i) => /usermod/.test(i.args))!.args).toMatch(new RegExp(`usermod --uid ${uid} --gid ${gid} nats`));
-  });
-
-  it('starts nats-server as PID 1, and the StatefulSet gives it arguments only', () => {
-    const entrypoint = instructions.filter((i) => i.keyword === 'ENTRYPOINT');
-    expect(entrypoint.map((i) => JSON.parse(i.args))).toEqual([['nats-server']]);
-    expect(nats.container.command).toBeUndefined();
-    // Flags only, the users file first (infra/scale/nats.yaml): no program name before them.
-    expect(nats.container.args!.slice(0, 3)).toEqual(['-c', '/etc/nats-users/users.conf', '-js']);
-    expect(nats.container.args).not.toContain('nats-server');
-  });
-
-  it("exposes the ports the StatefulSet declares, and keeps the store in a volume writable by any uid at the StatefulSet's -sd", () => {
-    expect(facts.runtime.exposed).toEqual((nats.container.ports ?? []).map((p) => p.containerPort));
-    const storeDir = argValue(nats.container.args!, '-sd');
-    expect(instructions).toContainEqual({ keyword: 'VOLUME', args: storeDir });
-    expect(instructions.find((i) => i.keyword === 'RUN' && i.args.includes(`mkdir -p ${storeDir}`))!.args).toContain(`chmod 1777 ${storeDir}`);
-    expect(nats.container.volumeMounts).toContainEqual({ name: 'data', mountPath: storeDir });
   });
 });
 

@@ -25,7 +25,7 @@ import {
   type Manifests,
 } from '../support/manifests';
 import { PolicyEvaluator, STRANGERS, allowedFlows, appPods, findNetworkPolicyProblems, serviceBackend, sourcesOf, type Endpoint } from '../support/networkPolicies';
-import { GATEWAY_NATS_CREDENTIAL, NATS_SERVERS, STREAM_REPLICAS, WRITE_NATS_USERS, allowedDisruptions, findScaleProblems, natsPasswordRefOf, natsUsersFile } from '../support/scaleWiring';
+import { GATEWAY_NATS_CREDENTIAL, NATS_SERVERS, STREAM_REPLICAS, WRITE_NATS_USERS, allowedDisruptions, expectedNatsConfig, findScaleProblems, natsConfigFiles, natsPasswordRefOf } from '../support/scaleWiring';
 import { makeTempDir, removeTempDirs } from '../support/tempDirs';
 
 const scale = loadKustomized();
@@ -40,7 +40,9 @@ const find = (m: Manifests, name: string) => {
 const named = (documents: ManifestDocument[], name: string) => documents.find((d) => d.metadata.name === name)!;
 const env = (m: Manifests, workload: string, name: string) => find(m, workload).container.env!.find((e) => e.name === name)!;
 const args = (m: Manifests) => find(m, 'nats').container.args!;
-const usersConfigMap = (m: Manifests) => m.configMaps.find((c) => c.metadata.name.startsWith('nats-users-'))!;
+const natsConfigMap = (m: Manifests) => m.configMaps.find((c) => c.metadata.name.startsWith('nats-config-'))!;
+/** Changes one line of the nats.conf the servers read. */
+const editNatsConf = (m: Manifests, from: string | RegExp, to: string) => (natsConfigMap(m).data!['nats.conf'] = natsConfigMap(m).data!['nats.conf']!.replace(from, to));
 /** Takes one variable out of a workload's env, and answers it. */
 const takeOut = (m: Manifests, workload: string, name: string) => {
   const variables = find(m, workload).container.env!;
@@ -78,7 +80,7 @@ describe('the overlay, as kubectl kustomize renders it', () => {
         ...base.documents.map((d) => `${d.kind}/${d.metadata.name}`).filter((id) => id !== 'StatefulSet/event-bus'),
         'Deployment/event-bus',
         'Secret/event-bus-nats-credential',
-        `ConfigMap/${usersConfigMap(scale).metadata.name}`,
+        `ConfigMap/${natsConfigMap(scale).metadata.name}`,
         'StatefulSet/nats',
         'Service/nats',
         'Service/nats-headless',
@@ -189,7 +191,7 @@ describe('wiring of the overlay', () => {
     expect(nats.startupProbe!.httpGet).toEqual({ path: '/healthz', port: 'monitor' });
     expect(nats.readinessProbe!.httpGet).toEqual({ path: '/healthz?js-enabled-only=true', port: 'monitor' });
     expect(nats.livenessProbe!.httpGet).toEqual({ path: '/healthz?js-enabled-only=true', port: 'monitor' });
-    expect(args(scale)).toEqual(expect.arrayContaining(['-js', '-sd', '/data', '--cluster_name', 'blog']));
+    expect(args(scale)).toEqual(['--config', '/etc/nats-config/nats.conf']);
     expect(find(scale, 'nats').document.spec.volumeClaimTemplates).toEqual([
       expect.objectContaining({ metadata: { name: 'data' }, spec: expect.objectContaining({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } }) }),
     ]);
@@ -204,14 +206,17 @@ describe('wiring of the overlay', () => {
     ['a spread that would leave pods pending on one node', (m: Manifests) => (find(m, 'moderation-depl').template.spec!.topologySpreadConstraints![0]!.whenUnsatisfiable = 'DoNotSchedule'), /moderation-depl: spread is DoNotSchedule, not ScheduleAnyway/],
     ['a spread over another service\'s pods', (m: Manifests) => (find(m, 'client-depl').template.spec!.topologySpreadConstraints![0]!.labelSelector = { matchLabels: { app: 'posts' } }), /client-depl: its spread's labelSelector does not select its own pods[\s\S]*also counts the pods of posts-depl/],
     ['NATS without a spread', (m: Manifests) => delete find(m, 'nats').template.spec!.topologySpreadConstraints, /nats: no topologySpreadConstraint over kubernetes.io\/hostname/],
-    ['five NATS servers but routes to three', (m: Manifests) => (find(m, 'nats').document.spec.replicas = 5), /nats: 5 replicas, not 3[\s\S]*--routes .* are not every pod's address/],
+    ['five NATS servers but routes to three', (m: Manifests) => (find(m, 'nats').document.spec.replicas = 5), /nats: 5 replicas, not 3[\s\S]*nats.conf differs from what its ports, store volume and pods say[\s\S]*nats-4.nats-headless:6222/],
     ['NATS started one pod at a time', (m: Manifests) => delete find(m, 'nats').document.spec.podManagementPolicy, /podManagementPolicy is OrderedReady, not Parallel/],
     ['a serviceName that is no Service', (m: Manifests) => (find(m, 'nats').document.spec.serviceName = 'nats-hl'), /nats: serviceName nats-hl is not a Service/],
     ['a headless Service that hides pods until they are ready', (m: Manifests) => delete m.services.find((s) => s.metadata.name === 'nats-headless')!.spec!.publishNotReadyAddresses, /nats-headless: publishNotReadyAddresses is not true/],
-    ['the store outside the volume claim', (m: Manifests) => (args(m)[args(m).indexOf('-sd') + 1] = '/var/lib/nats'), /nats: the store \/var\/lib\/nats is not on a PersistentVolumeClaim/],
-    ['a route port that is not the cluster port', (m: Manifests) => (args(m)[args(m).indexOf('--routes') + 1] = args(m)[args(m).indexOf('--routes') + 1]!.replace(/6222/g, '6223')), /--routes .* are not every pod's address/],
-    ['one fixed server name for every pod', (m: Manifests) => (args(m)[args(m).indexOf('-n') + 1] = 'nats'), /nats: the server name \(-n nats\) must be the pod's name/],
-    ['a client port flag that is not the container port', (m: Manifests) => (args(m)[args(m).indexOf('-p') + 1] = '4223'), /nats: -p 4223 is not the client port 4222/],
+    ['the store outside the volume claim', (m: Manifests) => editNatsConf(m, 'store_dir: "/data"', 'store_dir: "/var/lib/nats"'), /nats: nats.conf differs from what its ports, store volume and pods say[\s\S]*store_dir: "\/data"/],
+    ['a store on no claim at all', (m: Manifests) => (find(m, 'nats').container.volumeMounts!.find((v) => v.name === 'data')!.name = 'scratch'), /nats: no PersistentVolumeClaim of the volumeClaimTemplates is mounted for the store/],
+    ['a route port that is not the cluster port', (m: Manifests) => editNatsConf(m, /6222"/g, '6223"'), /nats: nats.conf differs[\s\S]*routes: \["nats:\/\/nats-0.nats-headless:6222"/],
+    ['one fixed server name for every pod', (m: Manifests) => editNatsConf(m, 'server_name: $POD_NAME', 'server_name: "nats"'), /nats: nats.conf differs[\s\S]*server_name: \$POD_NAME/],
+    ['a server name not filled from the pod', (m: Manifests) => (env(m, 'nats', 'POD_NAME').valueFrom!.fieldRef!.fieldPath = 'spec.nodeName'), /nats: POD_NAME, the server name in nats.conf, must be the pod's name, from the downward API/],
+    ['a client port that is not the container port', (m: Manifests) => editNatsConf(m, '0.0.0.0:4222', '0.0.0.0:4223'), /nats: nats.conf differs[\s\S]*listen: "0.0.0.0:4222"/],
+    ['writes acknowledged before they are synced, unlike the chosen setting', (m: Manifests) => editNatsConf(m, /\n  # Every write.*\n  sync_interval: always/, ''), /nats: nats.conf differs[\s\S]*sync_interval: always/],
     ['a NATS_URL on the headless Service', (m: Manifests) => (env(m, 'query-depl', 'NATS_URL').value = 'nats://nats-headless:4222'), /query-depl: NATS_URL names nats-headless, not the Service nats/],
     ['a NATS_URL on the route port', (m: Manifests) => (env(m, 'comments-depl', 'NATS_URL').value = 'nats://nats:6222'), /comments-depl: NATS_URL uses port 6222, which does not lead to the NATS client port/],
     ['a service left on the embedded engine', (m: Manifests) => {
@@ -252,19 +257,30 @@ describe('NATS users and the credentials in the overlay', () => {
   const tokenOf = (caller: string) => secretValue(scale, credentialRefOf(caller).name, 'token')!;
 
   it('when the users file is read from the ConfigMap the NATS servers mount, then it is exactly natsAuthorizationConfig() (the event owners map)', () => {
-    const { text, problems } = natsUsersFile(scale);
+    const { users, problems } = natsConfigFiles(scale);
     expect(problems).toEqual([]);
     // If this fails, the owners map has changed: write the file again with the command in the message.
-    expect([text === natsAuthorizationConfig() ? 'the same' : `differs; run: ${WRITE_NATS_USERS}`]).toEqual(['the same']);
+    expect([users === natsAuthorizationConfig() ? 'the same' : `differs; run: ${WRITE_NATS_USERS}`]).toEqual(['the same']);
     expect(fs.readFileSync(path.join(SCALE_DIR, 'nats-users.conf'), 'utf8')).toBe(natsAuthorizationConfig());
-    expect(usersConfigMap(scale).metadata.name).toMatch(/^nats-users-[a-z0-9]{10}$/);
+    expect(natsConfigMap(scale).metadata.name).toMatch(/^nats-config-[a-z0-9]{10}$/);
   });
 
-  it('starts nats-server with the users file first, on a read-only ConfigMap volume', () => {
+  it('when the configuration is read from the same ConfigMap, then it is what natsServerConfig() makes of the StatefulSet: every write synced, three routes, the store on the claim, the users file included', () => {
+    const { config } = natsConfigFiles(scale);
+    expect(config).toBe(expectedNatsConfig(find(scale, 'nats')));
+    expect(fs.readFileSync(path.join(SCALE_DIR, 'nats.conf'), 'utf8')).toBe(config);
+    expect(config).toContain('sync_interval: always');
+    expect(config).toContain('include "users.conf"');
+  });
+
+  it('starts nats-server with its configuration file and nothing else, on a read-only ConfigMap volume, from the official image pinned by tag', () => {
     const nats = find(scale, 'nats');
-    expect(args(scale).slice(0, 2)).toEqual(['-c', '/etc/nats-users/users.conf']);
-    expect(nats.container.volumeMounts).toContainEqual({ name: 'users', mountPath: '/etc/nats-users', readOnly: true });
-    expect(nats.template.spec!.volumes).toContainEqual({ name: 'users', configMap: { name: usersConfigMap(scale).metadata.name } });
+    expect(args(scale)).toEqual(['--config', '/etc/nats-config/nats.conf']);
+    expect(nats.container.command).toBeUndefined();
+    expect(nats.container.volumeMounts).toContainEqual({ name: 'config', mountPath: '/etc/nats-config', readOnly: true });
+    expect(nats.template.spec!.volumes).toContainEqual({ name: 'config', configMap: { name: natsConfigMap(scale).metadata.name } });
+    // A release, not a moving tag: the same server on every node and after every reschedule.
+    expect(nats.container.image).toMatch(/^docker\.io\/library\/nats:2\.\d+\.\d+-alpine$/);
   });
 
   it('gives the NATS servers every user\'s password from the Secret that user logs in with, and each workload its own user', () => {
@@ -303,13 +319,13 @@ describe('NATS users and the credentials in the overlay', () => {
   });
 
   it.each([
-    ['a users file that has drifted from the owners map', (m: Manifests) => (usersConfigMap(m).data!['users.conf'] = usersConfigMap(m).data!['users.conf']!.replace('"blog.events.PostCreated", ', '"blog.events.PostCreated", "blog.events.CommentCreated", ')), /nats: its users file differs from natsAuthorizationConfig\(\) .*write infra\/scale\/nats-users.conf again: npx tsc -b && node -e/],
-    ['nats-server started without the users file', (m: Manifests) => args(m).splice(0, 2), /nats: its args must start with -c <users file>/],
-    ['the users file after the other flags', (m: Manifests) => args(m).push(...args(m).splice(0, 2)), /nats: its args must start with -c <users file>/],
-    ['a users file on no mounted volume', (m: Manifests) => (args(m)[1] = '/etc/nats/users.conf'), /nats: the users file \/etc\/nats\/users.conf is not on a mounted volume/],
-    ['the users file\'s volume writable', (m: Manifests) => delete find(m, 'nats').container.volumeMounts!.find((v) => v.name === 'users')!.readOnly, /nats: the volume users with the users file must be mounted readOnly/],
-    ['a users file under another name than the key', (m: Manifests) => (args(m)[1] = '/etc/nats-users/nats.conf'), /ConfigMap nats-users-[a-z0-9]+: has no key nats.conf, the users file \/etc\/nats-users\/nats.conf/],
-    ['a ConfigMap that is not in the overlay', (m: Manifests) => m.configMaps.splice(0), /nats: the users file's ConfigMap nats-users-[a-z0-9]+ is not in the manifests/],
+    ['a users file that has drifted from the owners map', (m: Manifests) => (natsConfigMap(m).data!['users.conf'] = natsConfigMap(m).data!['users.conf']!.replace('"blog.events.PostCreated", ', '"blog.events.PostCreated", "blog.events.CommentCreated", ')), /nats: its users file differs from natsAuthorizationConfig\(\) .*write infra\/scale\/nats-users.conf again: npx tsc -b && node -e/],
+    ['nats-server started without its configuration', (m: Manifests) => args(m).splice(0, 2), /nats: its args must be --config <file> and nothing else/],
+    ['a flag beside the configuration', (m: Manifests) => args(m).push('-js'), /nats: its args must be --config <file> and nothing else/],
+    ['a configuration on no mounted volume', (m: Manifests) => (args(m)[1] = '/etc/nats/nats.conf'), /nats: the configuration \/etc\/nats\/nats.conf is not on a mounted volume[\s\S]*the users file \/etc\/nats\/users.conf is not on a mounted volume/],
+    ['the configuration\'s volume writable', (m: Manifests) => delete find(m, 'nats').container.volumeMounts!.find((v) => v.name === 'config')!.readOnly, /nats: the volume config with the configuration must be mounted readOnly/],
+    ['a configuration under another name than the key', (m: Manifests) => (args(m)[1] = '/etc/nats-config/server.conf'), /ConfigMap nats-config-[a-z0-9]+: has no key server.conf, the configuration \/etc\/nats-config\/server.conf/],
+    ['a ConfigMap that is not in the overlay', (m: Manifests) => m.configMaps.splice(0), /nats: the ConfigMap nats-config-[a-z0-9]+ of the configuration is not in the manifests/],
     ['a user\'s password missing from NATS', (m: Manifests) => takeOut(m, 'nats', 'MODERATION_NATS_PASSWORD'), /nats: MODERATION_NATS_PASSWORD \(user moderation's password\) is set 0 times, not once/],
     ['a user\'s password from another user\'s Secret', (m: Manifests) => (env(m, 'nats', 'QUERY_NATS_PASSWORD').valueFrom!.secretKeyRef!.name = 'posts-bus-credential'), /nats: QUERY_NATS_PASSWORD \(user query's password\) comes from posts-bus-credential\/token, not the Secret query logs in with, query-bus-credential\/token/],
     ['the gateway\'s password written into the manifest', (m: Manifests) => {
@@ -449,31 +465,26 @@ describe('the NetworkPolicies of the overlay', () => {
   });
 });
 
-describe('the NATS image', () => {
-  it('when the build script runs, then it builds blog/nats from nats/Dockerfile with the tag the overlay uses', () => {
+describe('the images', () => {
+  it('when the build script runs, then it builds every service image the overlay runs, with its tag, and not the official NATS image', () => {
     const plan = execFileSync('bash', ['scripts/build-images.sh', '--dry-run'], {
       cwd: ROOT,
       encoding: 'utf8',
       env: { ...process.env, CONTAINER_ENGINE: 'docker', KUBECONFIG: '/nonexistent' },
     });
-    for (const workload of scale.workloads) {
+    for (const workload of scale.workloads.filter((w) => w.name !== 'nats')) {
       const image = workload.container.image!;
       const folder = /^blog\/([a-z-]+):/.exec(image)![1]!;
       expect(plan).toContain(`docker build -f ${folder}/Dockerfile -t ${image} .`);
     }
-    expect(find(scale, 'nats').container.image).toBe(`blog/nats:${JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version}`);
+    expect(plan).not.toMatch(/-t \S*nats/);
   });
 
-  it('when kubectl points at a kind cluster, then the build script loads blog/nats into it with the rest', () => {
-    const dir = makeTempDir('kubeconfig-');
-    const kubeconfig = path.join(dir, 'config');
-    fs.writeFileSync(
-      kubeconfig,
-      'apiVersion: v1\nkind: Config\nclusters: [{name: kind-blog, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: kind-blog, user: {}}]\ncontexts: [{name: kind-blog, context: {cluster: kind-blog, user: kind-blog}}]\ncurrent-context: kind-blog\n',
-    );
-    const plan = execFileSync('bash', ['scripts/build-images.sh', '--dry-run'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CONTAINER_ENGINE: 'docker', KUBECONFIG: kubeconfig } });
-    expect(plan).toContain('kind load docker-image blog/nats:1.0.0 --name blog');
-    expect(plan).toContain('kind load docker-image blog/posts:1.0.0 --name blog');
+  it.each([
+    ['a NATS image on a moving tag', (m: Manifests) => (find(m, 'nats').container.image = 'docker.io/library/nats:latest'), /nats: image docker.io\/library\/nats:latest is not pinned to a release/],
+    ['a NATS image of no known server', (m: Manifests) => (find(m, 'nats').container.image = 'docker.io/someone/nats:2.14.5'), /nats: image docker.io\/someone\/nats:2.14.5 is neither blog\/<service>:<tag> nor an official server's image/],
+  ])('when the overlay has %s, then the wiring check reports it', (_name, change, message) => {
+    expect(findWiringProblems(broken(change)).join('\n')).toMatch(message);
   });
 });
 

@@ -23,13 +23,19 @@ const SHUTDOWN_SECONDS = 10 + 2;
 const VERSION: string = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
 
 /**
- * Images of servers the project packages but did not write (nats/Dockerfile: Debian's nats-server): they
- * take their settings as arguments rather than env (no PORT), answer their own health endpoints, and never
- * talk to the bus.
+ * Servers the project runs but did not write, from their official images (infra/scale's NATS): they take
+ * their settings from a file rather than env (no PORT), answer their own health endpoints, and never talk
+ * to the bus. Each is pinned to a release by its tag.
  */
-export const PACKAGED_SERVERS: readonly string[] = ['nats'];
+export const OFFICIAL_SERVERS: readonly string[] = ['nats'];
 
-const isPackagedServer = (workload: Workload) => PACKAGED_SERVERS.includes(serviceOfImage(workload.container.image ?? '')?.folder ?? '');
+/** An official image's name and release: docker.io/library/nats:2.14.5-alpine -> nats, 2.14.5-alpine. */
+export function officialImageOf(image: string): { name: string; tag: string } | undefined {
+  const match = /^docker\.io\/library\/([a-z-]+):(.+)$/.exec(image);
+  return match && OFFICIAL_SERVERS.includes(match[1]!) ? { name: match[1]!, tag: match[2]! } : undefined;
+}
+
+const isPackagedServer = (workload: Workload) => officialImageOf(workload.container.image ?? '') !== undefined;
 
 type ProbeName = 'startupProbe' | 'readinessProbe' | 'livenessProbe';
 
@@ -150,7 +156,7 @@ function nodePortProblems({ services }: Manifests): string[] {
 function probeProblems(workload: Workload): string[] {
   const { container, name } = workload;
   const problems: string[] = [];
-  const expected = PROBE_PATHS[serviceOfImage(container.image ?? '')?.folder ?? ''] ?? PROBE_PATHS.default!;
+  const expected = PROBE_PATHS[officialImageOf(container.image ?? '')?.name ?? ''] ?? PROBE_PATHS.default!;
   for (const [probe, pathExpected] of Object.entries(expected) as [ProbeName, string][]) {
     const httpGet = container[probe]?.httpGet;
     if (!httpGet) problems.push(`${name}: no ${probe} with httpGet`);
@@ -205,8 +211,14 @@ function volumeProblems(workload: Workload): string[] {
 
 function imageProblems(workload: Workload): string[] {
   const { name, container } = workload;
+  const official = officialImageOf(container.image ?? '');
+  if (official) {
+    // A release, so every node runs the same server; pulled once per node.
+    if (!/^\d+\.\d+\.\d+(-[a-z0-9.]+)?$/.test(official.tag)) return [`${name}: image ${container.image} is not pinned to a release (x.y.z)`];
+    return container.imagePullPolicy === 'IfNotPresent' ? [] : [`${name}: imagePullPolicy must be IfNotPresent (pulled once per node)`];
+  }
   const image = serviceOfImage(container.image ?? '');
-  if (!image) return [`${name}: image ${container.image} is not blog/<service>:<tag>`];
+  if (!image) return [`${name}: image ${container.image} is neither blog/<service>:<tag> nor an official server's image`];
   const problems: string[] = [];
   if (!fs.existsSync(path.join(ROOT, image.folder, 'Dockerfile'))) problems.push(`${name}: no ${image.folder}/Dockerfile for ${container.image}`);
   if (image.tag !== VERSION) problems.push(`${name}: image tag ${image.tag} is not the project version ${VERSION}`);

@@ -1,13 +1,14 @@
 /**
  * The promises of the infra/scale overlay, as checks over its rendered objects: every service replicated
  * with a disruption budget and a spread over nodes, the bus a stateless Deployment, NATS a StatefulSet of
- * three whose arguments, Services and volume agree with each other, every NATS_URL naming the nats
+ * three whose configuration file, Services and volume agree with each other, every NATS_URL naming the nats
  * Service on its client port, and NATS's users: the servers started with the generated users file, each
  * user's password from the Secret its workload logs in with. Each check answers readable problems; none
  * means the overlay keeps them.
  */
 import type { LabelSelector } from 'kubernetes-types/meta/v1';
 import type { Service } from 'kubernetes-types/core/v1';
+import { NATS_CLUSTER_SYNC, natsServerConfig } from '@blog/contracts';
 import { NATS_GATEWAY_USER, NATS_SERVICE_USERS, natsAuthorizationConfig, passwordVariableOf } from '@blog/service-kit';
 import { BUS_APP, BUS_CALLERS, credentialRefOf, secretVariableProblems } from './k8sWiring';
 import { selectorMatches } from './networkPolicies';
@@ -96,25 +97,48 @@ function spreadProblems({ workloads }: Manifests): string[] {
   return problems;
 }
 
-/** The value after a flag in a container's args (`-sd /data` -> /data); undefined when the flag is absent. */
-export function argValue(args: readonly string[], ...flags: string[]): string | undefined {
-  const at = args.findIndex((arg) => flags.includes(arg));
-  return at >= 0 ? args[at + 1] : undefined;
+const portOf = (workload: Workload, name: string) => resolveTargetPort(workload.container, name);
+
+/** Where the PersistentVolumeClaim of the NATS pods is mounted: their JetStream store. */
+function claimMountOf(nats: Workload): string | undefined {
+  const claims = ((nats.document.spec.volumeClaimTemplates ?? []) as ManifestDocument[]).map((c) => c.metadata.name);
+  return (nats.container.volumeMounts ?? []).find((m) => claims.includes(m.name))?.mountPath;
 }
 
-const portOf = (workload: Workload, name: string) => resolveTargetPort(workload.container, name);
+/**
+ * nats.conf as the StatefulSet's own facts make it: natsServerConfig() with its container ports, its
+ * claim's mount as the store, every pod's name on the headless Service as the routes, the pod's name as
+ * the server's, and the users file beside it. The ConfigMap's nats.conf must be exactly this.
+ */
+export function expectedNatsConfig(nats: Workload): string {
+  const { serviceName } = nats.document.spec;
+  const clusterPort = portOf(nats, 'cluster');
+  return natsServerConfig({
+    name: `$${NATS_SERVER_NAME_VARIABLE}`,
+    listen: `0.0.0.0:${portOf(nats, 'client')}`,
+    monitor: `0.0.0.0:${portOf(nats, 'monitor')}`,
+    storeDir: claimMountOf(nats) ?? '(no claim mounted)',
+    sync: NATS_CLUSTER_SYNC,
+    cluster: { listen: `0.0.0.0:${clusterPort}`, routes: Array.from({ length: replicasOf(nats) }, (_, i) => `nats://${nats.name}-${i}.${serviceName}:${clusterPort}`) },
+    usersFile: NATS_USERS_FILE,
+  });
+}
+
+/** The variable nats.conf names the server by, which the pod's env must fill with its own name. */
+const NATS_SERVER_NAME_VARIABLE = 'POD_NAME';
+/** The users file nats.conf includes, beside it on the same ConfigMap volume. */
+const NATS_USERS_FILE = 'users.conf';
 
 /**
  * NATS as a StatefulSet of three: started in parallel (a node waits for its peers), each pod named by the
- * headless Service the StatefulSet names, routes to every pod on the cluster port, its store on the
- * PersistentVolumeClaim, and its flags naming the ports its container and Services declare.
+ * headless Service the StatefulSet names, its store on the PersistentVolumeClaim, and its configuration
+ * file saying the ports its container and Services declare and routing to every pod on the cluster port.
  */
 function natsProblems(manifests: Manifests): string[] {
   const problems: string[] = [];
   const nats = manifests.workloads.find((w) => w.name === NATS_WORKLOAD);
   if (!nats) return [`no workload ${NATS_WORKLOAD}`];
   const spec = nats.document.spec;
-  const args = nats.container.args ?? [];
   if (nats.kind !== 'StatefulSet') problems.push(`${nats.name}: a ${nats.kind}, not a StatefulSet (each server needs its own store and a stable name)`);
   if (replicasOf(nats) !== NATS_SERVERS) problems.push(`${nats.name}: ${replicasOf(nats)} replicas, not ${NATS_SERVERS}`);
   if (spec.podManagementPolicy !== 'Parallel') problems.push(`${nats.name}: podManagementPolicy is ${spec.podManagementPolicy ?? 'OrderedReady'}, not Parallel (the first pod would wait for peers that are not started)`);
@@ -127,29 +151,16 @@ function natsProblems(manifests: Manifests): string[] {
     if (!selects(headless as Service, nats)) problems.push(`Service ${headless.metadata.name}: does not select the ${nats.name} pods`);
   }
 
-  const clientPort = portOf(nats, 'client');
-  const clusterPort = portOf(nats, 'cluster');
-  const monitorPort = portOf(nats, 'monitor');
-  if (clientPort === undefined || clusterPort === undefined || monitorPort === undefined) problems.push(`${nats.name}: needs container ports named client, cluster and monitor`);
-  if (!args.includes('-js') && !args.includes('--jetstream')) problems.push(`${nats.name}: JetStream is not enabled (-js)`);
-  if (Number(argValue(args, '-p', '--port')) !== clientPort) problems.push(`${nats.name}: -p ${argValue(args, '-p', '--port')} is not the client port ${clientPort}`);
-  if (Number(argValue(args, '-m', '--http_port')) !== monitorPort) problems.push(`${nats.name}: -m ${argValue(args, '-m', '--http_port')} is not the monitor port ${monitorPort}`);
-  const listen = argValue(args, '--cluster');
-  if (!listen || Number(new URL(listen).port) !== clusterPort) problems.push(`${nats.name}: --cluster ${listen} does not listen on the cluster port ${clusterPort}`);
-
-  const routes = (argValue(args, '--routes') ?? '').split(',').filter(Boolean).sort();
-  const expectedRoutes = Array.from({ length: replicasOf(nats) }, (_, i) => `nats://${nats.name}-${i}.${spec.serviceName}:${clusterPort}`).sort();
-  if (JSON.stringify(routes) !== JSON.stringify(expectedRoutes)) problems.push(`${nats.name}: --routes ${routes.join(',')} are not every pod's address (${expectedRoutes.join(',')})`);
-
-  const serverName = argValue(args, '-n', '--name', '--server_name');
-  const podName = (nats.container.env ?? []).find((e) => `$(${e.name})` === serverName);
-  if (podName?.valueFrom?.fieldRef?.fieldPath !== 'metadata.name') problems.push(`${nats.name}: the server name (-n ${serverName}) must be the pod's name, from the downward API`);
-
-  const storeDir = argValue(args, '-sd', '--store_dir');
-  const claims = ((spec.volumeClaimTemplates ?? []) as ManifestDocument[]).map((c) => c.metadata.name);
-  const storeMount = (nats.container.volumeMounts ?? []).find((m) => m.mountPath === storeDir);
-  if (!storeDir) problems.push(`${nats.name}: no store directory (-sd)`);
-  else if (!storeMount || !claims.includes(storeMount.name)) problems.push(`${nats.name}: the store ${storeDir} is not on a PersistentVolumeClaim of the volumeClaimTemplates`);
+  if (['client', 'cluster', 'monitor'].some((name) => portOf(nats, name) === undefined)) problems.push(`${nats.name}: needs container ports named client, cluster and monitor`);
+  if (!claimMountOf(nats)) problems.push(`${nats.name}: no PersistentVolumeClaim of the volumeClaimTemplates is mounted for the store`);
+  const podName = (nats.container.env ?? []).find((e) => e.name === NATS_SERVER_NAME_VARIABLE);
+  if (podName?.valueFrom?.fieldRef?.fieldPath !== 'metadata.name') problems.push(`${nats.name}: ${NATS_SERVER_NAME_VARIABLE}, the server name in nats.conf, must be the pod's name, from the downward API`);
+  const { config, problems: fileProblems } = natsConfigFiles(manifests);
+  problems.push(...fileProblems);
+  const expected = expectedNatsConfig(nats);
+  if (config !== undefined && config !== expected) {
+    problems.push(`${nats.name}: nats.conf differs from what its ports, store volume and pods say (natsServerConfig); infra/scale/nats.conf should read:\n${expected}`);
+  }
   return problems;
 }
 
@@ -213,28 +224,39 @@ const natsUserOf = (workload: Workload) => (podLabels(workload).app === BUS_APP 
 /** How to write infra/scale/nats-users.conf again when the owners map has changed. */
 export const WRITE_NATS_USERS = `npx tsc -b && node -e "process.stdout.write(require('./service-kit/dist').natsAuthorizationConfig())" > infra/scale/nats-users.conf`;
 
-/** The text of the file the NATS servers are started with (`-c <file>`), from the ConfigMap mounted there, with the problems on the way to it. */
-export function natsUsersFile(manifests: Manifests): { text?: string; problems: string[] } {
-  const nats = manifests.workloads.find((w) => w.name === NATS_WORKLOAD);
-  if (!nats) return { problems: [] };
-  const args = nats.container.args ?? [];
-  const file = args[1];
-  if (!['-c', '--config'].includes(args[0] ?? '') || !file) {
-    return { problems: [`${nats.name}: its args must start with -c <users file>, so that the flags after it override the file and not the other way round`] };
-  }
+/** The text of a file on a ConfigMap volume the NATS container mounts, with the problems on the way to it. */
+function configMapFile(manifests: Manifests, nats: Workload, file: string, what: string): { text?: string; problems: string[] } {
   const mount = (nats.container.volumeMounts ?? []).find((m) => file.startsWith(`${m.mountPath.replace(/\/$/, '')}/`));
-  if (!mount) return { problems: [`${nats.name}: the users file ${file} is not on a mounted volume`] };
+  if (!mount) return { problems: [`${nats.name}: ${what} ${file} is not on a mounted volume`] };
   const problems: string[] = [];
-  if (mount.readOnly !== true) problems.push(`${nats.name}: the volume ${mount.name} with the users file must be mounted readOnly`);
+  if (mount.readOnly !== true) problems.push(`${nats.name}: the volume ${mount.name} with ${what} must be mounted readOnly`);
   const source = (nats.template.spec?.volumes ?? []).find((v) => v.name === mount.name)?.configMap;
-  if (!source?.name) return { problems: [...problems, `${nats.name}: the users file ${file} is not on a ConfigMap volume`] };
+  if (!source?.name) return { problems: [...problems, `${nats.name}: ${what} ${file} is not on a ConfigMap volume`] };
   const configMap = manifests.configMaps.find((c) => c.metadata.name === source.name);
-  if (!configMap) return { problems: [...problems, `${nats.name}: the users file's ConfigMap ${source.name} is not in the manifests`] };
+  if (!configMap) return { problems: [...problems, `${nats.name}: the ConfigMap ${source.name} of ${what} is not in the manifests`] };
   const relative = file.slice(mount.mountPath.replace(/\/$/, '').length + 1);
   const key = (source.items ?? []).find((item) => item.path === relative)?.key ?? relative;
   const text = configMap.data?.[key];
-  if (text === undefined) return { problems: [...problems, `ConfigMap ${source.name}: has no key ${key}, the users file ${file}`] };
+  if (text === undefined) return { problems: [...problems, `ConfigMap ${source.name}: has no key ${key}, ${what} ${file}`] };
   return { text, problems };
+}
+
+/**
+ * The files the NATS servers are started with: the configuration (`--config <file>`) and the users file it
+ * includes beside it, from the ConfigMap mounted there, with the problems on the way to them.
+ */
+export function natsConfigFiles(manifests: Manifests): { config?: string; users?: string; configPath?: string; usersPath?: string; problems: string[] } {
+  const nats = manifests.workloads.find((w) => w.name === NATS_WORKLOAD);
+  if (!nats) return { problems: [] };
+  const args = nats.container.args ?? [];
+  const configPath = args[1];
+  if (args.length !== 2 || !['-c', '--config'].includes(args[0] ?? '') || !configPath) {
+    return { problems: [`${nats.name}: its args must be --config <file> and nothing else: every setting is in the file`] };
+  }
+  const usersPath = `${configPath.slice(0, configPath.lastIndexOf('/'))}/${NATS_USERS_FILE}`;
+  const config = configMapFile(manifests, nats, configPath, 'the configuration');
+  const users = configMapFile(manifests, nats, usersPath, 'the users file');
+  return { config: config.text, users: users.text, configPath, usersPath, problems: [...config.problems, ...users.problems] };
 }
 
 /**
@@ -247,7 +269,8 @@ export function natsUsersFile(manifests: Manifests): { text?: string; problems: 
 function natsUserProblems(manifests: Manifests): string[] {
   const nats = manifests.workloads.find((w) => w.name === NATS_WORKLOAD);
   if (!nats) return [];
-  const { text, problems } = natsUsersFile(manifests);
+  const { users: text } = natsConfigFiles(manifests);
+  const problems: string[] = [];
   if (text !== undefined && text !== natsAuthorizationConfig()) {
     problems.push(`${nats.name}: its users file differs from natsAuthorizationConfig() (contracts/src/owners.ts); write infra/scale/nats-users.conf again: ${WRITE_NATS_USERS}`);
   }
