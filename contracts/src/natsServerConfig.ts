@@ -11,8 +11,14 @@
  */
 export type NatsSync = 'always' | 'interval';
 
-/** How a three-server cluster syncs: chosen from the measurements in docs/RELIABILITY.md. */
-export const NATS_CLUSTER_SYNC: NatsSync = 'always';
+/**
+ * How a three-server cluster syncs, chosen from the measurements in docs/RELIABILITY.md: nats-server's
+ * own interval. Three copies on three machines keep every acknowledged event through a process crash and
+ * the loss of one machine; what the interval gives up is a power loss of every machine within it. Syncing
+ * every write cost a cluster on one 2-core machine four fifths of its throughput and refused writes under
+ * load. Set `always` here (and write infra/scale/nats.conf again) to keep them through that too.
+ */
+export const NATS_CLUSTER_SYNC: NatsSync = 'interval';
 
 export interface NatsServerSettings {
   /** Unique and stable across restarts (JetStream places streams by it); `$POD_NAME` reads the variable. */

@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { NATS_CLUSTER_SYNC } from '@blog/contracts';
 import { NATS_GATEWAY_USER, NATS_SERVICE_USERS, natsAuthorizationConfig, passwordVariableOf } from '@blog/service-kit';
 import { configSchema as busConfig } from '../../event-bus/src/config';
 import { configSchema as postsConfig } from '../../posts/src/config';
@@ -216,7 +217,7 @@ describe('wiring of the overlay', () => {
     ['one fixed server name for every pod', (m: Manifests) => editNatsConf(m, 'server_name: $POD_NAME', 'server_name: "nats"'), /nats: nats.conf differs[\s\S]*server_name: \$POD_NAME/],
     ['a server name not filled from the pod', (m: Manifests) => (env(m, 'nats', 'POD_NAME').valueFrom!.fieldRef!.fieldPath = 'spec.nodeName'), /nats: POD_NAME, the server name in nats.conf, must be the pod's name, from the downward API/],
     ['a client port that is not the container port', (m: Manifests) => editNatsConf(m, '0.0.0.0:4222', '0.0.0.0:4223'), /nats: nats.conf differs[\s\S]*listen: "0.0.0.0:4222"/],
-    ['writes acknowledged before they are synced, unlike the chosen setting', (m: Manifests) => editNatsConf(m, /\n  # Every write.*\n  sync_interval: always/, ''), /nats: nats.conf differs[\s\S]*sync_interval: always/],
+    ['another sync setting than the one chosen', (m: Manifests) => editNatsConf(m, /\n  # nats-server's default.*/, '\n  sync_interval: "10s"'), /nats: nats.conf differs[\s\S]*nats-server's default: files synced every two minutes/],
     ['a NATS_URL on the headless Service', (m: Manifests) => (env(m, 'query-depl', 'NATS_URL').value = 'nats://nats-headless:4222'), /query-depl: NATS_URL names nats-headless, not the Service nats/],
     ['a NATS_URL on the route port', (m: Manifests) => (env(m, 'comments-depl', 'NATS_URL').value = 'nats://nats:6222'), /comments-depl: NATS_URL uses port 6222, which does not lead to the NATS client port/],
     ['a service left on the embedded engine', (m: Manifests) => {
@@ -265,11 +266,11 @@ describe('NATS users and the credentials in the overlay', () => {
     expect(natsConfigMap(scale).metadata.name).toMatch(/^nats-config-[a-z0-9]{10}$/);
   });
 
-  it('when the configuration is read from the same ConfigMap, then it is what natsServerConfig() makes of the StatefulSet: every write synced, three routes, the store on the claim, the users file included', () => {
+  it('when the configuration is read from the same ConfigMap, then it is what natsServerConfig() makes of the StatefulSet: the cluster\'s sync setting, three routes, the store on the claim, the users file included', () => {
     const { config } = natsConfigFiles(scale);
     expect(config).toBe(expectedNatsConfig(find(scale, 'nats')));
     expect(fs.readFileSync(path.join(SCALE_DIR, 'nats.conf'), 'utf8')).toBe(config);
-    expect(config).toContain('sync_interval: always');
+    expect(config).toContain(NATS_CLUSTER_SYNC === 'always' ? 'sync_interval: always' : "nats-server's default: files synced every two minutes");
     expect(config).toContain('include "users.conf"');
   });
 
