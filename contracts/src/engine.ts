@@ -19,8 +19,16 @@ export interface EventEngine {
   readonly delivery: 'push' | 'pull';
   /** Resolves once the event is durably stored; an event with the same id is stored at most once. */
   publish(event: KnownEvent, options?: PublishOptions): Promise<PublishReceipt>;
-  /** Stored events with a position after `after`, oldest first, at most `limit`: the replay at start. */
+  /**
+   * Stored events with a position after `after`, oldest first, at most `limit` (and at most a page's
+   * worth of bytes): the replay at start. A short page is not the end of the log: `feedPosition` says where that is.
+   */
   read(after: number, limit: number): Promise<LogEntry[]>;
+  /**
+   * Where the log ends now, and how far the engine has brought this service past events it does not
+   * handle (0 when the service's own position says it all): how a replica tells whether it keeps up.
+   */
+  feedPosition(): Promise<FeedPosition>;
   /**
    * From now on, hands the consumer the live events of its types, in order, at least once; the events it
    * answers with are stored before the ones that caused them count as delivered.
@@ -125,8 +133,24 @@ export interface EventConsumer {
   whenAt(seq: number, timeoutMs: number): Promise<boolean>;
 }
 
+/** The log's end, and the position the engine has passed for this service (see EventEngine.feedPosition). */
+export interface FeedPosition {
+  logEnd: number;
+  passed: number;
+}
+
+/** How a live feed stands: following the log, or behind it and waiting (said in a sentence). */
+export type FeedHealth = { state: 'following' } | { state: 'behind'; detail: string };
+
 export interface Subscription {
   stop(): Promise<void>;
+  /**
+   * The live feed seems stuck (the replica is behind and has not moved): make it again from the
+   * replica's position. Engines whose feed cannot get stuck on their side leave it out.
+   */
+  heal?(): Promise<void>;
+  /** The engine's own view of the feeds it keeps for this service (NATS: its share of a durable consumer), when it has one. */
+  health?(): FeedHealth;
 }
 
 /** The engine cannot take or give events right now; nothing was stored. */

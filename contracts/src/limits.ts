@@ -35,3 +35,11 @@ export const MAX_EVENT_BATCH = 1000;
  * fail. So such bodies are refused at the door.
  */
 export const MAX_JSON_DEPTH = 64;
+
+/**
+ * How far behind the log a replica that keeps state may be and still answer ready: it must have applied
+ * everything the log held this long ago. A time, not a count of events, so a replica under steady load
+ * (behind by a few events, by milliseconds) stays ready, and one whose feed stopped leaves the load
+ * balancer within seconds.
+ */
+export const READY_GRACE_MS = 5_000;

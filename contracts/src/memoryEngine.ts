@@ -3,6 +3,7 @@ import {
   EngineUnavailableError,
   type EventConsumer,
   type EventEngine,
+  type FeedPosition,
   type PublishOptions,
   type PublishReceipt,
   type Subscription,
@@ -88,6 +89,10 @@ export class MemoryEngine implements EventEngine {
 
   async read(after: number, limit: number): Promise<StoredEvent[]> {
     return this.log.after(after, limit);
+  }
+
+  async feedPosition(): Promise<FeedPosition> {
+    return { logEnd: this.log.events.at(-1)?.seq ?? 0, passed: 0 };
   }
 
   async subscribe(consumer: EventConsumer): Promise<Subscription> {

@@ -23,6 +23,7 @@ export function embeddedBackend(log: EventLog, hub: DeliveryHub): BusBackend {
   return {
     append: (envelopes) => log.append(envelopes),
     readAfter: (after, limit) => log.readAfter(after, limit),
+    logEnd: () => log.lastSeq,
     subscribers: () => hub.status(),
     deadLetters: () => hub.deadLetters(),
     retryDeadLetters: (filter) => hub.retryDeadLetters(filter),

@@ -11,6 +11,8 @@ export interface BusBackend {
   /** Stores the events (see EventLog.append); rejects if the engine cannot. */
   append(envelopes: Envelope[]): Promise<AppendResult[]>;
   readAfter(after: number, limit: number): Promise<LogRow[]>;
+  /** The seq of the newest stored event (0 for an empty log). */
+  logEnd(): number | Promise<number>;
   /** One entry per subscriber (embedded) or durable consumer (NATS), for GET /subscribers. */
   subscribers(): SubscriberStatus[] | Promise<SubscriberStatus[]>;
   deadLetters(): DeadLetter[] | Promise<DeadLetter[]>;

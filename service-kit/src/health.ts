@@ -13,6 +13,7 @@ export class Lifecycle {
   private draining = false;
   private trouble: ReadinessProblem | null = null;
   private readonly problemSources: (() => ReadinessProblem | null)[] = [];
+  private readonly remarkSources: (() => Record<string, unknown> | null)[] = [];
   private readonly drainListeners = new Set<() => void>();
 
   markReady(): void {
@@ -43,6 +44,15 @@ export class Lifecycle {
   /** A part that can find the process unfit on its own (the event engine, its log damaged), asked each time. */
   watchProblems(source: () => ReadinessProblem | null): void {
     this.problemSources.push(source);
+  }
+
+  /** Something `/readyz` should say even while ready (the engine out of reach, the view delayed). */
+  watchRemarks(source: () => Record<string, unknown> | null): void {
+    this.remarkSources.push(source);
+  }
+
+  get remarks(): Record<string, unknown> {
+    return Object.assign({}, ...this.remarkSources.map((source) => source() ?? {}));
   }
 
   get problem(): ReadinessProblem | null {
@@ -88,7 +98,7 @@ export function healthRoutes(lifecycle: Lifecycle): Router {
   });
   router.get('/readyz', (_req, res) => {
     if (lifecycle.isReady) {
-      res.json({ status: 'ready' });
+      res.json({ status: 'ready', ...lifecycle.remarks });
       return;
     }
     if (lifecycle.problem && !lifecycle.isDraining) {

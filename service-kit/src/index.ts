@@ -9,6 +9,7 @@ export * from './requestLog';
 export * from './app';
 export * from './eventEndpoint';
 export * from './receiver';
+export * from './feedWatch';
 export * from './deliveryEndpoint';
 export * from './subscriberApp';
 export * from './server';

@@ -19,6 +19,9 @@ import type { Logger } from './logger';
  */
 const LIVE_FEED_GRACE_MS = 300;
 
+/** A page that came back empty before the log's end is asked for again after this long. */
+const EMPTY_PAGE_RETRY_MS = 200;
+
 export interface EventReceiverOptions {
   engine: EventEngine;
   handlers: EventHandlers;
@@ -135,10 +138,20 @@ export class EventReceiver implements EventConsumer {
     return this.replaying;
   }
 
-  /** Replaying applies events and reacts to none: their follow-ups were stored when they were live. */
+  /**
+   * Replaying applies events and reacts to none: their follow-ups were stored when they were live. It
+   * reads up to where the log ended when it began: a short page (a read that timed out part-way, a page
+   * cut by its size) is not the end, so it reads on; an empty one before the end is tried again.
+   */
   private async replayToEnd(): Promise<void> {
-    for (;;) {
+    const { logEnd } = await this.engine.feedPosition();
+    while (this.applied < logEnd) {
       const page = await this.engine.read(this.applied, this.replayPage);
+      if (page.length === 0) {
+        if (this.lifecycle.isDraining) return;
+        await new Promise((resolve) => setTimeout(resolve, EMPTY_PAGE_RETRY_MS));
+        continue;
+      }
       for (const stored of page) {
         if (stored.seq <= this.applied) continue;
         if ((this.handlers.applies as readonly string[]).includes(stored.type)) {
@@ -148,7 +161,6 @@ export class EventReceiver implements EventConsumer {
         }
         this.moveTo(stored.seq);
       }
-      if (page.length < this.replayPage) return;
     }
   }
 }

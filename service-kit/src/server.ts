@@ -5,6 +5,7 @@ import { describeEngineFailure } from './engines/httpEngine';
 import type { Lifecycle } from './health';
 import type { Logger } from './logger';
 import type { EventReceiver } from './receiver';
+import { FeedWatch } from './feedWatch';
 
 export interface StartOptions {
   name: string;
@@ -125,7 +126,18 @@ export async function startService(options: StartOptions): Promise<Server> {
     logger.info({ position: receiver.position }, `${name} replayed the event log`);
   }
   lifecycle.markReady();
-  if (engine && receiver) subscription = await untilDone(() => engine.subscribe(receiver), 'subscribe to live events', lifecycle, logger);
+  if (engine && receiver) {
+    subscription = await untilDone(() => engine.subscribe(receiver), 'subscribe to live events', lifecycle, logger);
+    // From now on readiness follows the log: behind it, not ready; the log out of reach, said so.
+    const feed = new FeedWatch(engine, receiver, subscription, logger);
+    lifecycle.watchProblems(() => feed.problem());
+    lifecycle.watchRemarks(() => {
+      const now = feed.state();
+      return now.state === 'unreachable' ? { engine: now } : null;
+    });
+    feed.start();
+    lifecycle.onDrain(() => feed.stop());
+  }
   logger.info({ url: `http://localhost:${port}` }, `${name} ready`);
   return server;
 }

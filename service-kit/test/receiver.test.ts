@@ -114,3 +114,33 @@ describe('EventReceiver', () => {
     expect(await receiver.whenAt(7, 400)).toBe(false);
   });
 });
+
+/** A log whose reads misbehave as a slow or failing server's do: pages cut short, empty, or failing. */
+class UnevenLog extends MemoryEngine {
+  reads = 0;
+  override async read(after: number, limit: number) {
+    this.reads += 1;
+    if (this.reads % 5 === 0) throw new Error('read timed out');
+    if (this.reads % 3 === 0) return [];
+    return (await super.read(after, limit)).slice(0, 1 + (this.reads % 2));
+  }
+}
+
+describe('EventReceiver replaying an uneven log', () => {
+  it('when pages come back short or empty and some reads fail, then the replay still reads to the end the log had when it began', async () => {
+    const engine = new UnevenLog();
+    for (let index = 0; index < 40; index += 1) await engine.publish(postCreated());
+    const { applied, handlers } = recordingHandlers();
+    const { receiver } = receiverWith(engine, handlers, 10);
+
+    // As the service does at start: a replay that fails is tried again from where it got to, and the
+    // first one that ends without failing is taken as caught up.
+    let finished = false;
+    for (let attempt = 0; !finished && attempt < 100; attempt += 1) finished = await receiver.catchUp().then(() => true, () => false);
+
+    expect(finished).toBe(true);
+    expect(receiver.position).toBe(40);
+    expect(applied).toHaveLength(40);
+    expect(engine.reads).toBeGreaterThan(20);
+  });
+});

@@ -49,6 +49,7 @@ export class DeliveryHub {
       ({ url, name }) =>
         new SubscriberDelivery({
           url,
+          name,
           // Unnamed with credentials configured: delivered without a token, and its follow-ups carry no rights.
           publisher: named ? (name ?? 'anonymous-subscriber') : undefined,
           position: stored.get(url) ?? 0,

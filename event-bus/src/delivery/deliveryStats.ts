@@ -22,6 +22,8 @@ export interface DeliveryCounts {
 
 /** What GET /subscribers shows of one subscriber. */
 export interface SubscriberStatus extends DeliveryCounts {
+  /** The service it is (its SUBSCRIBERS name; a NATS durable consumer's own), or null for an unnamed URL. */
+  name: string | null;
   url: string;
   position: number;
   lag: number;

@@ -22,6 +22,8 @@ export interface DeliveryOptions {
 
 export interface SubscriberDeliveryOptions {
   url: string;
+  /** Its SUBSCRIBERS name, when it has one: the service it is. */
+  name?: string;
   /** The last seq it was given, as stored: delivery goes on after it. */
   position: number;
   log: EventLog;
@@ -89,6 +91,7 @@ export class SubscriberDelivery {
 
   status(): SubscriberStatus {
     return {
+      name: this.options.name ?? null,
       url: this.url,
       position: this.position,
       lag: Math.max(0, this.log.lastSeq - this.position),

@@ -1,4 +1,5 @@
-import { Lifecycle, NatsConnector, NatsPublisher, listDeadLetters, natsOptionsFrom, retryNatsDeadLetters, readStreamAfter, securityFrom, ServiceMetrics, StreamWatch, type Logger } from '@blog/service-kit';
+import { EngineUnavailableError } from '@blog/contracts';
+import { Lifecycle, NatsConnector, describeNatsFailure, natsNames, type NatsLink, NatsPublisher, listDeadLetters, natsOptionsFrom, retryNatsDeadLetters, readStreamAfter, securityFrom, ServiceMetrics, StreamWatch, type Logger } from '@blog/service-kit';
 import type { RequestListener } from 'node:http';
 import { createApp } from '../app';
 import type { Config } from '../config';
@@ -17,14 +18,36 @@ export interface Gateway {
  * (each event with its id as Nats-Msg-Id), GET /events reads it, and /subscribers and /dead-letters
  * show the durable consumers and the dead-letter stream.
  */
+/** The longest the gateway waits on NATS before it answers a read with 503. */
+const READ_WAIT_MS = 1_000;
+
 export function createGateway(config: Config, logger: Logger, lifecycle = new Lifecycle()): Gateway {
   // Like a service's engine, the gateway neither publishes into nor serves a stream found damaged.
   const connector = new NatsConnector(natsOptionsFrom(config, 'event-bus'), new StreamWatch(logger));
   lifecycle.watchProblems(() => connector.problem());
   const publisher = new NatsPublisher(connector, config.NATS_PUBLISH_WAIT_MS);
-  const link = () => connector.connected();
   // Connect at once, so /readyz tells of a damaged stream before the first request does.
-  void link().catch(() => undefined);
+  void connector.connected().catch(() => undefined);
+  /**
+   * A read answered from what NATS says within READ_WAIT_MS, or a 503: never a hang while NATS is out
+   * of reach, and never a 500 for what is NATS's state, not the gateway's fault.
+   */
+  const quickly = async <T>(what: string, read: (link: NatsLink) => Promise<T>): Promise<T> => {
+    const link = connector.current();
+    if (!link || !connector.online) throw new EngineUnavailableError(`NATS is out of reach: cannot ${what}`, `cannot ${what} right now: NATS is out of reach`);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new EngineUnavailableError(`NATS did not answer within ${READ_WAIT_MS} ms`, `cannot ${what} right now: NATS did not answer in time`)), READ_WAIT_MS);
+    });
+    try {
+      return await Promise.race([read(link), late]);
+    } catch (error) {
+      if (error instanceof EngineUnavailableError) throw error;
+      throw new EngineUnavailableError(describeNatsFailure(error), `cannot ${what} right now`);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   const backend: BusBackend = {
     // One by one in order, but not waiting for each: the connection keeps them in order to the server.
     append: async (envelopes) => {
@@ -33,11 +56,12 @@ export function createGateway(config: Config, logger: Logger, lifecycle = new Li
     },
     readAfter: async (after, limit) => {
       await connector.assertWhole();
-      return readStreamAfter(await link(), after, limit, config.BUS_TIMEOUT_MS);
+      return quickly('read the event log', (link) => readStreamAfter(link, after, limit, READ_WAIT_MS));
     },
-    subscribers: async () => natsSubscribers(await link()),
-    deadLetters: async () => (await listDeadLetters(await link(), config.BUS_TIMEOUT_MS)).map(({ event: _event, ...letter }): DeadLetter => letter),
-    retryDeadLetters: async (filter) => retryNatsDeadLetters(await link(), filter, config.BUS_TIMEOUT_MS),
+    logEnd: () => quickly('read the event log', async (link) => (await link.jsm.streams.info(natsNames.EVENTS_STREAM)).state.last_seq),
+    subscribers: () => quickly('list the subscribers', natsSubscribers),
+    deadLetters: () => quickly('list the dead letters', async (link) => (await listDeadLetters(link, READ_WAIT_MS)).map(({ event: _event, ...letter }): DeadLetter => letter)),
+    retryDeadLetters: async (filter) => retryNatsDeadLetters(await connector.connected(), filter, config.BUS_TIMEOUT_MS),
   };
   const app = createApp({ backend, lifecycle, logger, security: securityFrom(config), metrics: { service: new ServiceMetrics() } });
   return { app, close: () => connector.close() };

@@ -24,6 +24,7 @@ export async function natsSubscribers(link: NatsLink): Promise<SubscriberStatus[
     const lag = consumer.num_pending + consumer.num_ack_pending;
     const filter = consumer.config.filter_subject;
     statuses.push({
+      name,
       url: name,
       position: lag === 0 ? state.last_seq : consumer.ack_floor.stream_seq,
       lag,

@@ -62,6 +62,16 @@ export function readRoutes(backend: BusBackend): Router {
     const rows = await readOrRefuse(backend, after, limit);
     res.type('application/json').send(`[${rows.map((row) => row.body).join(',')}]`);
   });
+  // Where the log ends, in one small read: how a service tells whether it keeps up (FeedWatch).
+  router.get('/events/end', async (_req, res) => {
+    let lastSeq: number;
+    try {
+      lastSeq = await backend.logEnd();
+    } catch {
+      throw new AppError(503, 'the event log cannot be read right now; GET /readyz says why');
+    }
+    res.json({ lastSeq });
+  });
   router.get('/subscribers', async (_req, res) => {
     res.json(await backend.subscribers());
   });

@@ -11,6 +11,7 @@ import {
   type KnownEvent,
   type LogEntry,
   type PublishOptions,
+  type FeedPosition,
   type PublishReceipt,
   type Subscription,
 } from '@blog/contracts';
@@ -44,6 +45,8 @@ export function describeEngineFailure(error: unknown): string {
 }
 
 const receiptSchema = z.object({ id: z.string(), seq: z.number().int().positive() });
+const logEndSchema = z.object({ lastSeq: z.number().int().min(0) });
+const subscriberPositionsSchema = z.array(z.object({ name: z.string().nullable(), position: z.number().int().min(0) }));
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -74,6 +77,11 @@ export class HttpEngine implements EventEngine {
 
   get source(): string {
     return this.options.source;
+  }
+
+  /** The name the bus's SUBSCRIBERS give this service: its source's, `/posts` -> `posts`. */
+  private get subscriberName(): string {
+    return this.options.source.replace(/^\/+/, '');
   }
 
   /**
@@ -167,6 +175,28 @@ export class HttpEngine implements EventEngine {
       throw new EngineUnavailableError(`bus answered ${answer.status}`, 'cannot read the event log');
     }
     return logPageSchema.parse(JSON.parse(answer.text));
+  }
+
+  /**
+   * The log's end (GET /events/end), and how far the bus has delivered to this service, counting the
+   * events it skips as of no interest to it (its entry in GET /subscribers, by name): one service's
+   * position alone would lag behind every event it does not handle.
+   */
+  async feedPosition(): Promise<FeedPosition> {
+    const [end, subscribers] = await Promise.all([this.getJson('/events/end', logEndSchema), this.getJson('/subscribers', subscriberPositionsSchema)]);
+    const own = subscribers.find((subscriber) => subscriber.name === this.subscriberName);
+    return { logEnd: end.lastSeq, passed: own?.position ?? 0 };
+  }
+
+  private async getJson<T>(path: string, schema: z.ZodType<T>): Promise<T> {
+    let answer;
+    try {
+      answer = await this.http.send('GET', `${this.options.baseUrl}${path}`);
+    } catch (error) {
+      throw new EngineUnavailableError(describeEngineFailure(error), 'cannot reach the event log');
+    }
+    if (answer.status !== 200) throw new EngineUnavailableError(`bus answered ${answer.status} to GET ${path}`, 'cannot reach the event log');
+    return schema.parse(JSON.parse(answer.text));
   }
 
   close(): Promise<void> {

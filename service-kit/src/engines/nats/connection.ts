@@ -32,6 +32,10 @@ export interface NatsOptions {
   password?: string;
 }
 
+/** A server that answers no ping for this long, this many times over, is left for another. */
+const PING_EVERY_MS = 2_000;
+const MAX_PINGS_OUT = 3;
+
 /** An open connection, with the JetStream client and manager on it. */
 export interface NatsLink {
   nc: NatsConnection;
@@ -88,6 +92,9 @@ export class NatsConnector {
   private opened: NatsLink | null = null;
   /** The server this connects to is one the engine does not run on (too old), as /readyz says it. */
   private refused: EngineProblem | null = null;
+  /** Set while the client has lost its server and looks for another; nothing sent meanwhile is sure to arrive. */
+  private offline = false;
+  private readonly onlineAgain = new Set<() => void>();
 
   /**
    * `watch`, when given, checks the events stream on each new connection before it is handed out and
@@ -116,7 +123,20 @@ export class NatsConnector {
     const { servers, name, timeoutMs, user, password } = this.options;
     // noAsyncTraces: otherwise the client builds an Error (a stack trace) for every request before sending
     // it, in case it fails; that was 7% of the comments service's CPU under load.
-    const nc = await connect({ servers, name, timeout: timeoutMs, maxReconnectAttempts: -1, reconnectTimeWait: 250, user, pass: password, noAsyncTraces: true });
+    // A server that stops answering (frozen, its machine gone without a reset) is left after PING_EVERY_MS
+    // times MAX_PINGS_OUT unanswered pings; the client's default (two minutes, twice) held writes for minutes.
+    const nc = await connect({
+      servers,
+      name,
+      timeout: timeoutMs,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      pingInterval: PING_EVERY_MS,
+      maxPingOut: MAX_PINGS_OUT,
+      user,
+      pass: password,
+      noAsyncTraces: true,
+    });
     try {
       this.refuseOldServer(nc.info?.version ?? 'unknown');
       const jsm = await jetstreamManager(nc, { timeout: timeoutMs });
@@ -124,10 +144,41 @@ export class NatsConnector {
       const link = { nc, js: jetstream(nc, { timeout: timeoutMs }), jsm };
       await this.watch?.start(link);
       this.opened = link;
+      void this.followConnection(nc);
       return link;
     } catch (error) {
       await nc.close();
       throw error;
+    }
+  }
+
+  /** Whether the client has a server right now. */
+  get online(): boolean {
+    return this.opened !== null && !this.offline;
+  }
+
+  /** Resolves true once the client has a server again (at once if it has), false after `ms`. */
+  untilOnline(ms: number): Promise<boolean> {
+    if (this.online) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (yes: boolean) => {
+        clearTimeout(timer);
+        this.onlineAgain.delete(back);
+        resolve(yes);
+      };
+      const back = () => done(true);
+      const timer = setTimeout(() => done(false), ms);
+      this.onlineAgain.add(back);
+    });
+  }
+
+  private async followConnection(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') this.offline = true;
+      if (status.type === 'reconnect') {
+        this.offline = false;
+        for (const back of this.onlineAgain) back();
+      }
     }
   }
 

@@ -2,16 +2,23 @@ import { deliveredFrom, type EventConsumer } from '@blog/contracts';
 import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Logger } from '../../logger';
 import type { NatsLink } from './connection';
-import { EVENTS_STREAM, PULL_EXPIRES_MS, filterFor } from './names';
+import { EVENTS_STREAM, EVENTS_SUBJECTS, PULL_EXPIRES_MS } from './names';
 import { parsedOrNull } from './reader';
 
 /**
  * Keeps one replica's state current: an ordered consumer of its own (no acks, nothing shared), from just
- * after the position the replay reached. Every replica of a service runs one, so each applies every event.
- * The client recreates an ordered consumer by itself when its server goes away, from where it was.
+ * after the position the replica has reached. Every replica of a service runs one, so each applies every
+ * event. It reads the whole stream and passes the events its service does not apply, so the replica's
+ * position is the stream's and can be compared with its end (see FeedWatch).
+ *
+ * The client library (nats.js 3.3.1) makes an ordered consumer again only when its server answers
+ * "consumer not found"; when that server is gone, its look-ups time out and it retries them for ever.
+ * So the replica watches its own progress, and `restart` makes the feed again, on whichever server the
+ * connection has now, from the replica's own position.
  */
 export class LiveApply {
   private messages: ConsumerMessages | null = null;
+  private link: NatsLink | null = null;
 
   constructor(
     private readonly consumer: EventConsumer,
@@ -19,9 +26,9 @@ export class LiveApply {
   ) {}
 
   async start(link: NatsLink): Promise<void> {
-    const { applies } = this.consumer.handlers;
+    this.link = link;
     const ordered = await link.js.consumers.get(EVENTS_STREAM, {
-      filter_subjects: filterFor(applies),
+      filter_subjects: EVENTS_SUBJECTS,
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: this.consumer.position + 1,
     });
@@ -29,9 +36,21 @@ export class LiveApply {
     this.messages = await ordered.consume({ max_messages: 512, expires: PULL_EXPIRES_MS, callback: (message) => this.applyOne(message) });
   }
 
+  /** Makes the feed again from the replica's position: the old one is closed without waiting for a server that may be gone. */
+  async restart(): Promise<void> {
+    if (!this.link) return;
+    const old = this.messages;
+    this.messages = null;
+    void old?.close().catch(() => undefined);
+    this.logger.warn({ position: this.consumer.position }, 'the live feed had stopped moving; made again from this replica\'s position');
+    await this.start(this.link);
+  }
+
   private applyOne(message: JsMsg): void {
+    // A feed made again may hand over what the replica already has.
+    if (message.seq <= this.consumer.position) return;
     const delivered = deliveredFrom(parsedOrNull(message.string()), message.seq);
-    if (!delivered) {
+    if (!delivered || !this.consumer.handlers.applies.includes(delivered.event.type)) {
       this.consumer.passed(message.seq);
       return;
     }
@@ -45,6 +64,7 @@ export class LiveApply {
   }
 
   async stop(): Promise<void> {
+    this.link = null;
     await this.messages?.close();
   }
 }

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { EngineUnavailableError, buildEnvelope, logPageSchema } from '@blog/contracts';
-import type { EngineProblem, EventConsumer, EventEngine, KnownEvent, LogEntry, PublishOptions, PublishReceipt, Subscription } from '@blog/contracts';
+import { EngineUnavailableError, READY_GRACE_MS, buildEnvelope, logPageSchema } from '@blog/contracts';
+import type { EngineProblem, EventConsumer, EventEngine, FeedPosition, KnownEvent, LogEntry, PublishOptions, PublishReceipt, Subscription } from '@blog/contracts';
 import type { Logger } from '../../logger';
 import { NatsConnector, type NatsLink, type NatsOptions } from './connection';
 import { LiveApply } from './liveApply';
 import { NatsPublisher, describeNatsFailure } from './publisher';
 import { readAfter } from './reader';
-import { durableNameOf } from './names';
+import { EVENTS_STREAM, durableNameOf } from './names';
+import { DurableHealth } from './durableHealth';
 import { SharedReactions, liveFeed, retryFeed, type ReactionOptions } from './sharedReactions';
 import { StreamWatch } from './streamCheck';
 
@@ -67,37 +68,51 @@ export class NatsEngine implements EventEngine {
   async subscribe(consumer: EventConsumer): Promise<Subscription> {
     const link = await this.connector.connected();
     await this.connector.assertWhole();
-    const parts: ReplicaPart[] = [];
-    const stopAll = async () => void (await Promise.all(parts.map((part) => part.stop())));
+    const { applies, reactsTo } = consumer.handlers;
+    const { logger, reactions } = this.options;
+    // Its own feed of the events it applies; and, when it reacts to events, its share of the service's
+    // durable consumers (the live events, and the parked ones sent back to it), watched for a stall.
+    const live = applies.length > 0 ? new LiveApply(consumer, logger) : null;
+    const parts: ReplicaPart[] = live ? [live] : [];
+    let durable: DurableHealth | null = null;
+    if (reactsTo.length > 0) {
+      const name = durableNameOf(this.source);
+      const publish: EventEngine['publish'] = (event, options) => this.publish(event, options);
+      parts.push(new SharedReactions(name, liveFeed(name, reactsTo), consumer, publish, reactions, logger));
+      parts.push(new SharedReactions(name, retryFeed(name), consumer, publish, reactions, logger));
+      durable = new DurableHealth(EVENTS_STREAM, name, READY_GRACE_MS);
+    }
+    const started: ReplicaPart[] = [];
+    const stopAll = async () => {
+      durable?.stop();
+      await Promise.all(started.map((part) => part.stop()));
+    };
     try {
-      for (const part of this.partsFor(consumer)) {
+      for (const part of parts) {
         await part.start(link);
-        parts.push(part);
+        started.push(part);
       }
     } catch (error) {
       // Nothing half-started keeps consuming: the caller retries the whole subscription.
       await stopAll().catch(() => undefined);
       throw error;
     }
-    return { stop: stopAll };
+    durable?.start(link);
+    return {
+      stop: stopAll,
+      heal: async () => live?.restart(),
+      health: () => durable?.health() ?? { state: 'following' },
+    };
   }
 
-  /**
-   * What one replica runs: its own feed of the events it applies; and, when it reacts to events, its share
-   * of the service's durable consumers (the live events, and the parked ones sent back to it).
-   */
-  private partsFor(consumer: EventConsumer): ReplicaPart[] {
-    const { applies, reactsTo } = consumer.handlers;
-    const { logger, reactions } = this.options;
-    const parts: ReplicaPart[] = [];
-    if (applies.length > 0) parts.push(new LiveApply(consumer, logger));
-    if (reactsTo.length > 0) {
-      const name = durableNameOf(this.source);
-      const publish: EventEngine['publish'] = (event, options) => this.publish(event, options);
-      parts.push(new SharedReactions(name, liveFeed(name, reactsTo), consumer, publish, reactions, logger));
-      parts.push(new SharedReactions(name, retryFeed(name), consumer, publish, reactions, logger));
+  /** The stream's end, from its leader; this replica's feed passes every event, so its own position says the rest. */
+  async feedPosition(): Promise<FeedPosition> {
+    try {
+      const link = this.connector.current() ?? (await this.connector.connected());
+      return { logEnd: (await link.jsm.streams.info(EVENTS_STREAM)).state.last_seq, passed: 0 };
+    } catch (error) {
+      throw new EngineUnavailableError(describeNatsFailure(error), 'cannot reach the event log');
     }
-    return parts;
   }
 
   close(): Promise<void> {

@@ -13,6 +13,9 @@ export interface StoredReceipt {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** How long a publish waits for a client that lost its server to find another, before answering 503. */
+const OFFLINE_WAIT_MS = 1_000;
+
 /** A one-line reason for a failed call to NATS. */
 export function describeNatsFailure(error: unknown): string {
   if (error instanceof EngineUnavailableError || error instanceof EngineOutcomeUnknownError) return error.reason;
@@ -84,7 +87,13 @@ export class NatsPublisher {
         link = this.connector.current() ?? (await this.connector.connected());
       } catch (error) {
         lastFailure = `NATS unreachable (${describeNatsFailure(error)})`;
-        continue;
+        break;
+      }
+      // Without a server nothing is sent (the client would hold it and send it later, unasked): a
+      // moment for the client to find another, then the answer.
+      if (!this.connector.online && !(await this.connector.untilOnline(OFFLINE_WAIT_MS))) {
+        lastFailure = 'NATS unreachable: the client has lost its server and found no other';
+        break;
       }
       const furthestBefore = this.connector.furthestSeen();
       let ack;

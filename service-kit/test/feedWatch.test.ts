@@ -1,0 +1,83 @@
+import { MemoryEngine, type EventHandlers } from '@blog/contracts';
+import { EventReceiver, FeedWatch, Lifecycle } from '../src';
+import { postCreated } from '../../test/support/factories';
+import { silentLogger } from '../../test/support/silentLogger';
+import { waitFor } from '../../test/support/waitFor';
+
+/** A log that can refuse reads (the replica cannot catch up) or every question (nothing reachable). */
+class SwitchableLog extends MemoryEngine {
+  readsFail = false;
+  unreachable = false;
+  override async read(after: number, limit: number) {
+    if (this.readsFail || this.unreachable) throw new Error('read timed out');
+    return super.read(after, limit);
+  }
+  override async feedPosition() {
+    if (this.unreachable) throw new Error('no server answers');
+    return super.feedPosition();
+  }
+}
+
+const applyPosts: EventHandlers = { applies: ['PostCreated'], apply: () => undefined, reactsTo: [] };
+const GRACE_MS = 600;
+
+/** A caught-up replica of a service that keeps state, with no live feed: nothing brings it new events but its own reads. */
+async function replicaOf(engine: SwitchableLog) {
+  const lifecycle = new Lifecycle();
+  const receiver = new EventReceiver({ engine, handlers: applyPosts, lifecycle, logger: silentLogger });
+  await receiver.catchUp();
+  lifecycle.markReady();
+  const watch = new FeedWatch(engine, receiver, null, silentLogger, GRACE_MS);
+  lifecycle.watchProblems(() => watch.problem());
+  watch.start();
+  return { lifecycle, receiver, watch };
+}
+
+const watches: FeedWatch[] = [];
+afterEach(() => watches.splice(0).forEach((watch) => watch.stop()));
+
+describe('FeedWatch', () => {
+  it('when the log moves on and the replica cannot follow, then after the grace it is not ready and says what it waits for; once it can read, it catches up by itself and is ready again', async () => {
+    const engine = new SwitchableLog();
+    await engine.publish(postCreated());
+    const { lifecycle, receiver, watch } = await replicaOf(engine);
+    watches.push(watch);
+    engine.readsFail = true;
+    for (let index = 0; index < 3; index += 1) await engine.publish(postCreated());
+
+    await waitFor('the replica to be behind', () => lifecycle.problem?.status === 'behind', { timeoutMs: 5_000 });
+    expect(lifecycle.isReady).toBe(false);
+    expect(lifecycle.problem!.problems[0]).toMatch(/it has applied the log up to seq 1, but the log held seq 4 0.6 s ago/);
+
+    engine.readsFail = false;
+    await waitFor('the replica to catch up by itself', () => receiver.position === 4, { timeoutMs: 5_000 });
+    await waitFor('the replica to be ready again', () => lifecycle.isReady, { timeoutMs: 5_000 });
+    expect(watch.state()).toEqual({ state: 'following' });
+  });
+
+  it('when the replica keeps up, then it stays ready however the log grows', async () => {
+    const engine = new SwitchableLog();
+    const { lifecycle, receiver, watch } = await replicaOf(engine);
+    watches.push(watch);
+
+    const until = Date.now() + 2 * GRACE_MS + 1_000;
+    while (Date.now() < until) {
+      await engine.publish(postCreated());
+      await receiver.catchUp();
+      expect(lifecycle.isReady).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  });
+
+  it('when nothing can reach the log, then the replica stays ready, serving what it holds, and says the log is out of reach', async () => {
+    const engine = new SwitchableLog();
+    await engine.publish(postCreated());
+    const { lifecycle, watch } = await replicaOf(engine);
+    watches.push(watch);
+    engine.unreachable = true;
+
+    await waitFor('the log to be reported out of reach', () => watch.state().state === 'unreachable', { timeoutMs: 6_000 });
+    expect(lifecycle.isReady).toBe(true);
+    expect(watch.state()).toMatchObject({ detail: expect.stringMatching(/out of reach since .*no server answers.*serving the view as of seq 1/) });
+  });
+});
