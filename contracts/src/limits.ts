@@ -43,3 +43,9 @@ export const MAX_JSON_DEPTH = 64;
  * balancer within seconds.
  */
 export const READY_GRACE_MS = 5_000;
+
+/**
+ * Most bytes of events one read of the log returns (a replay page, `GET /events`, the flow page's feed):
+ * a page is cut at whichever comes first, this or its count, so no read builds one giant answer.
+ */
+export const READ_PAGE_MAX_BYTES = 1024 * 1024;

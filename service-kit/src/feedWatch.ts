@@ -119,12 +119,9 @@ export class FeedWatch {
   }
 
   private heal(): Promise<void> {
-    this.healing ??= (async () => {
-      // Read to the log's end, which brings the state there whatever the live feed does; then the feed
-      // is made again from there.
-      await this.receiver.catchUp();
-      await this.subscription?.heal?.();
-    })()
+    // An engine that keeps the feed itself makes it again from the replica's position; otherwise (the
+    // bus pushes) the replica reads the log to its end.
+    this.healing ??= (this.subscription?.heal ? this.subscription.heal() : this.receiver.catchUp())
       .catch((error: unknown) => this.logger.warn({ reason: describeEngineFailure(error) }, 'could not catch up with the event log yet; trying again'))
       .finally(() => {
         this.healing = null;

@@ -56,8 +56,12 @@ export class EventReceiver implements EventConsumer {
     this.types = handledTypes(handlers);
   }
 
+  /**
+   * Whether it takes events: once the replay is done, until it shuts down. Not the same as answering
+   * ready: a replica that is behind the log must go on taking the events that bring it back.
+   */
   get ready(): boolean {
-    return this.lifecycle.isReady;
+    return this.lifecycle.hasCaughtUp && !this.lifecycle.isDraining;
   }
 
   /** Highest seq applied; everything at or below it has been applied too. */

@@ -1,5 +1,11 @@
 /**
  *   npm run chaos -- [--duration S] [--seed N] [--clients N] [--engine embedded|nats] [--nats-nodes N] [--replicas N] [--no-credentials]
+ *   npm run chaos -- --node-down [--seed N]
+ *
+ * --node-down: on NATS (three servers, two processes of each service), one server killed and kept down,
+ * then replaced by one with an empty store, then another frozen for 15 s, with comments written all
+ * along; prints how long each acknowledged comment took to be final on every query replica, and whether
+ * any replica said ready while it lacked what the log held more than the grace before.
  *
  * With --engine nats: a NATS cluster of --nats-nodes servers (default 3) and --replicas processes of each
  * service (default 2); each round kills one replica of every service and one NATS server. Every process
@@ -8,6 +14,7 @@
  */
 import { parseArgs } from 'node:util';
 import { formatSummary, runChaos } from './chaosRun';
+import { formatNodeDown, runNodeDown } from './nodeDown';
 
 const { values } = parseArgs({
   options: {
@@ -19,6 +26,7 @@ const { values } = parseArgs({
     'nats-nodes': { type: 'string', default: '3' },
     replicas: { type: 'string', default: '2' },
     credentials: { type: 'boolean', default: true },
+    'node-down': { type: 'boolean', default: false },
   },
   allowNegative: true,
 });
@@ -41,6 +49,11 @@ function positiveInt(name: string, raw: string): number {
 async function main(): Promise<number> {
   const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : positiveInt('seed', values.seed);
   console.error(`chaos seed ${seed} (replay with --seed ${seed})`);
+  if (values['node-down']) {
+    const run = await runNodeDown({ seed, commentsPerRound: 60, ratePerSecond: 10, settleSeconds: 45, say: (message) => console.error(`${new Date().toISOString()} ${message}`) });
+    console.log(values.json ? JSON.stringify(run, null, 2) : formatNodeDown(run));
+    return run.rounds.every((round) => round.notFinal === 0 && round.lies.length === 0) ? 0 : 1;
+  }
   const summary = await runChaos({
     seed,
     durationSeconds: positiveInt('duration', values.duration),

@@ -31,7 +31,8 @@ export interface EngineExtras {
 export function engineFor(config: BusServiceConfig, source: string, logger: Logger, extras: EngineExtras = {}): EventEngine {
   if (config.NATS_URL.length > 0) {
     return new NatsEngine({
-      ...natsOptionsFrom(config, source.slice(1)),
+      // The process id tells one replica's connection from another's on the server (its /connz).
+      ...natsOptionsFrom(config, `${source.slice(1)} (pid ${process.pid})`),
       source,
       publishWaitMs: config.NATS_PUBLISH_WAIT_MS,
       reactions: { ackWaitMs: config.NATS_ACK_WAIT_MS, maxDeliveries: config.MAX_DELIVERY_ATTEMPTS, retryMaxMs: config.RETRY_MAX_MS, inFlight: 64, holdMs: extras.reactionHoldMs },

@@ -24,7 +24,14 @@ export class DurableHealth {
   ) {}
 
   start(link: NatsLink): void {
-    this.timer ??= setInterval(() => void this.look(link).catch(() => undefined), LOOK_EVERY_MS);
+    this.timer ??= setInterval(
+      () =>
+        void this.look(link).catch(() => {
+          // No answer (a leader being elected): the next answer starts the count again.
+          this.delivered = -1;
+        }),
+      LOOK_EVERY_MS,
+    );
     this.timer.unref();
   }
 

@@ -1,3 +1,4 @@
+import { READ_PAGE_MAX_BYTES } from '@blog/contracts';
 import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type { NatsLink } from './connection';
 import { EVENTS_STREAM } from './names';
@@ -18,9 +19,10 @@ export function rowOf(message: JsMsg): StreamRow {
 }
 
 /**
- * Up to `limit` messages after position `after`, in order, each as `take` makes it. Asks the stream how
- * far it goes first, so a read at the end answers at once instead of waiting for messages that are not
- * there; then reads them with a short-lived ordered consumer.
+ * Up to `limit` messages after position `after` (and about READ_PAGE_MAX_BYTES at most), in order, each
+ * as `take` makes it. Asks the stream how far it goes first, so a read at the end answers at once instead
+ * of waiting for messages that are not there; then reads them with a short-lived ordered consumer. A page
+ * may come back short (its bytes, a read that timed out): the caller reads on from its last seq.
  */
 export async function readMessagesAfter<T>(link: NatsLink, after: number, limit: number, timeoutMs: number, take: (message: JsMsg) => T): Promise<T[]> {
   const { state } = await link.jsm.streams.info(EVENTS_STREAM);
@@ -32,7 +34,7 @@ export async function readMessagesAfter<T>(link: NatsLink, after: number, limit:
   });
   const taken: T[] = [];
   try {
-    const messages = await consumer.fetch({ max_messages: available, expires: timeoutMs });
+    const messages = await consumer.fetch({ max_messages: available, max_bytes: READ_PAGE_MAX_BYTES, expires: timeoutMs });
     for await (const message of messages) {
       taken.push(take(message));
       if (message.seq >= state.last_seq || taken.length >= available) break;

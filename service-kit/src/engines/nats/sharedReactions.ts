@@ -162,7 +162,7 @@ export class SharedReactions {
     if (this.consumer.handlers.applies.length > 0 && seq !== undefined && !(await this.consumer.whenAt(seq, this.options.ackWaitMs / 2))) {
       return (m) => m.nak();
     }
-    if (this.options.holdMs) await this.hold(message, this.options.holdMs);
+    if (this.options.holdMs) await this.whileWorking(message, () => new Promise((resolve) => setTimeout(resolve, this.options.holdMs)));
     let outgoing;
     try {
       outgoing = this.consumer.react(delivered);
@@ -171,20 +171,27 @@ export class SharedReactions {
       return undefined;
     }
     try {
-      await Promise.all(outgoing.map(({ event, id, requestId }) => this.publish(event, { id, requestId })));
+      // A publish may wait out a leader's election (NATS_PUBLISH_WAIT_MS, longer than the ack wait): the
+      // message stays this replica's meanwhile, rather than going to another and costing a delivery.
+      await this.whileWorking(message, () => Promise.all(outgoing.map(({ event, id, requestId }) => this.publish(event, { id, requestId }))));
       return (m) => m.ack();
     } catch (error) {
-      // Not the event's fault: the engine could not take its follow-ups. Try again soon.
+      const reason = `could not store its follow-ups: ${error instanceof Error ? error.message : String(error)}`;
+      // Not the event's fault; but on its last delivery NATS would drop it: parked instead, to be sent back.
+      if (message.info.deliveryCount >= this.options.maxDeliveries) {
+        await this.refused(message, delivered, stored, reason);
+        return undefined;
+      }
       this.logger.warn({ err: error, seq: message.seq }, 'could not store the follow-ups of an event; it is delivered again');
       return (m) => m.nak(this.options.ackWaitMs);
     }
   }
 
-  /** Waits `ms`, telling the server now and then that this replica still works on the message, so it is not given to another. */
-  private async hold(message: JsMsg, ms: number): Promise<void> {
+  /** Runs `work`, telling the server now and then that this replica still works on the message, so it is not given to another. */
+  private async whileWorking<T>(message: JsMsg, work: () => Promise<T>): Promise<T> {
     const keepAlive = setInterval(() => message.working(), Math.max(100, this.options.ackWaitMs / 2));
     try {
-      await new Promise((resolve) => setTimeout(resolve, ms));
+      return await work();
     } finally {
       clearInterval(keepAlive);
     }
