@@ -45,6 +45,13 @@ export const MAX_JSON_DEPTH = 64;
 export const READY_GRACE_MS = 5_000;
 
 /**
+ * Largest event, serialized as stored: the largest legitimate one is a comment's verdict carrying a
+ * MAX_COMMENT_LENGTH comment of characters JSON must escape (6 bytes each, 12,000 bytes), with its ids
+ * and envelope, about 13 KB.
+ */
+export const MAX_EVENT_BYTES = 16 * 1024;
+
+/**
  * Most bytes of events one read of the log returns (a replay page, `GET /events`, the flow page's feed):
  * a page is cut at whichever comes first, this or its count, so no read builds one giant answer.
  */

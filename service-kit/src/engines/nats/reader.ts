@@ -1,4 +1,4 @@
-import { READ_PAGE_MAX_BYTES } from '@blog/contracts';
+import { MAX_EVENT_BYTES, READ_PAGE_MAX_BYTES } from '@blog/contracts';
 import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type { NatsLink } from './connection';
 import { EVENTS_STREAM } from './names';
@@ -34,7 +34,9 @@ export async function readMessagesAfter<T>(link: NatsLink, after: number, limit:
   });
   const taken: T[] = [];
   try {
-    const messages = await consumer.fetch({ max_messages: available, max_bytes: READ_PAGE_MAX_BYTES, expires: timeoutMs });
+    // By count when that many events cannot pass the page's bytes, else by bytes (the client takes one or the other).
+    const bound = available * MAX_EVENT_BYTES <= READ_PAGE_MAX_BYTES ? { max_messages: available } : { max_bytes: READ_PAGE_MAX_BYTES };
+    const messages = await consumer.fetch({ ...bound, expires: timeoutMs });
     for await (const message of messages) {
       taken.push(take(message));
       if (message.seq >= state.last_seq || taken.length >= available) break;
