@@ -1,7 +1,10 @@
-import { MAX_EVENT_BYTES, READ_PAGE_MAX_BYTES } from '@blog/contracts';
+import { READ_PAGE_MAX_BYTES } from '@blog/contracts';
 import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type { NatsLink } from './connection';
 import { EVENTS_STREAM } from './names';
+
+/** Most messages one read asks the server for. */
+const FETCH_MAX_MESSAGES = 1_000;
 
 /** One stored event as the stream holds it: its position, its type, and its JSON with `seq` added. */
 export interface StreamRow {
@@ -33,13 +36,15 @@ export async function readMessagesAfter<T>(link: NatsLink, after: number, limit:
     opt_start_seq: Math.max(after + 1, state.first_seq),
   });
   const taken: T[] = [];
+  let bytes = 0;
   try {
-    // By count when that many events cannot pass the page's bytes, else by bytes (the client takes one or the other).
-    const bound = available * MAX_EVENT_BYTES <= READ_PAGE_MAX_BYTES ? { max_messages: available } : { max_bytes: READ_PAGE_MAX_BYTES };
-    const messages = await consumer.fetch({ ...bound, expires: timeoutMs });
+    // By count: the client (nats.js 3.3.1) fetches by bytes only 100 messages at a time. The page is cut
+    // by its bytes as it is read; what was fetched past the cut goes with the consumer.
+    const messages = await consumer.fetch({ max_messages: Math.min(available, FETCH_MAX_MESSAGES), expires: timeoutMs });
     for await (const message of messages) {
       taken.push(take(message));
-      if (message.seq >= state.last_seq || taken.length >= available) break;
+      bytes += message.data.length;
+      if (message.seq >= state.last_seq || taken.length >= available || bytes >= READ_PAGE_MAX_BYTES) break;
     }
   } finally {
     await consumer.delete().catch(() => undefined);
