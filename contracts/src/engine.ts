@@ -164,6 +164,18 @@ export class EngineUnavailableError extends Error {
   }
 }
 
+/**
+ * This process's own server does not answer, though its connection is open (a frozen server, a machine
+ * gone without a reset): other processes may reach the log, so this one cannot vouch for its view until
+ * its client leaves that server for another.
+ */
+export class ServerNotAnsweringError extends EngineUnavailableError {
+  constructor(reason: string) {
+    super(reason, 'the event log\'s server does not answer this process');
+    this.name = 'ServerNotAnsweringError';
+  }
+}
+
 /** The engine may have stored the event and could not say so in time: the caller must not assume either way. */
 export class EngineOutcomeUnknownError extends Error {
   constructor(readonly reason: string) {

@@ -1,7 +1,7 @@
 import { v5 as uuidv5 } from 'uuid';
 import { z } from 'zod';
 import type { KnownEvent } from './events';
-import { MAX_ID_LENGTH } from './limits';
+import { EVENT_ID_PATTERN, EVENT_TYPE_PATTERN, MAX_EVENT_TYPE_LENGTH } from './limits';
 
 export const CLOUDEVENTS_VERSION = '1.0';
 export const JSON_CONTENT_TYPE = 'application/json';
@@ -17,9 +17,9 @@ export const requestIdSchema = z.string().regex(REQUEST_ID_PATTERN, 'letters, di
 export const publishRequestSchema = z
   .object({
     specversion: z.literal(CLOUDEVENTS_VERSION).optional(),
-    id: z.string().min(1).max(MAX_ID_LENGTH).optional(),
+    id: z.string().regex(EVENT_ID_PATTERN, 'visible ASCII (no spaces or control characters), 1 to 100 characters').optional(),
     source: z.string().min(1).max(500).optional(),
-    type: z.string().min(1).max(200),
+    type: z.string().max(MAX_EVENT_TYPE_LENGTH).regex(EVENT_TYPE_PATTERN, 'letters, digits, _ and - in parts joined by single dots'),
     time: z.iso.datetime({ offset: true }).optional(),
     datacontenttype: z.literal(JSON_CONTENT_TYPE).optional(),
     requestid: requestIdSchema.optional(),
@@ -50,6 +50,8 @@ export const logEntrySchema = z.object({
   id: z.string(),
   type: z.string(),
   data: z.unknown(),
+  /** Set by an engine that found the entry forged (NATS: a body that names another type than its subject): passed, never applied. */
+  refused: z.string().optional(),
 });
 
 export type LogEntry = z.infer<typeof logEntrySchema>;

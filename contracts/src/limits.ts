@@ -7,6 +7,20 @@
 export const MAX_ID_LENGTH = 100;
 
 /**
+ * What an event's id may be: visible ASCII (no space or control character), so it travels as a NATS
+ * message header (Nats-Msg-Id) as well as in JSON.
+ */
+export const EVENT_ID_PATTERN = /^[\x21-\x7e]{1,100}$/;
+
+/**
+ * What an event's type may be: letters, digits, `_` and `-`, in parts joined by single dots (CloudEvents'
+ * `com.example.Thing`), at most 200: each part is one token of the NATS subject the type is stored under
+ * (`blog.events.<type>`), which must not be empty nor hold a space or a wildcard.
+ */
+export const EVENT_TYPE_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+export const MAX_EVENT_TYPE_LENGTH = 200;
+
+/**
  * What a post's or comment's id may be: letters, digits, `-` and `_`, starting with a letter or digit,
  * at most MAX_ID_LENGTH. UUIDs and the course's hex ids fit; `__proto__`, slashes, `%`, spaces and
  * control characters do not, so an id is always safe in a URL path and in a log line. Names such as

@@ -3,6 +3,20 @@ import type { SubscriberStatus } from './delivery/deliveryStats';
 import type { AppendResult, LogRow } from './store/eventLog';
 import type { DeadLetter } from './store/subscriberState';
 
+/** How one event of a batch fared when not all of it could be stored (NATS stores each event on its own). */
+export type BatchOutcome = { index: number; id: string } & ({ outcome: 'stored'; seq: number } | { outcome: 'not stored' | 'unknown'; reason: string });
+
+/**
+ * Part of a batch was stored and part not (or not surely): the answer names each. The embedded log
+ * stores a batch in one transaction, all or none, so only the NATS gateway throws it.
+ */
+export class PartlyStoredError extends Error {
+  constructor(readonly outcomes: BatchOutcome[]) {
+    super('only part of the batch was stored');
+    this.name = 'PartlyStoredError';
+  }
+}
+
 /**
  * What the bus's HTTP routes need, whichever engine is behind them: the embedded log and delivery hub,
  * or NATS JetStream through the gateway. Each may answer now or later.

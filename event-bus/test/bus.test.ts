@@ -8,6 +8,7 @@ import { createBus, embeddedBackend, type Bus } from '../src/bus';
 import { configSchema } from '../src/config';
 import { DeliveryHub } from '../src/delivery/deliveryHub';
 import type { EventLog } from '../src/store/eventLog';
+import { PartlyStoredError } from '../src/views';
 import { MemorySubscriberState } from '../src/store/memoryStore';
 import { commentCreated, postCreated } from '../../test/support/factories';
 import { deadSubscriberUrl, startSubscriber } from '../../test/support/subscriber';
@@ -216,6 +217,38 @@ describe('POST /events (publish)', () => {
     expect(response.status).toBe(503);
     expect(response.body.error).toMatch(/nothing was stored/);
     expect(JSON.stringify(response.body)).not.toMatch(/SQLITE/);
+  });
+
+  it.each([
+    ['the rest surely not stored', 'not stored', 503],
+    ['one of the rest perhaps stored', 'unknown', 504],
+  ] as const)('when an engine stores only part of a batch (%s), then the answer names each event\'s fate', async (_name, failed, status) => {
+    const events = [cloudEvent(), cloudEvent(), cloudEvent()];
+    const partLog: EventLog = {
+      append: () => Promise.reject(new PartlyStoredError([
+        { index: 0, id: events[0]!.id, outcome: 'stored', seq: 7 },
+        { index: 1, id: events[1]!.id, outcome: failed, reason: 'NATS unreachable' },
+        { index: 2, id: events[2]!.id, outcome: 'not stored', reason: 'NATS unreachable' },
+      ])),
+      readAfter: () => Promise.resolve([]),
+      readOne: () => Promise.resolve(undefined),
+      lastSeq: 0,
+      onAppend: () => () => undefined,
+    };
+    const lifecycle = new Lifecycle();
+    lifecycle.markReady();
+    const hub = new DeliveryHub({ subscribers: [], log: partLog, state: new MemorySubscriberState(), delivery: { batchSize: 1, timeoutMs: 100, retryBaseMs: 1, retryMaxMs: 1, maxAttempts: 3 }, logger: silentLogger });
+    const app = createApp({ backend: embeddedBackend(partLog, hub), lifecycle, logger: silentLogger });
+
+    const response = await request(app).post('/events').send(events);
+
+    expect(response.status).toBe(status);
+    expect(response.body.error).toMatch(/1 of the batch's 3 events were stored; send the same batch again to store the rest once/);
+    expect(response.body.events).toEqual([
+      { index: 0, id: events[0]!.id, outcome: 'stored', seq: 7 },
+      expect.objectContaining({ index: 1, outcome: failed }),
+      expect.objectContaining({ index: 2, outcome: 'not stored' }),
+    ]);
   });
 
   it('when 500 events are published concurrently, then each gets its own seq and none is lost', async () => {

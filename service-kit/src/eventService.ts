@@ -6,6 +6,7 @@ import { engineFor, type EngineExtras } from './engines/engineFor';
 import { Lifecycle } from './health';
 import { createLogger, type Logger } from './logger';
 import { EventReceiver } from './receiver';
+import { idSealer } from './sealedIds';
 import type { SecurityOptions } from './security';
 import { runService } from './server';
 
@@ -35,7 +36,8 @@ export function eventService(name: string, config: BusServiceConfig, handlers: (
   const lifecycle = new Lifecycle();
   const engineProblem = engine.problem?.bind(engine);
   if (engineProblem) lifecycle.watchProblems(engineProblem);
-  const receiver = new EventReceiver({ engine, handlers: handlers(logger), lifecycle, logger });
+  // The service's own secret seals the ids it derives: its NATS password, or its bus token.
+  const receiver = new EventReceiver({ engine, handlers: handlers(logger), lifecycle, logger, sealId: idSealer(config.NATS_PASSWORD ?? config.BUS_TOKEN) });
   return {
     parts: { engine, receiver, lifecycle, logger, security: securityFrom(config) },
     run: (app) => runService({ name, app, port: config.PORT, host: config.HOST, lifecycle, logger, events: { engine, receiver } }),

@@ -1,4 +1,4 @@
-import { READY_GRACE_MS, type EventEngine, type Subscription } from '@blog/contracts';
+import { READY_GRACE_MS, ServerNotAnsweringError, type EventEngine, type Subscription } from '@blog/contracts';
 import { describeEngineFailure } from './engines/httpEngine';
 import type { ReadinessProblem } from './health';
 import type { Logger } from './logger';
@@ -34,6 +34,8 @@ export class FeedWatch {
   private passed = 0;
   private reachedAt = Date.now();
   private lastFailure = '';
+  /** The last look failed because this process's own server does not answer (others may reach the log). */
+  private serverHung = false;
   private lastPosition = -1;
   private movedAt = Date.now();
   private reported: FeedState['state'] = 'following';
@@ -71,6 +73,9 @@ export class FeedWatch {
   }
 
   state(): FeedState {
+    if (Date.now() - this.reachedAt > UNREACHABLE_AFTER_MS && this.serverHung) {
+      return { state: 'behind', detail: `its server has not answered since ${new Date(this.reachedAt).toISOString()} (${this.lastFailure}); the client leaves it for another within seconds` };
+    }
     if (Date.now() - this.reachedAt > UNREACHABLE_AFTER_MS) {
       return { state: 'unreachable', detail: `the event log has been out of reach since ${new Date(this.reachedAt).toISOString()} (${this.lastFailure}); serving the view as of seq ${this.position}` };
     }
@@ -94,10 +99,12 @@ export class FeedWatch {
       const { logEnd, passed } = await this.engine.feedPosition();
       this.passed = passed;
       this.reachedAt = now;
+      this.serverHung = false;
       this.samples.push({ at: now, logEnd });
       while (this.samples.length > 2 && this.samples[1]!.at <= now - this.graceMs - SAMPLE_EVERY_MS) this.samples.shift();
     } catch (error) {
       this.lastFailure = describeEngineFailure(error);
+      this.serverHung = error instanceof ServerNotAnsweringError;
     }
     if (this.position !== this.lastPosition) {
       this.lastPosition = this.position;

@@ -10,6 +10,7 @@ export * from './app';
 export * from './eventEndpoint';
 export * from './receiver';
 export * from './feedWatch';
+export * from './sealedIds';
 export * from './deliveryEndpoint';
 export * from './subscriberApp';
 export * from './server';

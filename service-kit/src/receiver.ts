@@ -29,6 +29,8 @@ export interface EventReceiverOptions {
   logger: Logger;
   /** Events read per request when replaying the log. */
   replayPage?: number;
+  /** Seals the ids of the follow-ups the handlers derive (idSealer), so no other caller can use them first. */
+  sealId?: (id: string) => string;
 }
 
 /**
@@ -47,7 +49,10 @@ export class EventReceiver implements EventConsumer {
   private replaying: Promise<void> | null = null;
   private readonly waiting = new Set<{ seq: number; reached: (yes: boolean) => void }>();
 
-  constructor({ engine, handlers, lifecycle, logger, replayPage = 5000 }: EventReceiverOptions) {
+  private readonly sealId: (id: string) => string;
+
+  constructor({ engine, handlers, lifecycle, logger, replayPage = 5000, sealId = (id) => id }: EventReceiverOptions) {
+    this.sealId = sealId;
     this.engine = engine;
     this.handlers = handlers;
     this.lifecycle = lifecycle;
@@ -79,7 +84,7 @@ export class EventReceiver implements EventConsumer {
     const outgoing: OutgoingEvent[] = [];
     for (const delivered of events) {
       this.apply(delivered);
-      outgoing.push(...reactToDelivered(this.handlers, delivered));
+      outgoing.push(...this.react(delivered));
     }
     return outgoing;
   }
@@ -131,7 +136,7 @@ export class EventReceiver implements EventConsumer {
   }
 
   react(delivered: Delivered): OutgoingEvent[] {
-    return reactToDelivered(this.handlers, delivered);
+    return reactToDelivered(this.handlers, delivered).map((followUp) => ({ ...followUp, id: this.sealId(followUp.id) }));
   }
 
   /** Reads the log from the current position to its end; concurrent callers share one read. */
@@ -158,7 +163,8 @@ export class EventReceiver implements EventConsumer {
       }
       for (const stored of page) {
         if (stored.seq <= this.applied) continue;
-        if ((this.handlers.applies as readonly string[]).includes(stored.type)) {
+        if (stored.refused) this.logger.warn({ seq: stored.seq, reason: stored.refused }, `refused an event of the log: ${stored.refused}`);
+        else if ((this.handlers.applies as readonly string[]).includes(stored.type)) {
           // The bus validates known types on publish, so a failure here means an older, looser log entry.
           const delivered = deliveredFrom(stored);
           if (delivered) applyDelivered(this.handlers, delivered);

@@ -4,7 +4,7 @@ import type { RequestListener } from 'node:http';
 import { createApp } from '../app';
 import type { Config } from '../config';
 import type { DeadLetter } from '../store/subscriberState';
-import type { BusBackend } from '../views';
+import { PartlyStoredError, type BatchOutcome, type BusBackend } from '../views';
 import { natsSubscribers } from './natsSubscribers';
 
 export interface Gateway {
@@ -52,7 +52,19 @@ export function createGateway(config: Config, logger: Logger, lifecycle = new Li
     // One by one in order, but not waiting for each: the connection keeps them in order to the server.
     append: async (envelopes) => {
       await connector.assertWhole();
-      return Promise.all(envelopes.map((envelope) => publisher.publish(envelope)));
+      const settled = await Promise.allSettled(envelopes.map((envelope) => publisher.publish(envelope)));
+      const failure = settled.find((result) => result.status === 'rejected');
+      if (!failure) return settled.map((result) => (result as PromiseFulfilledResult<Awaited<ReturnType<typeof publisher.publish>>>).value);
+      // None stored: the publisher's own answer (503, or 504 when one may have been). Some: each named.
+      if (settled.every((result) => result.status === 'rejected' && result.reason instanceof EngineUnavailableError)) throw failure.reason;
+      throw new PartlyStoredError(
+        settled.map((result, index): BatchOutcome => {
+          const id = envelopes[index]!.id;
+          if (result.status === 'fulfilled') return { index, id, outcome: 'stored', seq: result.value.seq };
+          const reason = describeNatsFailure(result.reason);
+          return { index, id, outcome: result.reason instanceof EngineUnavailableError ? 'not stored' : 'unknown', reason };
+        }),
+      );
     },
     readAfter: async (after, limit) => {
       await connector.assertWhole();

@@ -1,9 +1,9 @@
-import { EVENTS_BODY_LIMIT_BYTES, EngineOutcomeUnknownError, EngineUnavailableError } from '@blog/contracts';
+import { EVENTS_BODY_LIMIT_BYTES, EngineOutcomeUnknownError, EngineUnavailableError, MAX_ERROR_DETAILS } from '@blog/contracts';
 import { AppError, type EventEndpoint, type JsonAnswer, type Lifecycle, type Logger } from '@blog/service-kit';
 import type { BusMetrics } from '../busMetrics';
 import { logStored, toEnvelopes } from '../publishing';
 import type { AppendResult } from '../store/eventLog';
-import type { BusBackend } from '../views';
+import { PartlyStoredError, type BusBackend } from '../views';
 
 interface PublishDeps {
   log: Pick<BusBackend, 'append'>;
@@ -15,6 +15,23 @@ interface PublishDeps {
 /** `POST /events`: one event or a batch, stored durably before the answer. */
 export function publishEndpoint(deps: PublishDeps): EventEndpoint {
   return { path: '/events', limitBytes: EVENTS_BODY_LIMIT_BYTES, handle: (body, _headers, caller) => publish(body, caller.name, deps) };
+}
+
+/**
+ * A batch NATS stored in part: 503 when the rest was surely not stored, 504 when some may have been; the
+ * answer names each event's fate, and the same request again stores the rest once (their ids dedupe).
+ */
+function partlyStored(error: PartlyStoredError): JsonAnswer {
+  const unknown = error.outcomes.some((outcome) => outcome.outcome === 'unknown');
+  const stored = error.outcomes.filter((outcome) => outcome.outcome === 'stored').length;
+  return {
+    status: unknown ? 504 : 503,
+    body: {
+      error: `${stored} of the batch's ${error.outcomes.length} events were stored; send the same batch again to store the rest once`,
+      details: error.outcomes.filter((outcome) => outcome.outcome !== 'stored').slice(0, MAX_ERROR_DETAILS).map((outcome) => ({ path: `${outcome.index}`, message: `${outcome.outcome}: ${'reason' in outcome ? outcome.reason : ''}` })),
+      events: error.outcomes,
+    },
+  };
 }
 
 async function publish(body: unknown, publisher: string | null, deps: PublishDeps): Promise<JsonAnswer> {
@@ -30,6 +47,7 @@ async function publish(body: unknown, publisher: string | null, deps: PublishDep
     deps.logger.error({ err: error, count: envelopes.length }, 'could not store events');
     // The engine's own answer (NATS: 503 nothing stored, 504 outcome unknown) is passed on as it is.
     if (error instanceof EngineUnavailableError || error instanceof EngineOutcomeUnknownError) throw error;
+    if (error instanceof PartlyStoredError) return partlyStored(error);
     throw new AppError(503, 'the bus could not store the event; nothing was stored, try again', [
       { message: 'storage unavailable' },
     ]);

@@ -3,7 +3,7 @@ import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetst
 import type { Logger } from '../../logger';
 import type { NatsLink } from './connection';
 import { EVENTS_STREAM, EVENTS_SUBJECTS, PULL_EXPIRES_MS } from './names';
-import { parsedOrNull } from './reader';
+import { eventOfMessage } from './reader';
 
 /**
  * Keeps one replica's state current: an ordered consumer of its own (no acks, nothing shared), from just
@@ -53,19 +53,25 @@ export class LiveApply {
     for (;;) {
       const message = await link.jsm.direct.getMessage(EVENTS_STREAM, { seq: this.consumer.position + 1, next_by_subj: EVENTS_SUBJECTS });
       if (!message) break;
-      this.applyStored(message.seq, message.string());
+      this.applyStored(message.seq, message.subject, message.string());
     }
     if (this.link === link) await this.start(link);
   }
 
   private applyOne(message: JsMsg): void {
-    this.applyStored(message.seq, message.string());
+    this.applyStored(message.seq, message.subject, message.string());
   }
 
-  private applyStored(seq: number, text: string): void {
+  private applyStored(seq: number, subject: string, text: string): void {
     // A feed made again may hand over what the replica already has.
     if (seq <= this.consumer.position) return;
-    const delivered = deliveredFrom(parsedOrNull(text), seq);
+    const carried = eventOfMessage(subject, text);
+    if ('refused' in carried) {
+      this.logger.warn({ seq, subject, reason: carried.refused }, `refused an event: ${carried.refused}`);
+      this.consumer.passed(seq);
+      return;
+    }
+    const delivered = deliveredFrom(carried.stored, seq);
     if (!delivered || !this.consumer.handlers.applies.includes(delivered.event.type)) {
       this.consumer.passed(seq);
       return;

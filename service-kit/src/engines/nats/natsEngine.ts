@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EngineUnavailableError, READY_GRACE_MS, buildEnvelope, logPageSchema } from '@blog/contracts';
+import { EngineUnavailableError, READY_GRACE_MS, ServerNotAnsweringError, buildEnvelope, logPageSchema } from '@blog/contracts';
 import type { EngineProblem, EventConsumer, EventEngine, FeedPosition, KnownEvent, LogEntry, PublishOptions, PublishReceipt, Subscription } from '@blog/contracts';
 import type { Logger } from '../../logger';
 import { NatsConnector, type NatsLink, type NatsOptions } from './connection';
@@ -24,6 +24,17 @@ export interface NatsEngineOptions extends NatsOptions {
 interface ReplicaPart {
   start(link: NatsLink): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Whether the connection's server answers a ping within a second. */
+async function answersPing(link: NatsLink): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 1_000)));
+  try {
+    return await Promise.race([link.nc.rtt().then(() => true, () => false), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -59,7 +70,14 @@ export class NatsEngine implements EventEngine {
     await this.connector.assertWhole();
     try {
       const rows = await readAfter(await this.connector.connected(), after, limit, this.options.timeoutMs);
-      return logPageSchema.parse(rows.map((row) => JSON.parse(row.body)));
+      return logPageSchema.parse(
+        rows.map((row) => {
+          const stored = JSON.parse(row.body) as { id?: unknown; type?: unknown };
+          // A body that names another type than its subject is a forgery: the replay passes it (see eventOfMessage).
+          if (stored.type === row.type) return stored;
+          return { seq: row.seq, id: typeof stored.id === 'string' ? stored.id : '', type: row.type, data: null, refused: `its body says ${JSON.stringify(stored.type ?? null)} but it was published as a ${row.type}` };
+        }),
+      );
     } catch (error) {
       throw new EngineUnavailableError(describeNatsFailure(error), 'cannot read the event log');
     }
@@ -105,12 +123,17 @@ export class NatsEngine implements EventEngine {
     };
   }
 
-  /** The stream's end, from its leader; this replica's feed passes every event, so its own position says the rest. */
+  /**
+   * The stream's end, from its leader; this replica's feed passes every event, so its own position says
+   * the rest. When the stream does not answer, a ping tells a stream electing its leader (the server
+   * answers the ping) from this process's own server hung (it does not).
+   */
   async feedPosition(): Promise<FeedPosition> {
+    const link = this.connector.current();
     try {
-      const link = this.connector.current() ?? (await this.connector.connected());
-      return { logEnd: (await link.jsm.streams.info(EVENTS_STREAM)).state.last_seq, passed: 0 };
+      return { logEnd: (await (link ?? (await this.connector.connected())).jsm.streams.info(EVENTS_STREAM)).state.last_seq, passed: 0 };
     } catch (error) {
+      if (link && this.connector.online && !(await answersPing(link))) throw new ServerNotAnsweringError(`its NATS server answers no ping (${describeNatsFailure(error)})`);
       throw new EngineUnavailableError(describeNatsFailure(error), 'cannot reach the event log');
     }
   }

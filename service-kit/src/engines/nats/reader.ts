@@ -1,7 +1,7 @@
 import { READ_PAGE_MAX_BYTES } from '@blog/contracts';
 import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type { NatsLink } from './connection';
-import { EVENTS_STREAM } from './names';
+import { EVENTS_STREAM, typeOfSubject } from './names';
 
 /** Most messages one read asks the server for. */
 const FETCH_MAX_MESSAGES = 1_000;
@@ -18,7 +18,7 @@ export function rowOf(message: JsMsg): StreamRow {
   const text = message.string();
   // The envelope is stored as published; its seq is the stream's, so it is added on the way out.
   const body = text.endsWith('}') ? `${text.slice(0, -1)},"seq":${message.seq}}` : text;
-  return { seq: message.seq, type: message.subject.slice(message.subject.lastIndexOf('.') + 1), body };
+  return { seq: message.seq, type: typeOfSubject(message.subject), body };
 }
 
 /**
@@ -55,6 +55,20 @@ export async function readMessagesAfter<T>(link: NatsLink, after: number, limit:
 /** Up to `limit` events after position `after`, in order, as the embedded bus's log serves them. */
 export function readAfter(link: NatsLink, after: number, limit: number, timeoutMs: number): Promise<StreamRow[]> {
   return readMessagesAfter(link, after, limit, timeoutMs, rowOf);
+}
+
+/**
+ * The event a message carries, as long as its body agrees with its subject. NATS lets each service
+ * publish only on the subjects of its own event types (permissions.ts), so the subject, not the body,
+ * says what the event is and who sent it: a body that names another type is a forgery (a service
+ * publishing another's event on a subject of its own), refused wherever it is read.
+ */
+export function eventOfMessage(subject: string, text: string): { stored: unknown } | { refused: string } {
+  const stored = parsedOrNull(text);
+  const type = typeOfSubject(subject);
+  const claimed = typeof stored === 'object' && stored !== null ? (stored as { type?: unknown }).type : undefined;
+  if (claimed !== type) return { refused: `its body says ${JSON.stringify(claimed ?? null)} but it was published on ${subject}, where only a ${type} may be` };
+  return { stored };
 }
 
 /** A message's JSON, or null when it is not JSON (nothing the blog publishes; a stranger's message). */

@@ -5,7 +5,7 @@ import type { Logger } from '../../logger';
 import type { NatsLink } from './connection';
 import { parkDeadLetter, storedDeadLetterSchema } from './deadLetters';
 import { DEAD_LETTER_STREAM, EVENTS_STREAM, PULL_EXPIRES_MS, filterFor, retrySubjectOf } from './names';
-import { parsedOrNull } from './reader';
+import { eventOfMessage, parsedOrNull } from './reader';
 
 export interface ReactionOptions {
   /** How long a replica may hold an event unanswered before the server gives it to another. */
@@ -62,8 +62,8 @@ export interface Feed {
   stream: string;
   durable: string;
   filter: string;
-  /** The event a message carries, with its seq in the events stream, and the stored event itself. */
-  eventOf(message: JsMsg): { delivered: Delivered; stored: unknown } | null;
+  /** The event a message carries, with its seq in the events stream, and the stored event itself; or why it is refused. */
+  eventOf(message: JsMsg): { delivered: Delivered; stored: unknown } | { refused: string } | null;
   /** The dead letter's id for this message: the same whichever replica parks it. */
   parkingId(message: JsMsg, delivered: Delivered): string;
 }
@@ -75,9 +75,10 @@ export function liveFeed(consumer: string, reactsTo: readonly string[]): Feed {
     durable: consumer,
     filter: filterFor(reactsTo),
     eventOf: (message) => {
-      const stored = parsedOrNull(message.string());
-      const delivered = deliveredFrom(stored, message.seq);
-      return delivered && { delivered, stored };
+      const carried = eventOfMessage(message.subject, message.string());
+      if ('refused' in carried) return carried;
+      const delivered = deliveredFrom(carried.stored, message.seq);
+      return delivered && { delivered, stored: carried.stored };
     },
     parkingId: (message) => `${consumer}:${message.seq}`,
   };
@@ -155,6 +156,10 @@ export class SharedReactions {
     // Shutting down: another replica takes it now rather than after the ack wait.
     if (!this.consumer.ready) return (m) => m.nak();
     const carried = this.feed.eventOf(message);
+    if (carried && 'refused' in carried) {
+      this.logger.warn({ seq: message.seq, subject: message.subject, reason: carried.refused }, `refused an event: ${carried.refused}`);
+      return (m) => m.ack();
+    }
     if (!carried || !this.consumer.handlers.reactsTo.includes(carried.delivered.event.type)) return (m) => m.ack();
     const { delivered, stored } = carried;
     // This replica's state must have taken the event in first (its live feed is a consumer of its own).
