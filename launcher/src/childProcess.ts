@@ -39,7 +39,7 @@ export class ManagedProcess {
   }
 
   /** Spawns `program` and waits until `healthUrl` answers 200 (as `what`), or the program exits. */
-  protected async run(program: string, args: string[], env: NodeJS.ProcessEnv, healthUrl: string, what: string): Promise<void> {
+  protected async run(program: string, args: string[], env: NodeJS.ProcessEnv, healthUrl: string, what: string, timeoutMs = 20_000): Promise<void> {
     const child = spawn(program, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (chunk: Buffer) => {
       this.output.push(chunk.toString());
@@ -56,7 +56,7 @@ export class ManagedProcess {
         if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}: ${this.recentOutput()}`);
         return (await fetch(healthUrl)).status === 200;
       },
-      { timeoutMs: 20_000, intervalMs: 50 },
+      { timeoutMs, intervalMs: 50 },
     );
   }
 

@@ -46,10 +46,13 @@ export class NatsNode extends ManagedProcess {
     return this.program.version;
   }
 
-  /** Starts the server and waits until its monitoring port says it is healthy. */
-  async start(): Promise<void> {
+  /**
+   * Starts the server and waits until its monitoring port says it is healthy: its streams and consumers
+   * current, which a server with an empty store in a cluster takes longer to reach (`timeoutMs`).
+   */
+  async start(timeoutMs?: number): Promise<void> {
     const env = { ...process.env, ...this.auth?.passwords };
-    await this.run(this.program.path, ['-c', this.configFile], env, `http://127.0.0.1:${this.ports.monitor}/healthz`, `${this.name} to accept connections`);
+    await this.run(this.program.path, ['-c', this.configFile], env, `http://127.0.0.1:${this.ports.monitor}/healthz`, `${this.name} to accept connections`, timeoutMs);
   }
 
   async restart(): Promise<void> {

@@ -116,7 +116,8 @@ export async function runNodeDown(options: NodeDownOptions): Promise<NodeDownSum
     say(`${victim.name} replaced by a server with an empty store`);
     fs.rmSync(path.join(system.dataDir, victim.name), { recursive: true, force: true });
     fs.mkdirSync(path.join(system.dataDir, victim.name), { recursive: true });
-    await victim.start();
+    // It is healthy once it holds every stream and consumer again, copied from its peers.
+    await victim.start(90_000);
     rounds.push(await writeRound(system, postId, 'replaced with an empty store', options, random));
 
     const frozen = random.pick(system.nats);
