@@ -22,7 +22,14 @@ export const sourceOf = (name: string): string => `/${name}`;
  */
 export const READ_ONLY_CALLERS: readonly string[] = ['client'];
 
-/** The event types `name` may publish: its own known types (anyone may publish types nobody owns). */
+/**
+ * The caller that runs the blog rather than being part of it: it alone may send dead letters back, and,
+ * with credentials, publish an event type nobody owns (a new type is given an owner here when its
+ * service is added, so no service needs that right).
+ */
+export const OPERATOR = 'operator';
+
+/** The event types `name` may publish: its own known types (types nobody owns: the operator only). */
 export function ownedTypes(name: string): EventType[] {
   return (Object.keys(EVENT_OWNERS) as EventType[]).filter((type) => EVENT_OWNERS[type] === name);
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CLOUDEVENTS_VERSION, EVENT_OWNERS, READ_ONLY_CALLERS, JSON_CONTENT_TYPE, MAX_EVENT_BATCH, isKnownEventType, knownEventSchema, publishRequestSchema, sourceOf, type Envelope } from '@blog/contracts';
+import { CLOUDEVENTS_VERSION, EVENT_OWNERS, MAX_EVENT_BATCH, MAX_EVENT_BYTES, OPERATOR, READ_ONLY_CALLERS, JSON_CONTENT_TYPE, isKnownEventType, knownEventSchema, publishRequestSchema, sourceOf, type Envelope } from '@blog/contracts';
 import { AppError, detailsFromZod, forbidden, type ErrorDetail, type Logger } from '@blog/service-kit';
 import { z } from 'zod';
 import type { AppendResult } from './store/eventLog';
@@ -7,11 +7,15 @@ import type { AppendResult } from './store/eventLog';
 /** Who published a bare course-style `{type, data}`: the CloudEvents source the bus fills in. */
 export const ANONYMOUS_SOURCE = '/anonymous';
 
-/** An event type `publisher` may not publish: only its owner may (EVENT_OWNERS). */
+/**
+ * An event type `publisher` may not publish: only its owner may (EVENT_OWNERS), and a type nobody owns
+ * only the operator. Without credentials (`publisher` null) anyone may publish anything.
+ */
 function notOwned(type: string, publisher: string | null): string | undefined {
-  if (publisher !== null && READ_ONLY_CALLERS.includes(publisher)) return `${publisher} may only read the log, not publish`;
-  if (publisher === null || !isKnownEventType(type) || EVENT_OWNERS[type] === publisher) return undefined;
-  return `${publisher} may not publish ${type}; only ${EVENT_OWNERS[type]} may`;
+  if (publisher === null) return undefined;
+  if (READ_ONLY_CALLERS.includes(publisher)) return `${publisher} may only read the log, not publish`;
+  if (!isKnownEventType(type)) return publisher === OPERATOR ? undefined : `${type} has no owner: only the ${OPERATOR} may publish it (give it one in contracts/src/owners.ts)`;
+  return EVENT_OWNERS[type] === publisher ? undefined : `${publisher} may not publish ${type}; only ${EVENT_OWNERS[type]} may`;
 }
 
 function toEnvelope(body: unknown, now: Date, publisher: string | null): Envelope {
@@ -62,6 +66,11 @@ export function toEnvelopes(body: unknown, now: Date, publisher: string | null =
     return reason ? [{ path: `${prefix(index)}type`, message: reason }] : [];
   });
   if (refused.length > 0) throw forbidden('this credential may not publish these events; nothing was stored', refused);
+  const oversized = (envelopes as Envelope[]).flatMap((envelope, index) => {
+    const bytes = Buffer.byteLength(JSON.stringify(envelope));
+    return bytes > MAX_EVENT_BYTES ? [{ path: prefix(index) || 'event', message: `is ${bytes} bytes stored; an event may be at most ${MAX_EVENT_BYTES}` }] : [];
+  });
+  if (oversized.length > 0) throw new AppError(413, 'event too large; nothing was stored', oversized);
   return envelopes as Envelope[];
 }
 

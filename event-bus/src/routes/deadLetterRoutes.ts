@@ -1,3 +1,4 @@
+import { OPERATOR } from '@blog/contracts';
 import { API_BODY_LIMIT_BYTES } from '@blog/contracts';
 import { forbidden, jsonBody, parseOrThrow, type Caller } from '@blog/service-kit';
 import { Router } from 'express';
@@ -12,8 +13,6 @@ const retryRequest = z
   })
   .strict();
 
-/** The credential that may send parked events again; the services' own may only look. */
-export const OPERATOR = 'operator';
 
 /**
  * Events a subscriber refused too often are parked so they do not hold back the rest. They stay

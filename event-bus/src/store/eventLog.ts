@@ -1,4 +1,4 @@
-import type { Envelope } from '@blog/contracts';
+import { READ_PAGE_MAX_BYTES, type Envelope } from '@blog/contracts';
 
 export interface AppendResult {
   id: string;
@@ -22,7 +22,10 @@ export interface EventLog {
    * it is answered with its stored seq. Rejects if nothing was stored.
    */
   append(envelopes: Envelope[]): Promise<AppendResult[]>;
-  /** Up to `limit` stored events with a seq above `after`, in order. */
+  /**
+   * Up to `limit` stored events with a seq above `after`, in order, and no more of them than fit in
+   * READ_PAGE_MAX_BYTES (always at least one): a page is never built as one giant answer.
+   */
   readAfter(after: number, limit: number): Promise<LogRow[]>;
   /** One stored event by seq, if there is one. */
   readOne(seq: number): Promise<LogRow | undefined>;
@@ -30,4 +33,14 @@ export interface EventLog {
   readonly lastSeq: number;
   /** Calls `listener` after each append that stored new events; returns a function that unsubscribes. */
   onAppend(listener: () => void): () => void;
+}
+
+/** The first rows of a page that fit in READ_PAGE_MAX_BYTES of bodies, and always the first row. */
+export function withinPageBytes<Row extends { body: string }>(rows: readonly Row[]): Row[] {
+  let bytes = 0;
+  for (let index = 0; index < rows.length; index += 1) {
+    bytes += rows[index]!.body.length;
+    if (bytes > READ_PAGE_MAX_BYTES && index > 0) return rows.slice(0, index);
+  }
+  return rows as Row[];
 }

@@ -1,5 +1,5 @@
 import type { Envelope } from '@blog/contracts';
-import type { AppendResult, EventLog, LogRow } from './eventLog';
+import { withinPageBytes, type AppendResult, type EventLog, type LogRow } from './eventLog';
 import type { BusStorage } from './storage';
 import type { DeadLetter, SubscriberState } from './subscriberState';
 
@@ -55,7 +55,7 @@ export class MemoryEventLog implements EventLog {
   }
 
   readAfter(after: number, limit: number): Promise<LogRow[]> {
-    return Promise.resolve(this.rows.slice(Math.max(0, after), Math.max(0, after) + limit));
+    return Promise.resolve(withinPageBytes(this.rows.slice(Math.max(0, after), Math.max(0, after) + limit)));
   }
 
   readOne(seq: number): Promise<LogRow | undefined> {

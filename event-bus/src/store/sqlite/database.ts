@@ -1,4 +1,5 @@
 /** The log's SQLite database, used only by its own thread (see thread.ts). */
+import { READ_PAGE_MAX_BYTES } from '@blog/contracts';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
@@ -154,7 +155,17 @@ export function openLogDatabase(file: string) {
       highWater.record(last);
       return { results, stored };
     },
-    readAfter: (after: number, limit: number): RawRow[] => soundRows(selectAfter.all(after, limit)),
+    // Row by row, so a page of large events stops at its bytes instead of loading `limit` of them.
+    readAfter: (after: number, limit: number): RawRow[] => {
+      const rows: RawRow[] = [];
+      let bytes = 0;
+      for (const row of selectAfter.iterate(after, limit)) {
+        bytes += row[2].length;
+        if (bytes > READ_PAGE_MAX_BYTES && rows.length > 0) break;
+        rows.push(row);
+      }
+      return soundRows(rows);
+    },
     readOne: (seq: number): RawRow[] => soundRows(selectOne.all(seq)),
     saveState(request: StateRequest): void {
       if (request.kind === 'positions') savePositions(request.entries);

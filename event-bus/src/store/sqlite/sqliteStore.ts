@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Envelope } from '@blog/contracts';
-import type { AppendResult, EventLog, LogRow } from '../eventLog';
+import { withinPageBytes, type AppendResult, type EventLog, type LogRow } from '../eventLog';
 import type { BusStorage, StorageObserver } from '../storage';
 import type { DeadLetter, SubscriberState } from '../subscriberState';
 import { CommitQueue } from './commitQueue';
@@ -11,8 +11,12 @@ import { RecentEvents } from './recentEvents';
 import { ThreadLink } from './threadLink';
 import { tornWalBytes } from './tornTail';
 
-/** Enough recent events in memory that delivery loops which keep up never query the database. */
+/**
+ * Enough recent events in memory that delivery loops which keep up never query the database, and no
+ * more than 8 MiB of them (5,000 of the blog's events are about 2 MB; large ones are kept fewer).
+ */
 const RECENT_EVENTS = 5000;
+const RECENT_EVENTS_BYTES = 8 * 1024 * 1024;
 
 const letterKey = (subscriber: string, seq: number) => `${subscriber}\u0000${seq}`;
 
@@ -28,7 +32,7 @@ export class SqliteStore implements EventLog, SubscriberState {
   private readonly file: string;
   private link: ThreadLink;
   private readonly commits = new CommitQueue((groups) => this.connected().send({ kind: 'append', groups }));
-  private readonly recent = new RecentEvents(RECENT_EVENTS);
+  private readonly recent = new RecentEvents(RECENT_EVENTS, RECENT_EVENTS_BYTES);
   private readonly listeners = new Set<() => void>();
   private readonly positions: Map<string, number>;
   private readonly deadLetters: Map<string, DeadLetter>;
@@ -63,7 +67,7 @@ export class SqliteStore implements EventLog, SubscriberState {
   readAfter(after: number, limit: number): Promise<LogRow[]> {
     if (after >= this.last) return Promise.resolve([]);
     const cached = this.recent.after(after, limit);
-    if (cached) return Promise.resolve(cached);
+    if (cached) return Promise.resolve(withinPageBytes(cached));
     return this.read({ kind: 'read', after, limit });
   }
 

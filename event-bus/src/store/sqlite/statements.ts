@@ -9,6 +9,7 @@ import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementResultingCha
 export interface Statement<Params extends SQLInputValue[], Row> {
   get(...params: Params): Row | undefined;
   all(...params: Params): Row[];
+  iterate(...params: Params): IterableIterator<Row>;
   run(...params: Params): StatementResultingChanges;
 }
 

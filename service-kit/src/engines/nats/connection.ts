@@ -12,7 +12,7 @@ import {
   type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { EngineOutcomeUnknownError, EngineUnavailableError, NATS_SERVER_ADVICE, natsServerTooOld, type EngineProblem } from '@blog/contracts';
+import { EngineOutcomeUnknownError, EngineUnavailableError, MAX_EVENT_BYTES, NATS_SERVER_ADVICE, natsServerTooOld, type EngineProblem } from '@blog/contracts';
 import { isPermissionViolation } from './publisher';
 import { STREAM_REPAIR_ACTION, type StreamWatch } from './streamCheck';
 import { DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECTS, EVENTS_STREAM, EVENTS_SUBJECTS, RETRY_SUBJECTS } from './names';
@@ -52,9 +52,10 @@ function streamConfigs({ replicas, dedupeWindowMs }: NatsOptions): (Partial<Stre
     duplicate_window: nanos(dedupeWindowMs),
   };
   return [
-    // The log: nothing expires, every message is read by many consumers.
-    { name: EVENTS_STREAM, subjects: [EVENTS_SUBJECTS], allow_direct: true, ...shared },
-    { name: DEAD_LETTER_STREAM, subjects: [DEAD_LETTER_SUBJECTS, RETRY_SUBJECTS], ...shared },
+    // The log: nothing expires, every message is read by many consumers. The server itself refuses an
+    // event larger than the blog allows (the bus answers 413 first), and a dead letter is one plus its story.
+    { name: EVENTS_STREAM, subjects: [EVENTS_SUBJECTS], allow_direct: true, max_msg_size: MAX_EVENT_BYTES, ...shared },
+    { name: DEAD_LETTER_STREAM, subjects: [DEAD_LETTER_SUBJECTS, RETRY_SUBJECTS], max_msg_size: 2 * MAX_EVENT_BYTES, ...shared },
   ];
 }
 
@@ -68,10 +69,11 @@ async function ensureStreams(jsm: JetStreamManager, options: NatsOptions): Promi
     try {
       const info = await jsm.streams.info(config.name);
       const sameSubjects = JSON.stringify(info.config.subjects) === JSON.stringify(config.subjects);
-      if (!sameSubjects || info.config.num_replicas !== config.num_replicas || info.config.duplicate_window !== config.duplicate_window) {
+      const changed = info.config.num_replicas !== config.num_replicas || info.config.duplicate_window !== config.duplicate_window || info.config.max_msg_size !== config.max_msg_size;
+      if (!sameSubjects || changed) {
         // With NATS users, only the gateway may change a stream's settings; a service goes on with them as they are.
         await jsm.streams
-          .update(config.name, { subjects: config.subjects, num_replicas: config.num_replicas, duplicate_window: config.duplicate_window })
+          .update(config.name, { subjects: config.subjects, num_replicas: config.num_replicas, duplicate_window: config.duplicate_window, max_msg_size: config.max_msg_size })
           .catch((error: unknown) => {
             if (!isPermissionViolation(error)) throw error;
           });

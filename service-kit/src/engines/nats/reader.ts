@@ -42,9 +42,10 @@ export async function readMessagesAfter<T>(link: NatsLink, after: number, limit:
     // by its bytes as it is read; what was fetched past the cut goes with the consumer.
     const messages = await consumer.fetch({ max_messages: Math.min(available, FETCH_MAX_MESSAGES), expires: timeoutMs });
     for await (const message of messages) {
-      taken.push(take(message));
       bytes += message.data.length;
-      if (message.seq >= state.last_seq || taken.length >= available || bytes >= READ_PAGE_MAX_BYTES) break;
+      if (bytes > READ_PAGE_MAX_BYTES && taken.length > 0) break;
+      taken.push(take(message));
+      if (message.seq >= state.last_seq || taken.length >= available) break;
     }
   } finally {
     await consumer.delete().catch(() => undefined);
