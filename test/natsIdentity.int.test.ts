@@ -76,11 +76,18 @@ describe('spending a verdict\'s id before moderation does', () => {
       const comment = await createComment(system.url('comments'), post.body.id, 'an orange that must be rejected');
       const publicIds = [derivedEventId('CommentModerated', comment.body.id), derivedEventId('CommentUpdated', comment.body.id)];
       for (const id of publicIds) {
-        for (const caller of ['posts', 'comments', 'moderation', 'query'] as const) {
-          // Stored (201), or taken for a repeat of the first caller's (200): either way the id is spent.
-          const answer = await busPost(caller, { id, type: 'SquatAttempt', data: { by: caller } });
+        // Through the gateway: the operator with a type nobody owns, each service with one of its own.
+        // Stored (201), or taken for a repeat of an earlier one (200): either way the id is spent.
+        const attempts: [CallerName, unknown][] = [
+          ['operator', { id, type: 'SquatAttempt', data: {} }],
+          ['posts', { id, type: 'PostCreated', data: { id: `squat-post-${comment.body.id}`, title: 'squat' } }],
+          ['comments', { id, type: 'CommentCreated', data: { id: `squat-comment-${comment.body.id}`, postId: post.body.id, content: 'squat', status: 'pending' } }],
+        ];
+        for (const [caller, event] of attempts) {
+          const answer = await busPost(caller, event);
           expect([caller, [200, 201].includes(answer.status)]).toEqual([caller, true]);
         }
+        // Straight to NATS, on a subject of its own.
         await publishAs('posts', 'blog.events.PostCreated', { type: 'PostCreated', id, data: { id: `squat-${id}`, title: 'squat' } }, id);
       }
     } finally {

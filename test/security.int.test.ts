@@ -101,6 +101,14 @@ describe.each<EngineName>(['embedded', 'nats'])('least privilege on the %s engin
     expect(await queryView(system.url('query'))).not.toHaveProperty('ghost-post');
   });
 
+  it.each(['posts', 'comments', 'moderation', 'query'] as const)('when %s publishes a type nobody owns, then it answers 403 saying only the operator may; the operator may', async (caller) => {
+    const answer = await busCall(system, '/events', caller, { type: 'SomethingNew', data: {} });
+
+    expect(answer.status).toBe(403);
+    expect(answer.body.details[0].message).toBe('SomethingNew has no owner: only the operator may publish it (give it one in contracts/src/owners.ts)');
+    expect((await busCall(system, '/events', 'operator', { type: 'SomethingNew', data: {} })).status).toBe(201);
+  });
+
   it('when the read-only client credential publishes a type nobody owns, then it answers 403; it may read the log', async () => {
     const answer = await busCall(system, '/events', 'client', { type: 'SomethingNew', data: {} });
 
