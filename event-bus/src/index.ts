@@ -4,7 +4,7 @@ import { createBus, type Bus } from './bus';
 import { loadConfig, type Config } from './config';
 import { createGateway } from './gateway/natsGateway';
 import { describeOpenFailure, unavailableRoutes } from './routes/unavailableRoutes';
-import { LogDamagedError } from './store/sqlite/damage';
+import { DATA_FOLDER_IN_USE, LogDamagedError } from './store/sqlite/damage';
 
 const REOPEN_EVERY_MS = 2000;
 /** Checking a damaged log reads all of it: not too often. */
@@ -40,6 +40,11 @@ function runEmbedded(config: Config): void {
         bus.hub.start();
         return;
       } catch (error) {
+        // Another bus holds this folder: this one refuses to start, rather than wait beside it.
+        if ((error as { code?: unknown }).code === DATA_FOLDER_IN_USE) {
+          logger.fatal({ dataDir: config.DATA_DIR }, error instanceof Error ? error.message : String(error));
+          process.exit(1);
+        }
         unavailable = describeOpenFailure(error);
         const retryInMs = error instanceof LogDamagedError ? REOPEN_DAMAGED_EVERY_MS : REOPEN_EVERY_MS;
         const report = error instanceof Error ? error.message : String(error);

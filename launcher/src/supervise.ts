@@ -5,7 +5,8 @@ import { natsServerProgram } from './natsServer';
 import { createControlServer, listenOnLoopback } from './supervisor/controlApi';
 import { planRun, ROOT, type Plan } from './supervisor/plan';
 import { nodeVersionProblem, requiredNodeMajor } from './supervisor/nodeVersion';
-import { heldPorts } from './supervisor/portCheck';
+import { claimFolder, releaseFolder } from './supervisor/folderLock';
+import { blockedPorts, heldPorts } from './supervisor/portCheck';
 import { JsonReporter, TextReporter, type Reporter } from './supervisor/reporter';
 import { readRunOptions, USAGE, type RunOptions } from './supervisor/runOptions';
 import { Supervisor } from './supervisor/supervisor';
@@ -31,11 +32,8 @@ function shortPath(folder: string): string {
   return relative === '' ? '.' : relative.startsWith('..') || path.isAbsolute(relative) ? folder : relative;
 }
 
-/** Where the engine keeps its data, as the summary names it (the bus resolves DATA_DIR from its own folder). */
-function storageOf(options: RunOptions): string {
-  if (options.engine === 'nats') return `${shortPath(options.natsStoreDir)}/`;
-  return `${shortPath(path.resolve(ROOT, 'event-bus', process.env.DATA_DIR || 'data'))}/`;
-}
+/** Where the engine keeps its data: the folder this run claims. */
+const dataFolderOf = (options: RunOptions) => (options.engine === 'nats' ? options.natsStoreDir : options.busDataDir);
 
 /** The plan of this run, or why there is none (no nats-server, a service not built). */
 function planFor(options: RunOptions): Plan {
@@ -48,14 +46,14 @@ function planFor(options: RunOptions): Plan {
     controlPort: options.controlPort,
     env: process.env,
     nats: natsProgram ? { program: natsProgram, storeDir: options.natsStoreDir } : undefined,
+    busDataDir: options.busDataDir,
   });
-  for (const file of plan.files) fs.writeFileSync(file.path, file.text);
   return plan;
 }
 
 function portsMessage(held: Awaited<ReturnType<typeof heldPorts>>, options: RunOptions): string {
   const lines = held.map(({ port, wantedBy, find }) => `  port ${port} (${wantedBy}): see which program holds it with  ${find}`);
-  const other = options.portOffset === 0 ? 'PORT_OFFSET=10000 npm start runs this copy on 14000-14005, 13000 and 14100 instead' : `or try another PORT_OFFSET than ${options.portOffset}`;
+  const other = options.portOffset === 0 ? 'PORT_OFFSET=10000 npm start runs this copy on 14000-14005, 13000 and 14100 instead' : `try another PORT_OFFSET than ${options.portOffset}`;
   return [
     'Nothing was started: another program already listens on ports this run needs.',
     ...lines,
@@ -86,9 +84,27 @@ async function main(): Promise<number> {
   } catch (error) {
     return fail(error instanceof Error ? error.message : String(error));
   }
-  // Before anything starts: a port some other program holds would otherwise answer for a service.
+  // Before anything starts: a port fetch refuses would never be reached, and one some other program
+  // holds would answer for a service.
+  const blocked = await blockedPorts(plan.ports);
+  if (blocked.length > 0) {
+    const named = blocked.map(({ port, wantedBy }) => `${port} (${wantedBy})`).join(', ');
+    return fail(`Nothing was started: Node's fetch refuses to connect to port ${named}, which the services use to reach each other. Choose another PORT_OFFSET than ${options.portOffset}.`, { ports: blocked });
+  }
   const held = await heldPorts(plan.ports);
   if (held.length > 0) return fail(portsMessage(held, options), { ports: held });
+  // And one run per data folder: two buses (or NATS servers) writing one log would corrupt it.
+  const folder = dataFolderOf(options);
+  const holder = claimFolder(folder);
+  if (holder !== null) {
+    return fail(
+      `Nothing was started: the data folder ${shortPath(folder)} is in use by another run (pid ${holder}). Stop that one, or run this copy on a folder of its own: ` +
+        'PORT_OFFSET=10000 npm start gives it event-bus/data-10000/ (and data/nats-10000/) by itself, or set DATA_DIR (NATS_STORE_DIR with --engine nats).',
+      { folder, heldBy: holder },
+    );
+  }
+  onExit(() => releaseFolder(folder));
+  for (const file of plan.files) fs.writeFileSync(file.path, file.text);
 
   const supervisor = new Supervisor({
     plan,
@@ -98,7 +114,7 @@ async function main(): Promise<number> {
     showLogs: options.showLogs,
     graceMs: GRACE_MS,
     moderationDelayMs: options.moderationDelayMs,
-    storage: storageOf(options),
+    storage: `${shortPath(dataFolderOf(options))}/`,
   });
   const control = createControlServer(supervisor);
   try {

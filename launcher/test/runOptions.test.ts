@@ -14,9 +14,15 @@ describe('how a run is asked for', () => {
       portOffset: 0,
       controlPort: 4100,
       logsDir: path.join(ROOT, 'logs'),
+      busDataDir: path.join(ROOT, 'event-bus', 'data'),
       natsStoreDir: path.join(ROOT, 'data', 'nats'),
       moderationDelayMs: 0,
     });
+  });
+
+  it('when PORT_OFFSET is set, then the data folders are the offset\'s own, unless DATA_DIR or NATS_STORE_DIR say otherwise', () => {
+    expect(read([], { PORT_OFFSET: '10000' })).toMatchObject({ busDataDir: path.join(ROOT, 'event-bus', 'data-10000'), natsStoreDir: path.join(ROOT, 'data', 'nats-10000') });
+    expect(read([], { PORT_OFFSET: '10000', DATA_DIR: 'mine', NATS_STORE_DIR: 'nats-mine' })).toMatchObject({ busDataDir: path.join(ROOT, 'event-bus', 'mine'), natsStoreDir: path.join(ROOT, 'nats-mine') });
   });
 
   it('when stdout is not a terminal, then the output is JSON lines unless text is asked for', () => {

@@ -67,6 +67,28 @@ export const sameOriginOnly: RequestHandler = (req, _res, next) => {
   next();
 };
 
+const LOOPBACK_NAME = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
+/**
+ * The local supervisor's controls reach nothing past this machine: only a request addressed to this very
+ * server by a loopback name (`localhost:3000`, `127.0.0.1:3000`, `[::1]:3000`, on the port it arrived on)
+ * and, when the browser says where it comes from, from a page of that same origin. A request from
+ * another machine names this one by another address, and a DNS-rebinding page names its own host.
+ */
+export const localOnly: RequestHandler = (req, _res, next) => {
+  let local = false;
+  try {
+    const host = new URL(`http://${req.headers.host ?? ''}`);
+    local = LOOPBACK_NAME.test(host.hostname) && host.port === String(req.socket.localPort);
+    const origin = req.headers.origin;
+    if (origin !== undefined) local &&= origin === `http://${req.headers.host}`;
+  } catch {
+    local = false;
+  }
+  if (!local) return next(new AppError(403, 'the local supervisor\'s controls answer only this machine: open the page at http://localhost:<port>/flow'));
+  next();
+};
+
 const messageOf = (body: unknown): string | undefined => {
   const error = (body as { error?: unknown } | null)?.error;
   return typeof error === 'string' ? error : undefined;
@@ -172,6 +194,7 @@ export function flowRoutes({ bus, snapshots, hub, supervisor }: FlowDeps): Route
     return router;
   }
 
+  router.use('/flow/api/control', localOnly);
   router.get('/flow/api/control/processes', async (_req, res) => {
     res.json(await supervisor.processes());
   });

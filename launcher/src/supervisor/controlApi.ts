@@ -65,7 +65,12 @@ async function route(target: ControlTarget, method: string, pathname: string, bo
   if (method === 'GET' && pathname === '/processes') return { status: 200, body: target.view() };
   const action = /^\/processes\/([^/]+)\/(stop|start)$/.exec(pathname);
   if (method === 'POST' && action) {
-    const name = decodeURIComponent(action[1]!);
+    let name: string;
+    try {
+      name = decodeURIComponent(action[1]!);
+    } catch {
+      return problem(400, 'the process name in the path is not valid percent-encoding', [{ path: 'name', message: action[1]! }]);
+    }
     if (!target.has(name)) return problem(404, `no process named "${name}" (there are ${target.view().processes.map((p) => p.name).join(', ')})`);
     if (target.isStopping) return problem(409, 'the supervisor is stopping everything');
     if (action[2] === 'start') return { status: 202, body: target.startProcess(name) };

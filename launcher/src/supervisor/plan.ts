@@ -56,6 +56,8 @@ export interface PlanOptions {
   env: NodeJS.ProcessEnv;
   /** With the NATS engine: the nats-server program, and the folder of its store. */
   nats?: { program: string; storeDir: string };
+  /** The bus's log folder (DATA_DIR), when the run gives it one of its own. */
+  busDataDir?: string;
   root?: string;
 }
 
@@ -80,10 +82,12 @@ function namesOf(engine: EngineName): SupervisedName[] {
 function wiringOf(name: AppName, port: (name: SupervisedName) => number, options: PlanOptions, controlUrl: string): NodeJS.ProcessEnv {
   const local = (service: SupervisedName) => `http://localhost:${port(service)}`;
   const nats = options.engine === 'nats' ? { NATS_URL: `nats://127.0.0.1:${port('nats')}` } : {};
-  const common = { PORT: String(port(name)), EVENT_BUS_URL: local('event-bus'), ...nats, ...(options.mode === 'dev' ? { LOG_FORMAT: 'pretty' } : {}) };
+  // A local run stays on the machine: every process listens on loopback only (containers, which are
+  // reached through their Services, keep their default of every interface).
+  const common = { PORT: String(port(name)), HOST: '127.0.0.1', EVENT_BUS_URL: local('event-bus'), ...nats, ...(options.mode === 'dev' ? { LOG_FORMAT: 'pretty' } : {}) };
   if (name === 'event-bus' && options.engine === 'embedded') {
     const subscribers = (['posts', 'comments', 'query', 'moderation'] as const).map((service) => `${service}=${local(service)}/events`);
-    return { ...common, SUBSCRIBERS: subscribers.join(',') };
+    return { ...common, SUBSCRIBERS: subscribers.join(','), ...(options.busDataDir ? { DATA_DIR: options.busDataDir } : {}) };
   }
   if (name === 'client') {
     return {

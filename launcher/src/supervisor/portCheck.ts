@@ -36,3 +36,24 @@ export async function heldPorts(claims: readonly PortClaim[]): Promise<HeldPort[
   for (const claim of claims) if (await portHeld(claim.port)) held.push({ ...claim, find: findCommand(claim.port) });
   return held;
 }
+
+/**
+ * Whether Node's fetch refuses to connect to `port` at all (the Fetch standard's "bad ports", such as
+ * 6000 for X11): the services and the flow page reach each other with fetch, so a process there would
+ * never be reached. Asked of fetch itself, so the list is the one this Node holds.
+ */
+export async function blockedByFetch(port: number): Promise<boolean> {
+  try {
+    await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1_000) });
+    return false;
+  } catch (error) {
+    return (error as { cause?: { message?: unknown } }).cause?.message === 'bad port';
+  }
+}
+
+/** The claimed ports fetch would refuse to connect to. */
+export async function blockedPorts(claims: readonly PortClaim[]): Promise<PortClaim[]> {
+  const blocked: PortClaim[] = [];
+  for (const claim of claims) if (await blockedByFetch(claim.port)) blocked.push(claim);
+  return blocked;
+}

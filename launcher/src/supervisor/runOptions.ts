@@ -14,6 +14,8 @@ export interface RunOptions {
   portOffset: number;
   controlPort: number;
   logsDir: string;
+  /** The bus's log (embedded engine), and the NATS server's store: one run each, a folder of their own per PORT_OFFSET. */
+  busDataDir: string;
   natsStoreDir: string;
   moderationDelayMs: number;
 }
@@ -24,7 +26,8 @@ export const USAGE = `usage: node launcher/dist/supervise.js [--engine embedded|
   --logs          show the services' logs here too (they always go to logs/<service>.log)
   --output        text for a terminal, json (one object per line) for a program; auto: json when piped
 environment: PORT_OFFSET (add to every port), SUPERVISOR_PORT (4100), LOGS_DIR (logs/),
-  NATS_STORE_DIR (data/nats/), MODERATION_DELAY_MS (0), DATA_DIR (the bus's log, event-bus/data/)`;
+  NATS_STORE_DIR (data/nats/), MODERATION_DELAY_MS (0), DATA_DIR (the bus's log, event-bus/data/); with a
+  PORT_OFFSET, the data folders default to event-bus/data-<offset>/ and data/nats-<offset>/`;
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -33,6 +36,7 @@ const envSchema = z.object({
   SUPERVISOR_PORT: intFrom(1, 65_535).optional(),
   LOGS_DIR: z.string().min(1).optional(),
   NATS_STORE_DIR: z.string().min(1).optional(),
+  DATA_DIR: z.string().min(1).optional(),
   // The same range moderation itself accepts; the control API allows less (under the bus's delivery timeout).
   MODERATION_DELAY_MS: intFrom(0, 60_000).default(0),
 });
@@ -67,7 +71,9 @@ export function readRunOptions(args: string[], env: NodeJS.ProcessEnv, stdoutIsT
     portOffset: settings.PORT_OFFSET,
     controlPort: settings.SUPERVISOR_PORT ?? CONTROL_PORT + settings.PORT_OFFSET,
     logsDir: path.resolve(root, settings.LOGS_DIR ?? 'logs'),
-    natsStoreDir: path.resolve(root, settings.NATS_STORE_DIR ?? path.join('data', 'nats')),
+    // A second copy on other ports gets folders of its own, so it never shares a log with the first.
+    busDataDir: path.resolve(root, 'event-bus', settings.DATA_DIR ?? (settings.PORT_OFFSET === 0 ? 'data' : `data-${settings.PORT_OFFSET}`)),
+    natsStoreDir: path.resolve(root, settings.NATS_STORE_DIR ?? path.join('data', settings.PORT_OFFSET === 0 ? 'nats' : `nats-${settings.PORT_OFFSET}`)),
     moderationDelayMs: settings.MODERATION_DELAY_MS,
   };
 }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { CrashLoopBackOff } from './backoff';
 import type { ProcessSpec, SupervisedName } from './plan';
 import type { ProcessOutput } from './processOutput';
+import { dyingWithParent } from './parentDeath';
 
 export type ProcessState = 'starting' | 'ready' | 'crashed' | 'backing-off' | 'stopping' | 'stopped';
 
@@ -170,7 +171,8 @@ export class SupervisedProcess {
     this.nextStartAt = null;
     this.readyAt = null;
     const { spec, output } = this.options;
-    const child = spawn(spec.command, spec.args, {
+    const { command, args } = dyingWithParent(spec.command, spec.args);
+    const child = spawn(command, args, {
       cwd: spec.cwd,
       env: { ...spec.env, ...this.extraEnv },
       detached: true,

@@ -16,6 +16,8 @@ export const REPAIR_ACTION =
   'stop the bus and run `npm run bus:repair` (in a pod: `node event-bus/dist/repair.js`) with the same DATA_DIR: it keeps every event it can read, moves the damaged files aside and lists exactly what was lost';
 
 export const DAMAGE_CODE = 'LOG_DAMAGED';
+/** The code of the error a bus gets when another holds its data folder (SQLite's lock). */
+export const DATA_FOLDER_IN_USE = 'DATA_FOLDER_IN_USE';
 
 export class LogDamagedError extends Error {
   readonly code = DAMAGE_CODE;

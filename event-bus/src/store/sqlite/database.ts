@@ -9,7 +9,8 @@ import type { DeadLetter } from '../subscriberState';
 import type { RawRow } from './packedRows';
 import type { OpenedState, StateRequest } from './protocol';
 import { openDatabase } from './connection';
-import { LogDamagedError, asDamage, damaged, isSoundRow } from './damage';
+import { DATA_FOLDER_IN_USE, LogDamagedError, asDamage, damaged, isSoundRow } from './damage';
+import { sqliteCodeOf } from './sqliteCodes';
 import { HighWaterMark, readHighWater } from './highWater';
 import { checkLog } from './logCheck';
 import { arrayStatement, statement } from './statements';
@@ -70,7 +71,11 @@ function openChecked(file: string): { db: DatabaseSync; lastSeq: number } {
   let db: DatabaseSync | null = null;
   try {
     db = openDatabase(file);
+    // One bus per log: the lock is held from here until the bus closes the file (or dies: the OS frees
+    // it), and another process opening the file gets SQLITE_BUSY. Set before the WAL is first used.
+    db.exec('PRAGMA locking_mode = EXCLUSIVE');
     db.exec('PRAGMA journal_mode = WAL');
+    takeTheLock(db, dataDir);
     const { lastSeq, damage } = checkLog(db, highWater);
     if (damage) throw new LogDamagedError(damage);
     return { db, lastSeq };
@@ -78,6 +83,45 @@ function openChecked(file: string): { db: DatabaseSync; lastSeq: number } {
     db?.close();
     throw asDamage(error);
   }
+}
+
+/** Another bus holds the log's folder: a plain error with a code of its own, so it crosses the thread as it is. */
+function folderInUse(dataDir: string): Error {
+  const error = new Error(`the data folder ${dataDir} is in use by another bus: give this one a folder of its own (DATA_DIR), or stop the other`);
+  return Object.assign(error, { code: DATA_FOLDER_IN_USE });
+}
+
+/** Takes the database's exclusive lock now, at open, rather than at the first write. */
+function takeTheLock(db: DatabaseSync, dataDir: string): void {
+  try {
+    db.exec('BEGIN IMMEDIATE');
+    db.exec('COMMIT');
+  } catch (error) {
+    if (sqliteCodeOf(error)?.startsWith('SQLITE_BUSY')) throw folderInUse(dataDir);
+    throw error;
+  }
+}
+
+/**
+ * Throws unless the database file is still the one opened and its folder and file can be written: a
+ * folder deleted or a file replaced under the running bus is damage (nothing written after it would be
+ * found again), one made unwritable refuses the write until it is writable again.
+ */
+function stillOurs(file: string, opened: fs.Stats): void {
+  const gone = (what: string) =>
+    new LogDamagedError({
+      problems: [`the database file ${file} was ${what} while the bus ran: nothing written after that would be found again, so nothing more is acknowledged`],
+      action: 'Restart the bus: it opens what the folder holds then (and checks it). Events acknowledged before this line may be gone with the old file.',
+    });
+  let now: fs.Stats;
+  try {
+    now = fs.statSync(file);
+  } catch {
+    throw gone('deleted');
+  }
+  if (now.ino !== opened.ino || now.dev !== opened.dev) throw gone('replaced');
+  fs.accessSync(path.dirname(file), fs.constants.W_OK);
+  fs.accessSync(file, fs.constants.W_OK);
 }
 
 export type LogDatabase = ReturnType<typeof openLogDatabase>;
@@ -109,6 +153,7 @@ export function openLogDatabase(file: string) {
   // subscriber that holds a lost seq skips a new event as one it has seen.
   let last = lastSeq;
   const highWater = new HighWaterMark(path.dirname(file), last);
+  const opened = fs.statSync(file);
 
   /** Stores every group in one transaction (one fsync); a repeated (source, id) answers its stored seq. */
   const storeGroups = (groups: Envelope[][], stored: RawRow[]): AppendResult[][] =>
@@ -149,6 +194,7 @@ export function openLogDatabase(file: string) {
     },
     /** All groups or none; answers each group's results and the rows it stored. */
     append(groups: Envelope[][]): { results: AppendResult[][]; stored: RawRow[] } {
+      stillOurs(file, opened);
       const stored: RawRow[] = [];
       const results = storeGroups(groups, stored);
       last += stored.length;
