@@ -3,13 +3,16 @@
  * missing from its store (the services then report `damaged` on /readyz and refuse to publish), and says
  * exactly what was lost. Connects like the event-bus gateway (NATS_URL, NATS_USER, NATS_PASSWORD; the
  * local `npm run start:nats` server when NATS_URL is unset). `--save-dir DIR` is where a copy of the
- * kept events goes first (default `data/`); `--json` prints the report as JSON. Exit 0 when the stream
- * is whole or was repaired, 1 when it could not be repaired.
+ * kept events goes first (default `data/`); `--json` prints the report as JSON. For the local server,
+ * `--store-dir DIR` (default `data/nats/`, or NATS_STORE_DIR) is where its store should be: a folder that
+ * is not there is "no store here", and a store deleted under the running server is said and saved. Exit
+ * 0 when the stream is whole or was repaired, 1 when it could not be repaired.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { rangeText } from '@blog/contracts';
-import { NatsConnector, natsOptionsFrom, repairStream, type StreamRepairReport } from '@blog/service-kit';
+import { NatsConnector, natsOptionsFrom, repairStream, saveStream, type StreamRepairReport } from '@blog/service-kit';
 import { loadConfig } from './config';
 
 const LOCAL_NATS = 'nats://127.0.0.1:4222';
@@ -32,12 +35,32 @@ function describe(report: StreamRepairReport): string {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { 'save-dir': { type: 'string' }, json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { 'save-dir': { type: 'string' }, 'store-dir': { type: 'string' }, json: { type: 'boolean', default: false } } });
   const config = loadConfig({ NATS_URL: LOCAL_NATS, ...process.env });
-  const saveDir = path.resolve(process.env.INIT_CWD ?? process.cwd(), values['save-dir'] ?? 'data');
+  const from = process.env.INIT_CWD ?? process.cwd();
+  const saveDir = path.resolve(from, values['save-dir'] ?? 'data');
+  // The local server's store (npm run start:nats): only it can be looked at from here.
+  const local = process.env.NATS_URL === undefined || values['store-dir'] !== undefined;
+  const storeDir = path.resolve(from, values['store-dir'] ?? process.env.NATS_STORE_DIR ?? path.join('data', 'nats'));
+  if (local && !fs.existsSync(storeDir)) {
+    console.error(`No store here: ${storeDir} does not exist. Give the local server's store with --store-dir DIR (npm run start:nats keeps it in data/nats/).`);
+    return 1;
+  }
   const connector = new NatsConnector(natsOptionsFrom(config, 'nats-repair'));
   try {
-    const report = await repairStream(await connector.connected(), saveDir, config.BUS_TIMEOUT_MS);
+    const link = await connector.connected();
+    if (local && !fs.existsSync(path.join(storeDir, 'jetstream'))) {
+      const { kept, savedTo } = await saveStream(link, saveDir, config.BUS_TIMEOUT_MS);
+      console.error(
+        [
+          `The store ${path.join(storeDir, 'jetstream')} was deleted under the running nats-server: its ${kept} events are only in its memory now, and go when it stops.`,
+          `A copy of them is in ${savedTo}.`,
+          'Nothing was changed. Stop npm run start:nats, keep that copy, and start again: the server starts empty, and the services rebuild their views from it.',
+        ].join('\n'),
+      );
+      return 1;
+    }
+    const report = await repairStream(link, saveDir, config.BUS_TIMEOUT_MS);
     console.log(values.json ? JSON.stringify(report, null, 2) : describe(report));
     return 0;
   } catch (error) {

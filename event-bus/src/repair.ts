@@ -3,10 +3,12 @@
  * says exactly what was lost. Reads DATA_DIR like the bus (or `--data-dir DIR`); `--json` prints the
  * report as JSON. Exit 0 when the log is sound or was repaired, 1 when it could not be repaired.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config';
 import { rangeText } from '@blog/contracts';
+import { highWaterPath } from './store/sqlite/highWater';
 import { repairLog, type RepairReport } from './store/sqlite/logRepair';
 
 function describe(report: RepairReport, dataDir: string): string {
@@ -31,6 +33,11 @@ function describe(report: RepairReport, dataDir: string): string {
 function main(): number {
   const { values } = parseArgs({ options: { 'data-dir': { type: 'string' }, json: { type: 'boolean', default: false } } });
   const dataDir = path.resolve(values['data-dir'] ?? loadConfig().DATA_DIR);
+  // A folder mistyped, or never used: nothing to check, and nothing to make there.
+  if (!fs.existsSync(path.join(dataDir, 'events.db')) && !fs.existsSync(highWaterPath(dataDir))) {
+    console.error(`No store here: ${dataDir} holds no event log (no events.db). Give the bus's DATA_DIR, or --data-dir DIR.`);
+    return 1;
+  }
   try {
     const report = repairLog(dataDir);
     console.log(values.json ? JSON.stringify(report, null, 2) : describe(report, dataDir));

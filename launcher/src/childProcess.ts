@@ -50,14 +50,18 @@ export class ManagedProcess {
     this.child = child;
     runningChildren().add(child);
     child.once('exit', () => runningChildren().delete(child));
-    await waitFor(
-      what,
-      async () => {
-        if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}: ${this.recentOutput()}`);
-        return (await fetch(healthUrl)).status === 200;
-      },
-      { timeoutMs, intervalMs: 50 },
-    );
+    // A process that exits while starting is reported at once, not when the wait runs out.
+    let stopWaiting = () => undefined as void;
+    const exited = new Promise<never>((_, reject) => {
+      const onExit = () => reject(new Error(`${this.name} exited with ${child.exitCode ?? child.signalCode} while starting: ${this.recentOutput()}`));
+      child.once('exit', onExit);
+      stopWaiting = () => void child.off('exit', onExit);
+    });
+    try {
+      await Promise.race([waitFor(what, async () => (await fetch(healthUrl)).status === 200, { timeoutMs, intervalMs: 50 }), exited]);
+    } finally {
+      stopWaiting();
+    }
   }
 
   /** Sends `signal` and waits for the process to be gone; answers its exit code. */

@@ -23,7 +23,7 @@ export { NatsConnector, type NatsLink, type NatsOptions } from './engines/nats/c
 export { NatsPublisher, describeNatsFailure, type StoredReceipt } from './engines/nats/publisher';
 export { readAfter as readStreamAfter, type StreamRow } from './engines/nats/reader';
 export { StreamWatch, StreamDamagedError, findLostEvents, describeLostEvents, type LostEvents } from './engines/nats/streamCheck';
-export { repairStream, type StreamRepairReport } from './engines/nats/streamRepair';
+export { repairStream, saveStream, type StreamRepairReport } from './engines/nats/streamRepair';
 export { listDeadLetters, retryDeadLetters as retryNatsDeadLetters, type StoredDeadLetter } from './engines/nats/deadLetters';
 export * as natsNames from './engines/nats/names';
 export { natsAuthorizationConfig, passwordVariableOf, servicePermissions, gatewayPermissions, NATS_SERVICE_USERS, NATS_GATEWAY_USER, type NatsUserPermissions } from './engines/nats/permissions';

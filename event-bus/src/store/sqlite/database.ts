@@ -75,12 +75,14 @@ function openChecked(file: string): { db: DatabaseSync; lastSeq: number } {
     // it), and another process opening the file gets SQLITE_BUSY. Set before the WAL is first used.
     db.exec('PRAGMA locking_mode = EXCLUSIVE');
     db.exec('PRAGMA journal_mode = WAL');
-    takeTheLock(db, dataDir);
+    takeTheLock(db);
     const { lastSeq, damage } = checkLog(db, highWater);
     if (damage) throw new LogDamagedError(damage);
     return { db, lastSeq };
   } catch (error) {
     db?.close();
+    // Whichever step meets the other bus's lock first (a read, the WAL, the lock itself) says the same.
+    if (sqliteCodeOf(error)?.startsWith('SQLITE_BUSY')) throw folderInUse(dataDir);
     throw asDamage(error);
   }
 }
@@ -92,14 +94,9 @@ function folderInUse(dataDir: string): Error {
 }
 
 /** Takes the database's exclusive lock now, at open, rather than at the first write. */
-function takeTheLock(db: DatabaseSync, dataDir: string): void {
-  try {
-    db.exec('BEGIN IMMEDIATE');
-    db.exec('COMMIT');
-  } catch (error) {
-    if (sqliteCodeOf(error)?.startsWith('SQLITE_BUSY')) throw folderInUse(dataDir);
-    throw error;
-  }
+function takeTheLock(db: DatabaseSync): void {
+  db.exec('BEGIN IMMEDIATE');
+  db.exec('COMMIT');
 }
 
 /**

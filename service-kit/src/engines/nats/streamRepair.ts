@@ -45,6 +45,20 @@ async function heldMessages(link: NatsLink, timeoutMs: number): Promise<HeldMess
   }
 }
 
+/** Writes a copy of held messages, one JSON line each, into `saveDir`; answers the file. */
+function saveHeld(held: HeldMessage[], saveDir: string): string {
+  fs.mkdirSync(saveDir, { recursive: true });
+  const savedTo = path.join(saveDir, `nats-stream-kept-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
+  fs.writeFileSync(savedTo, held.map((message) => JSON.stringify({ seq: message.seq, subject: message.subject, event: Buffer.from(message.data).toString('utf8') })).join('\n') + '\n');
+  return savedTo;
+}
+
+/** A copy of every event the stream holds, saved into `saveDir` (what a store deleted under its server keeps only in memory). */
+export async function saveStream(link: NatsLink, saveDir: string, timeoutMs: number): Promise<{ kept: number; savedTo: string }> {
+  const held = await heldMessages(link, timeoutMs);
+  return { kept: held.length, savedTo: saveHeld(held, saveDir) };
+}
+
 /**
  * Mends the events stream after a server came back with acknowledged events missing from its store:
  * saves what it still holds to `saveDir`, purges it so that the next seq is past every seq a consumer
@@ -62,9 +76,7 @@ export async function repairStream(link: NatsLink, saveDir: string, timeoutMs: n
   for (let seq = Math.max(found.firstSeq, 1); seq <= end; seq += 1) if (!heldSeqs.has(seq)) lostSeqs.push(seq);
   const lost = rangesOf(lostSeqs);
 
-  fs.mkdirSync(saveDir, { recursive: true });
-  const savedTo = path.join(saveDir, `nats-stream-kept-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
-  fs.writeFileSync(savedTo, held.map((message) => JSON.stringify({ seq: message.seq, subject: message.subject, event: Buffer.from(message.data).toString('utf8') })).join('\n') + '\n');
+  const savedTo = saveHeld(held, saveDir);
 
   const durables: { config: ConsumerConfig }[] = [];
   for await (const info of link.jsm.consumers.list(EVENTS_STREAM)) {
