@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { describeHttpFailure, httpFailureCode, neverReached, requestIdOf, requestLogger, type Lifecycle, type Logger } from '@blog/service-kit';
+import { StreamSeats, clientOf, describeHttpFailure, httpFailureCode, neverReached, requestIdOf, requestLogger, type Lifecycle, type Logger } from '@blog/service-kit';
 import type { Request, RequestHandler, Response } from 'express';
 import { Agent, type Dispatcher } from 'undici';
 
@@ -95,9 +95,16 @@ function copyResponseHeaders(res: Response, headers: Dispatcher.ResponseData['he
  * maintained with Node itself, and it gives separate connect, header and body timeouts; the current
  * http-proxy-middleware needs Node 22 and the older one rests on http-proxy, unmaintained since 2020.
  */
+/**
+ * Event streams passed through to the services: at most 50 at once (what query gives one client, this
+ * server), and at most 10 for one browser (address), so one cannot hold every place.
+ */
+const PROXIED_STREAMS = { total: 50, perClient: 10 };
+
 export class ApiProxy {
   private readonly agent: Agent;
   private readonly streams = new Set<AbortController>();
+  private readonly seats = new StreamSeats(PROXIED_STREAMS.total, PROXIED_STREAMS.perClient);
 
   constructor(private readonly options: ProxyOptions) {
     this.agent = new Agent({
@@ -120,7 +127,16 @@ export class ApiProxy {
 
   /** A handler for a server-sent event stream: no overall time limit, ended by the drain or by silence. */
   stream(upstream: Upstream): RequestHandler {
-    return (req, res) => this.forward(req, res, upstream, true);
+    return (req, res) => {
+      const client = clientOf(req.socket);
+      if (this.seats.take(client) !== 'taken') {
+        res.setHeader('retry-after', '5');
+        res.status(503).json({ error: 'too many live streams open; the page polls instead, or try again later', details: [] });
+        return;
+      }
+      res.once('close', () => this.seats.give(client));
+      void this.forward(req, res, upstream, true);
+    };
   }
 
   async close(): Promise<void> {

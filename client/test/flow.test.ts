@@ -371,8 +371,8 @@ describe('a viewer that stops reading', () => {
     });
     const stuck = new StuckViewer();
     const reading = Object.assign(new StuckViewer(), { write(this: StuckViewer, text: string) { void text; return true; } });
-    hub.open(stuck as unknown as ServerResponse);
-    hub.open(reading as unknown as ServerResponse);
+    hub.open(stuck as unknown as ServerResponse, 'stuck');
+    hub.open(reading as unknown as ServerResponse, 'reading');
     afterThis(() => hub.close());
     for (let seq = 2; seq <= 5; seq += 1) {
       events = [...events, { ...events[0]!, seq, id: `e${seq}` }];

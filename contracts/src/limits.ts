@@ -70,3 +70,12 @@ export const MAX_EVENT_BYTES = 16 * 1024;
  * a page is cut at whichever comes first, this or its count, so no read builds one giant answer.
  */
 export const READ_PAGE_MAX_BYTES = 1024 * 1024;
+
+/**
+ * What one page load of the blog (GET /posts, the read model) may weigh: the newest posts that fit, each
+ * with its newest VIEW_COMMENTS_PER_POST comments; the rest is reached by asking for older posts (`GET
+ * /posts?before=<post id>`) or earlier comments (`GET /posts/<id>/comments?before=<comment id>`). A blog
+ * of ordinary size fits whole, in the course's shape.
+ */
+export const VIEW_MAX_BYTES = 1024 * 1024;
+export const VIEW_COMMENTS_PER_POST = 100;

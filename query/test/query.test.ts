@@ -145,7 +145,7 @@ describe('GET /updates', () => {
 
 describe('GET /updates under load it must not let through', () => {
   it('when the streams allowed are all open, then one more is answered 503 with a JSON reason, and a place frees when a reader leaves', async () => {
-    const { app } = setUp({ liveReaders: new LiveReaders({ maxReaders: 2, maxBufferedBytes: 64 * 1024 }) });
+    const { app } = setUp({ liveReaders: new LiveReaders({ maxReaders: 2, maxPerClient: 2, maxBufferedBytes: 64 * 1024 }) });
     const { server, url } = await listening(app);
     const controllers = [new AbortController(), new AbortController()];
     try {
@@ -170,7 +170,7 @@ describe('GET /updates under load it must not let through', () => {
   });
 
   it('when a reader stops reading, then it is dropped once it falls too far behind, and GET /posts stays quick', async () => {
-    const readers = new LiveReaders({ maxReaders: 10, maxBufferedBytes: 64 * 1024 });
+    const readers = new LiveReaders({ maxReaders: 10, maxPerClient: 10, maxBufferedBytes: 64 * 1024 });
     const { app, store } = setUp({ liveReaders: readers });
     const { server, url } = await listening(app);
     const stalled = await fetch(`${url}/updates`);

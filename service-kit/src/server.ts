@@ -6,6 +6,7 @@ import type { Lifecycle } from './health';
 import type { Logger } from './logger';
 import type { EventReceiver } from './receiver';
 import { FeedWatch } from './feedWatch';
+import { clientOf } from './streamSeats';
 
 export interface StartOptions {
   name: string;
@@ -54,10 +55,15 @@ export interface ConnectionLimits {
   checkEveryMs: number;
   /** Past this many open sockets, new ones are closed at once instead of slowing everyone. */
   maxConnections: number;
+  /**
+   * Past this many from one client (address), its new ones are closed at once: one client cannot take every
+   * socket. Half the total, because locally every service, the bus and a benchmark all come from 127.0.0.1.
+   */
+  maxConnectionsPerClient: number;
 }
 
 /** What one client may hold: a body sent a byte at a time cannot pin a connection for minutes. */
-export const CONNECTION_LIMITS: ConnectionLimits = { requestTimeoutMs: 15_000, headersTimeoutMs: 10_000, checkEveryMs: 2_000, maxConnections: 2_000 };
+export const CONNECTION_LIMITS: ConnectionLimits = { requestTimeoutMs: 15_000, headersTimeoutMs: 10_000, checkEveryMs: 2_000, maxConnections: 2_000, maxConnectionsPerClient: 1_000 };
 
 export function createBoundedServer(app: RequestListener, limits: ConnectionLimits = CONNECTION_LIMITS): Server {
   const server = createServer(
@@ -65,6 +71,21 @@ export function createBoundedServer(app: RequestListener, limits: ConnectionLimi
     app,
   );
   server.maxConnections = limits.maxConnections;
+  const perClient = new Map<string, number>();
+  server.on('connection', (socket) => {
+    const client = clientOf(socket);
+    const held = (perClient.get(client) ?? 0) + 1;
+    if (held > limits.maxConnectionsPerClient) {
+      socket.destroy();
+      return;
+    }
+    perClient.set(client, held);
+    socket.once('close', () => {
+      const left = (perClient.get(client) ?? 1) - 1;
+      if (left === 0) perClient.delete(client);
+      else perClient.set(client, left);
+    });
+  });
   return server;
 }
 

@@ -33,7 +33,7 @@ function sendAndWait(port: number, text: string): Promise<{ answer: string; clos
 
 describe('the bounded HTTP server every service listens with', () => {
   it('when a body trickles in slower than the request timeout allows, then the server answers 408 and closes the connection', async () => {
-    const port = await listening({ requestTimeoutMs: 500, headersTimeoutMs: 400, checkEveryMs: 100, maxConnections: 10 });
+    const port = await listening({ requestTimeoutMs: 500, headersTimeoutMs: 400, checkEveryMs: 100, maxConnections: 10, maxConnectionsPerClient: 10 });
 
     const { answer, closedAfterMs } = await sendAndWait(port, 'POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{');
 
@@ -42,7 +42,7 @@ describe('the bounded HTTP server every service listens with', () => {
   });
 
   it('when more sockets are open than allowed, then a new one is closed at once and the others are still served', async () => {
-    const port = await listening({ requestTimeoutMs: 10_000, headersTimeoutMs: 5_000, checkEveryMs: 1_000, maxConnections: 2 });
+    const port = await listening({ requestTimeoutMs: 10_000, headersTimeoutMs: 5_000, checkEveryMs: 1_000, maxConnections: 2, maxConnectionsPerClient: 2 });
     const held = [net.connect(port, '127.0.0.1'), net.connect(port, '127.0.0.1')];
     await Promise.all(held.map((socket) => new Promise((resolve) => socket.once('connect', resolve))));
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { describeHttpFailure, type Lifecycle, type Logger } from '@blog/service-kit';
+import { StreamSeats, describeHttpFailure, type Lifecycle, type Logger } from '@blog/service-kit';
 import { streamable, type BusReader } from './busReader';
 import type { EventsMessage, FlowEvent, FlowSnapshot } from './wire';
 
@@ -16,6 +16,8 @@ export interface FlowHubLimits {
   history: number;
   /** Most streams open at once; one more is answered 503. */
   maxViewers: number;
+  /** Most of them one client (address) may hold, so it cannot take them all. */
+  maxPerClient: number;
   /** Bytes a viewer may leave unread before it is dropped (its page reconnects and starts from the recent events). */
   maxBufferedBytes: number;
   /** When the log's end is this far ahead of the stream, the stream jumps to it instead of reading every page. */
@@ -37,6 +39,7 @@ export const DEFAULT_FLOW_HUB_LIMITS: FlowHubLimits = {
   pageSize: 100,
   history: 100,
   maxViewers: 50,
+  maxPerClient: 10,
   maxBufferedBytes: 1024 * 1024,
   skipBehind: 1_000,
   heartbeatMs: 15_000,
@@ -61,6 +64,7 @@ const message = (event: string, payload: unknown) => `event: ${event}\ndata: ${J
 export class FlowHub {
   private readonly limits: FlowHubLimits;
   private readonly viewers = new Set<ServerResponse>();
+  private readonly seats: StreamSeats;
   private recent: FlowEvent[] = [];
   private lastSeq: number | null = null;
   private lastSnapshot: FlowSnapshot | null = null;
@@ -73,6 +77,7 @@ export class FlowHub {
 
   constructor(private readonly deps: FlowHubDeps) {
     this.limits = { ...DEFAULT_FLOW_HUB_LIMITS, ...deps.limits };
+    this.seats = new StreamSeats(this.limits.maxViewers, this.limits.maxPerClient);
     deps.lifecycle.onDrain(() => this.close());
   }
 
@@ -89,9 +94,9 @@ export class FlowHub {
     return this.isPolling ? this.lastSeq : null;
   }
 
-  /** Opens a server-sent event stream on `res`; false when all places are taken (the caller answers 503). */
-  open(res: ServerResponse): boolean {
-    if (this.viewers.size >= this.limits.maxViewers || this.deps.lifecycle.isDraining) return false;
+  /** Opens a server-sent event stream on `res` for `client`; false when all places, or all of its share, are taken (the caller answers 503). */
+  open(res: ServerResponse, client: string): boolean {
+    if (this.deps.lifecycle.isDraining || this.seats.take(client) !== 'taken') return false;
     res.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-store',
@@ -103,7 +108,10 @@ export class FlowHub {
     if (this.recent.length > 0) res.write(message('events', { events: this.recent, recent: true } satisfies EventsMessage));
     if (this.lastSnapshot) res.write(message('snapshot', this.lastSnapshot));
     this.viewers.add(res);
-    res.on('close', () => this.leave(res));
+    res.on('close', () => {
+      this.seats.give(client);
+      this.leave(res);
+    });
     if (this.viewers.size === 1) this.start();
     return true;
   }

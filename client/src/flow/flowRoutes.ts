@@ -1,5 +1,5 @@
 import { API_BODY_LIMIT_BYTES } from '@blog/contracts';
-import { AppError, jsonBody, parseOrThrow } from '@blog/service-kit';
+import { AppError, clientOf, jsonBody, parseOrThrow } from '@blog/service-kit';
 import { Router, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { MAX_EVENTS_PAGE, type BusReader } from './busReader';
@@ -169,8 +169,8 @@ export function flowRoutes({ bus, snapshots, hub, supervisor }: FlowDeps): Route
     res.json(await bus.readAfter(after, limit));
   });
 
-  router.get('/flow/api/stream', (_req, res) => {
-    if (hub.open(res)) return;
+  router.get('/flow/api/stream', (req, res) => {
+    if (hub.open(res, clientOf(req.socket))) return;
     res.setHeader('retry-after', '5');
     res.status(503).json({ error: 'too many open flow streams; try again later', details: [] });
   });

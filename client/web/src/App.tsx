@@ -43,8 +43,14 @@ export function App({ deps }: { deps: BlogDeps }) {
               sendingComments={state.sendingComments.get(post.id) ?? []}
               mine={state.mine}
               onComment={blog.createComment}
+              onEarlierComments={blog.showEarlierComments}
             />
           ))}
+          {state.olderPosts > 0 ? (
+            <button type="button" className="button-link older-posts" onClick={() => void blog.showOlderPosts().catch(() => undefined)}>
+              Show {state.olderPosts === 1 ? '1 older post' : `${state.olderPosts} older posts`}
+            </button>
+          ) : null}
           {nothingYet ? (
             <p className="empty" aria-busy={!state.loaded}>
               {state.loaded ? 'No posts yet. Write the first one above.' : 'Loading posts…'}

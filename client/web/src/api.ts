@@ -14,6 +14,14 @@ export interface Post {
   id: string;
   title: string;
   comments: Comment[];
+  /** Earlier comments a page of the view left out (it holds each post's newest). */
+  earlierComments?: number;
+}
+
+/** A page of the view: the newest posts that fit (before a given one), and how many older it leaves out. */
+export interface ViewPage {
+  posts: Post[];
+  olderPosts: number;
 }
 
 export interface FieldError {
@@ -45,6 +53,10 @@ export class ApiError extends Error {
 
 export interface BlogApi {
   listPosts(): Promise<Post[]>;
+  /** The view a page at a time: the newest posts, or those before `before`, with how many are older still. */
+  viewPage?(before?: string): Promise<ViewPage>;
+  /** The comments of a post before one of them: what a page left out. */
+  earlierComments?(postId: string, before: string): Promise<Comment[]>;
   createPost(title: string): Promise<{ id: string; title: string }>;
   createComment(postId: string, content: string): Promise<Comment>;
 }
@@ -82,6 +94,11 @@ function detailsOf(body: unknown): FieldError[] {
 }
 
 async function call(fetchImpl: FetchLike, path: string, init: RequestInit = {}): Promise<unknown> {
+  return (await answerOf(fetchImpl, path, init)).body;
+}
+
+/** The JSON body of a successful answer, with its headers; an ApiError otherwise. */
+async function answerOf(fetchImpl: FetchLike, path: string, init: RequestInit = {}): Promise<{ body: unknown; headers: Headers }> {
   let response: Response;
   const timeout = typeof AbortSignal.timeout === 'function' ? AbortSignal.timeout(REQUEST_TIMEOUT_MS) : undefined;
   try {
@@ -93,7 +110,7 @@ async function call(fetchImpl: FetchLike, path: string, init: RequestInit = {}):
     throw new ApiError('unavailable', null, 'cannot reach the server: check your connection');
   }
   const body: unknown = await response.json().catch(() => null);
-  if (response.ok) return body;
+  if (response.ok) return { body, headers: response.headers };
   const message = isRecord(body) && typeof body.error === 'string' ? body.error : `the server answered ${response.status}`;
   throw new ApiError(kindOf(response.status), response.status, message, detailsOf(body));
 }
@@ -106,16 +123,29 @@ function postJson(fetchImpl: FetchLike, path: string, body: unknown): Promise<un
 
 /** The API over HTTP, on the page's own origin (the client server routes each path to its service). */
 export function httpApi(fetchImpl: FetchLike = (input, init) => fetch(input, init)): BlogApi {
+  const viewPage = async (before?: string): Promise<ViewPage> => {
+    const { body, headers } = await answerOf(fetchImpl, before === undefined ? '/posts' : `/posts?before=${encodeURIComponent(before)}`);
+    if (!isRecord(body)) throw unexpected('list of posts');
+    const posts = Object.values(body)
+      .filter(isPostHead)
+      .map((post) => {
+        const { comments, earlierComments } = post as { comments?: unknown; earlierComments?: unknown };
+        return {
+          id: post.id,
+          title: post.title,
+          comments: Array.isArray(comments) ? comments.filter(isComment) : [],
+          ...(typeof earlierComments === 'number' && earlierComments > 0 ? { earlierComments } : {}),
+        };
+      });
+    return { posts, olderPosts: Number(headers.get('x-older-posts') ?? 0) || 0 };
+  };
   return {
-    async listPosts() {
-      const body = await call(fetchImpl, '/posts');
-      if (!isRecord(body)) throw unexpected('list of posts');
-      return Object.values(body)
-        .filter(isPostHead)
-        .map((post) => {
-          const comments: unknown = (post as { comments?: unknown }).comments;
-          return { id: post.id, title: post.title, comments: Array.isArray(comments) ? comments.filter(isComment) : [] };
-        });
+    listPosts: async () => (await viewPage()).posts,
+    viewPage,
+    async earlierComments(postId, before) {
+      const body = await call(fetchImpl, `/posts/${encodeURIComponent(postId)}/comments?before=${encodeURIComponent(before)}`);
+      if (!Array.isArray(body)) throw unexpected('list of comments');
+      return body.filter(isComment);
     },
     async createPost(title) {
       const body = await postJson(fetchImpl, '/posts', { title });

@@ -17,10 +17,14 @@ export interface BlogState {
   sendingComments: ReadonlyMap<string, Draft[]>;
   /** Comments written in this tab: their author sees the text while it awaits moderation. */
   mine: ReadonlySet<string>;
+  /** Posts older than the oldest shown, which the view's page left out. */
+  olderPosts: number;
 }
 
 export type BlogAction =
-  | { type: 'viewLoaded'; posts: Post[] }
+  | { type: 'viewLoaded'; posts: Post[]; olderPosts?: number }
+  | { type: 'olderPostsLoaded'; posts: Post[]; olderPosts: number }
+  | { type: 'earlierCommentsLoaded'; postId: string; comments: Comment[] }
   | { type: 'postSeen'; post: { id: string; title: string } }
   | { type: 'commentSeen'; postId: string; comment: Comment }
   | { type: 'postSending'; draft: Draft }
@@ -30,7 +34,7 @@ export type BlogAction =
   | { type: 'commentConfirmed'; postId: string; tempId: string; comment: Comment }
   | { type: 'commentFailed'; postId: string; tempId: string };
 
-export const initialState: BlogState = { loaded: false, posts: new Map(), order: [], sendingPosts: [], sendingComments: new Map(), mine: new Set() };
+export const initialState: BlogState = { loaded: false, posts: new Map(), order: [], sendingPosts: [], sendingComments: new Map(), mine: new Set(), olderPosts: 0 };
 
 /** A copy of `map` with `key` set: the state is never changed in place. */
 function withEntry<V>(map: ReadonlyMap<string, V>, key: string, value: V): ReadonlyMap<string, V> {
@@ -53,9 +57,11 @@ function mergeComment(comments: Comment[], incoming: Comment): Comment[] {
   return next;
 }
 
-function withPost(state: BlogState, post: { id: string; title: string }): BlogState {
-  if (state.posts.has(post.id)) return state;
-  return { ...state, posts: withEntry(state.posts, post.id, { id: post.id, title: post.title, comments: [] }), order: [...state.order, post.id] };
+function withPost(state: BlogState, post: { id: string; title: string; earlierComments?: number }): BlogState {
+  const known = state.posts.get(post.id);
+  if (known) return known.earlierComments === post.earlierComments || post.earlierComments === undefined ? state : { ...state, posts: withEntry(state.posts, post.id, { ...known, earlierComments: post.earlierComments }) };
+  const added: Post = { id: post.id, title: post.title, comments: [], ...(post.earlierComments ? { earlierComments: post.earlierComments } : {}) };
+  return { ...state, posts: withEntry(state.posts, post.id, added), order: [...state.order, post.id] };
 }
 
 function withComment(state: BlogState, postId: string, comment: Comment): BlogState {
@@ -79,11 +85,35 @@ export function blogReducer(state: BlogState, action: BlogAction): BlogState {
         next = withPost(next, post);
         for (const comment of post.comments) next = withComment(next, post.id, comment);
       }
-      // The snapshot is in the log's order; posts it does not have yet are newer, so they come after.
+      // The snapshot is a page of the newest posts, in the log's order. Posts known from before its first
+      // (older pages loaded) stay before it; the others it does not have yet are newer, so they come after.
       const inSnapshot = new Set(action.posts.map((post) => post.id));
-      const order = [...action.posts.map((post) => post.id), ...next.order.filter((id) => !inSnapshot.has(id))];
+      const first = state.order.findIndex((id) => inSnapshot.has(id));
+      const before = first === -1 ? [] : state.order.slice(0, first).filter((id) => !inSnapshot.has(id));
+      const keptBefore = new Set(before);
+      const order = [...before, ...action.posts.map((post) => post.id), ...next.order.filter((id) => !inSnapshot.has(id) && !keptBefore.has(id))];
       const moved = order.some((id, index) => next.order[index] !== id);
-      return moved ? { ...next, order } : next;
+      const withOrder = moved ? { ...next, order } : next;
+      // Older posts counted only until some are loaded: the first page's count stands.
+      return action.olderPosts !== undefined && before.length === 0 ? { ...withOrder, olderPosts: action.olderPosts } : withOrder;
+    }
+    case 'olderPostsLoaded': {
+      let next: BlogState = state;
+      for (const post of action.posts) {
+        next = withPost(next, post);
+        for (const comment of post.comments) next = withComment(next, post.id, comment);
+      }
+      const older = action.posts.map((post) => post.id);
+      const fresh = new Set(older);
+      return { ...next, order: [...older, ...next.order.filter((id) => !fresh.has(id))], olderPosts: action.olderPosts };
+    }
+    case 'earlierCommentsLoaded': {
+      const post = state.posts.get(action.postId);
+      if (!post) return state;
+      const known = new Set(post.comments.map((comment) => comment.id));
+      const earlier = action.comments.filter((comment) => !known.has(comment.id));
+      const left = Math.max(0, (post.earlierComments ?? 0) - earlier.length);
+      return { ...state, posts: withEntry(state.posts, action.postId, { ...post, comments: [...earlier, ...post.comments], earlierComments: left }) };
     }
     case 'postSeen':
       return withPost(state, action.post);

@@ -61,6 +61,8 @@ export interface Blog {
   dismissProblem(): void;
   createPost(title: string, retry: () => void): Promise<SendResult>;
   createComment(postId: string, content: string, retry: () => void): Promise<SendResult>;
+  showOlderPosts(): Promise<void>;
+  showEarlierComments(postId: string): Promise<void>;
 }
 
 export function useBlog({ api, eventSource, pollMs, unknownPostRetryMs = 5_000 }: BlogDeps): Blog {
@@ -72,8 +74,8 @@ export function useBlog({ api, eventSource, pollMs, unknownPostRetryMs = 5_000 }
 
   const load = useCallback(async () => {
     try {
-      const posts = await api.listPosts();
-      dispatch({ type: 'viewLoaded', posts });
+      const page = api.viewPage ? await api.viewPage() : { posts: await api.listPosts(), olderPosts: 0 };
+      dispatch({ type: 'viewLoaded', posts: page.posts, olderPosts: page.olderPosts });
       setProblem((current) => (current?.kind === 'load' ? null : current));
     } catch (error) {
       const message = error instanceof Error ? error.message : 'something went wrong';
@@ -156,8 +158,26 @@ export function useBlog({ api, eventSource, pollMs, unknownPostRetryMs = 5_000 }
 
   const dismissProblem = useCallback(() => setProblem(null), []);
 
+  /** The posts before the oldest shown, a page of them. */
+  const showOlderPosts = useCallback(async () => {
+    const oldest = state.order[0];
+    if (!api.viewPage || oldest === undefined) return;
+    const page = await api.viewPage(oldest);
+    dispatch({ type: 'olderPostsLoaded', posts: page.posts, olderPosts: page.olderPosts });
+  }, [api, state.order]);
+
+  /** The comments of a post before the earliest shown. */
+  const showEarlierComments = useCallback(
+    async (postId: string) => {
+      const earliest = state.posts.get(postId)?.comments[0];
+      if (!api.earlierComments || !earliest) return;
+      dispatch({ type: 'earlierCommentsLoaded', postId, comments: await api.earlierComments(postId, earliest.id) });
+    },
+    [api, state.posts],
+  );
+
   return useMemo(
-    () => ({ state, live, problem, dismissProblem, createPost, createComment }),
-    [state, live, problem, dismissProblem, createPost, createComment],
+    () => ({ state, live, problem, dismissProblem, createPost, createComment, showOlderPosts, showEarlierComments }),
+    [state, live, problem, dismissProblem, createPost, createComment, showOlderPosts, showEarlierComments],
   );
 }

@@ -55,3 +55,22 @@ describe('the page state', () => {
     expect(state).toBe(initialState);
   });
 });
+
+describe('the page state with a view that comes a page at a time', () => {
+  it('when older posts are loaded, then they come before the others, and a later snapshot of the newest keeps them there', () => {
+    const state = apply(
+      initialState,
+      { type: 'viewLoaded', posts: [post('p3'), post('p4')], olderPosts: 2 },
+      { type: 'olderPostsLoaded', posts: [post('p1'), post('p2')], olderPosts: 0 },
+      { type: 'viewLoaded', posts: [post('p3'), post('p4'), post('p5')], olderPosts: 2 },
+    );
+    expect(postsNewestFirst(state).map(({ id }) => id)).toEqual(['p5', 'p4', 'p3', 'p2', 'p1']);
+    expect(state.olderPosts).toBe(0);
+  });
+
+  it('when earlier comments are loaded, then they come first and the count of those left out goes down', () => {
+    const page = { ...post('p'), comments: [{ id: 'c3', content: 'three', status: 'approved' as const }], earlierComments: 2 };
+    const state = apply(initialState, { type: 'viewLoaded', posts: [page] }, { type: 'earlierCommentsLoaded', postId: 'p', comments: [{ id: 'c1', content: 'one', status: 'approved' }, { id: 'c2', content: 'two', status: 'rejected' }] });
+    expect(state.posts.get('p')).toMatchObject({ comments: [{ id: 'c1' }, { id: 'c2' }, { id: 'c3' }], earlierComments: 0 });
+  });
+});

@@ -1,7 +1,12 @@
-import type { Lifecycle } from '@blog/service-kit';
+import { VIEW_COMMENTS_PER_POST, VIEW_MAX_BYTES, entityIdSchema } from '@blog/contracts';
+import { clientOf, parseOrThrow, type Lifecycle } from '@blog/service-kit';
+import { z } from 'zod';
 import { Router } from 'express';
 import type { QueryStore, ViewChange } from '../store/queryStore';
 import { LiveReaders } from './liveReaders';
+
+/** Only `before` is read; anything else in the query is ignored, as the course's view ignores it. */
+const viewQuery = z.object({ before: entityIdSchema.optional().catch(undefined) });
 
 /** Keeps idle connections (and proxies in between) from timing the stream out. */
 const HEARTBEAT_MS = 15_000;
@@ -22,14 +27,20 @@ function serializer(): (change: ViewChange) => string {
 export function queryRoutes(store: QueryStore, lifecycle: Lifecycle, readers = new LiveReaders()): Router {
   const router = Router();
   const textOf = serializer();
-  router.get('/posts', (_req, res) => {
-    res.json(store.toRecord());
+  // The course's view, bounded: a page of the newest posts that fit; the older ones are counted in a
+  // header and reached with ?before=<the oldest post shown>.
+  router.get('/posts', (req, res) => {
+    const { before } = parseOrThrow(viewQuery, req.query, 'query');
+    const page = store.page(VIEW_MAX_BYTES, VIEW_COMMENTS_PER_POST, before);
+    if (page.olderPosts > 0) res.setHeader('x-older-posts', String(page.olderPosts));
+    res.json(page.posts);
   });
 
   // Server-sent events: every change to the view as it happens, so a page (or the benchmark) sees a
   // comment's verdict the moment query applies it, without polling the whole view.
-  router.get('/updates', (_req, res) => {
-    if (!readers.admit()) {
+  router.get('/updates', (req, res) => {
+    const client = clientOf(req.socket);
+    if (!readers.admit(client)) {
       res.setHeader('retry-after', '5');
       res.status(503).json({ error: 'too many live readers; poll GET /posts instead, or try again later', details: [] });
       return;
@@ -44,7 +55,7 @@ export function queryRoutes(store: QueryStore, lifecycle: Lifecycle, readers = n
     const heartbeat = setInterval(() => readers.write(res, ': heartbeat\n\n'), HEARTBEAT_MS);
     const stopOnDrain = lifecycle.onDrain(() => res.end());
     res.on('close', () => {
-      readers.leave();
+      readers.leave(client);
       clearInterval(heartbeat);
       stop();
       stopOnDrain();

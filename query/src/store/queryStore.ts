@@ -12,6 +12,17 @@ export interface QueryPost {
   comments: QueryComment[];
 }
 
+/** A post as a bounded page shows it: its newest comments, and how many earlier ones it leaves out. */
+export interface PagedPost extends QueryPost {
+  earlierComments?: number;
+}
+
+/** A page of the view: the posts it holds, oldest first, and how many older ones it leaves out. */
+export interface ViewPage {
+  posts: Record<string, PagedPost>;
+  olderPosts: number;
+}
+
 /** One change to the view, as pushed to live readers (`GET /updates`). */
 export type ViewChange =
   | { kind: 'post'; post: { id: string; title: string } }
@@ -63,5 +74,26 @@ export class QueryStore {
 
   toRecord(): Record<string, QueryPost> {
     return Object.fromEntries(this.posts);
+  }
+
+  /**
+   * The newest posts before `before` (all posts without it) that fit in `maxBytes` (always one), each
+   * with its newest `commentsPerPost` comments; in the log's order, oldest first, as the course's view.
+   */
+  page(maxBytes: number, commentsPerPost: number, before?: string): ViewPage {
+    const all = [...this.posts.values()];
+    const end = before === undefined ? all.length : Math.max(0, all.findIndex((post) => post.id === before));
+    const picked: PagedPost[] = [];
+    let bytes = 2;
+    let index = end - 1;
+    for (; index >= 0; index -= 1) {
+      const post = all[index]!;
+      const earlier = Math.max(0, post.comments.length - commentsPerPost);
+      const paged: PagedPost = { ...post, comments: post.comments.slice(earlier), ...(earlier > 0 ? { earlierComments: earlier } : {}) };
+      bytes += JSON.stringify(paged).length + post.id.length + 4;
+      if (bytes > maxBytes && picked.length > 0) break;
+      picked.push(paged);
+    }
+    return { posts: Object.fromEntries(picked.reverse().map((post) => [post.id, post])), olderPosts: index + 1 };
   }
 }

@@ -11,13 +11,16 @@ export interface PostCardProps {
   sendingComments: Draft[];
   mine: ReadonlySet<string>;
   onComment(postId: string, content: string, retry: () => void): Promise<SendResult>;
+  /** Loads the comments the view's page left out; absent where there is nothing to load. */
+  onEarlierComments?(postId: string): Promise<void>;
 }
 
 const commentCount = (count: number) => (count === 1 ? '1 comment' : `${count} comments`);
 
-export function PostCard({ post, sendingComments, mine, onComment }: PostCardProps) {
+export function PostCard({ post, sendingComments, mine, onComment, onEarlierComments }: PostCardProps) {
   const headingId = `post-${post.id}`;
-  const total = post.comments.length + sendingComments.length;
+  const earlier = post.earlierComments ?? 0;
+  const total = post.comments.length + sendingComments.length + earlier;
   return (
     <article className="card post" aria-labelledby={headingId} data-post-id={post.id}>
       <header className="post-header">
@@ -26,6 +29,11 @@ export function PostCard({ post, sendingComments, mine, onComment }: PostCardPro
         </h2>
         <span className="post-meta">{commentCount(total)}</span>
       </header>
+      {earlier > 0 && onEarlierComments ? (
+        <button type="button" className="button-link earlier-comments" onClick={() => void onEarlierComments(post.id).catch(() => undefined)}>
+          Show {earlier === 1 ? '1 earlier comment' : `${earlier} earlier comments`}
+        </button>
+      ) : null}
       {total === 0 ? (
         <p className="comments-empty">No comments yet. Be the first.</p>
       ) : (
