@@ -76,7 +76,7 @@ describe('a page of the view', () => {
 describe('one client holding what it may', () => {
   it('when one client holds every /updates stream it may, then it gets no more, and another client still gets one', async () => {
     const updates = `${running().url('query')}/updates`;
-    const held: { end: () => void }[] = [];
+    const held: { status: number; end: () => void }[] = [];
     try {
       for (;;) {
         const stream = await getFrom(updates, '127.0.0.1');
