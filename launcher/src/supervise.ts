@@ -47,6 +47,7 @@ function planFor(options: RunOptions): Plan {
     env: process.env,
     nats: natsProgram ? { program: natsProgram, storeDir: options.natsStoreDir } : undefined,
     busDataDir: options.busDataDir,
+    listenHost: options.listenHost,
   });
   return plan;
 }

@@ -14,6 +14,7 @@ describe('how a run is asked for', () => {
       portOffset: 0,
       controlPort: 4100,
       logsDir: path.join(ROOT, 'logs'),
+      listenHost: '127.0.0.1',
       busDataDir: path.join(ROOT, 'event-bus', 'data'),
       natsStoreDir: path.join(ROOT, 'data', 'nats'),
       moderationDelayMs: 0,

@@ -58,6 +58,8 @@ export interface PlanOptions {
   nats?: { program: string; storeDir: string };
   /** The bus's log folder (DATA_DIR), when the run gives it one of its own. */
   busDataDir?: string;
+  /** Where every process listens (default 127.0.0.1: this machine only). */
+  listenHost?: string;
   root?: string;
 }
 
@@ -84,7 +86,7 @@ function wiringOf(name: AppName, port: (name: SupervisedName) => number, options
   const nats = options.engine === 'nats' ? { NATS_URL: `nats://127.0.0.1:${port('nats')}` } : {};
   // A local run stays on the machine: every process listens on loopback only (containers, which are
   // reached through their Services, keep their default of every interface).
-  const common = { PORT: String(port(name)), HOST: '127.0.0.1', EVENT_BUS_URL: local('event-bus'), ...nats, ...(options.mode === 'dev' ? { LOG_FORMAT: 'pretty' } : {}) };
+  const common = { PORT: String(port(name)), HOST: options.listenHost ?? '127.0.0.1', EVENT_BUS_URL: local('event-bus'), ...nats, ...(options.mode === 'dev' ? { LOG_FORMAT: 'pretty' } : {}) };
   if (name === 'event-bus' && options.engine === 'embedded') {
     const subscribers = (['posts', 'comments', 'query', 'moderation'] as const).map((service) => `${service}=${local(service)}/events`);
     return { ...common, SUBSCRIBERS: subscribers.join(','), ...(options.busDataDir ? { DATA_DIR: options.busDataDir } : {}) };

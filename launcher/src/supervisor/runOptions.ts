@@ -14,6 +14,8 @@ export interface RunOptions {
   portOffset: number;
   controlPort: number;
   logsDir: string;
+  /** The address every process listens on: loopback, unless the run is opened to the network. */
+  listenHost: string;
   /** The bus's log (embedded engine), and the NATS server's store: one run each, a folder of their own per PORT_OFFSET. */
   busDataDir: string;
   natsStoreDir: string;
@@ -27,7 +29,8 @@ export const USAGE = `usage: node launcher/dist/supervise.js [--engine embedded|
   --output        text for a terminal, json (one object per line) for a program; auto: json when piped
 environment: PORT_OFFSET (add to every port), SUPERVISOR_PORT (4100), LOGS_DIR (logs/),
   NATS_STORE_DIR (data/nats/), MODERATION_DELAY_MS (0), DATA_DIR (the bus's log, event-bus/data/); with a
-  PORT_OFFSET, the data folders default to event-bus/data-<offset>/ and data/nats-<offset>/`;
+  PORT_OFFSET, the data folders default to event-bus/data-<offset>/ and data/nats-<offset>/; LISTEN_HOST
+  (127.0.0.1: this machine only; 0.0.0.0 opens the blog to the network, never the control API)`;
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -37,6 +40,7 @@ const envSchema = z.object({
   LOGS_DIR: z.string().min(1).optional(),
   NATS_STORE_DIR: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).optional(),
+  LISTEN_HOST: z.string().min(1).default('127.0.0.1'),
   // The same range moderation itself accepts; the control API allows less (under the bus's delivery timeout).
   MODERATION_DELAY_MS: intFrom(0, 60_000).default(0),
 });
@@ -71,6 +75,7 @@ export function readRunOptions(args: string[], env: NodeJS.ProcessEnv, stdoutIsT
     portOffset: settings.PORT_OFFSET,
     controlPort: settings.SUPERVISOR_PORT ?? CONTROL_PORT + settings.PORT_OFFSET,
     logsDir: path.resolve(root, settings.LOGS_DIR ?? 'logs'),
+    listenHost: settings.LISTEN_HOST,
     // A second copy on other ports gets folders of its own, so it never shares a log with the first.
     busDataDir: path.resolve(root, 'event-bus', settings.DATA_DIR ?? (settings.PORT_OFFSET === 0 ? 'data' : `data-${settings.PORT_OFFSET}`)),
     natsStoreDir: path.resolve(root, settings.NATS_STORE_DIR ?? path.join('data', settings.PORT_OFFSET === 0 ? 'nats' : `nats-${settings.PORT_OFFSET}`)),
