@@ -85,15 +85,16 @@ async function main(): Promise<number> {
   } catch (error) {
     return fail(error instanceof Error ? error.message : String(error));
   }
-  // Before anything starts: a port fetch refuses would never be reached, and one some other program
-  // holds would answer for a service.
+  // Before anything starts: a port some other program holds would answer for a service, and one fetch
+  // refuses would never be reached. Held ports first: the fetch probe connects, and must only ever meet
+  // a closed port, never send a request to someone else's program.
+  const held = await heldPorts(plan.ports);
+  if (held.length > 0) return fail(portsMessage(held, options), { ports: held });
   const blocked = await blockedPorts(plan.ports);
   if (blocked.length > 0) {
     const named = blocked.map(({ port, wantedBy }) => `${port} (${wantedBy})`).join(', ');
     return fail(`Nothing was started: Node's fetch refuses to connect to port ${named}, which the services use to reach each other. Choose another PORT_OFFSET than ${options.portOffset}.`, { ports: blocked });
   }
-  const held = await heldPorts(plan.ports);
-  if (held.length > 0) return fail(portsMessage(held, options), { ports: held });
   // And one run per data folder: two buses (or NATS servers) writing one log would corrupt it.
   const folder = dataFolderOf(options);
   const holder = claimFolder(folder);

@@ -40,7 +40,8 @@ export async function heldPorts(claims: readonly PortClaim[]): Promise<HeldPort[
 /**
  * Whether Node's fetch refuses to connect to `port` at all (the Fetch standard's "bad ports", such as
  * 6000 for X11): the services and the flow page reach each other with fetch, so a process there would
- * never be reached. Asked of fetch itself, so the list is the one this Node holds.
+ * never be reached. Asked of fetch itself, so the list is the one this Node holds; ask only of ports
+ * nothing holds (heldPorts), where an allowed port refuses the connection at once.
  */
 export async function blockedByFetch(port: number): Promise<boolean> {
   try {
