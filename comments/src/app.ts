@@ -1,5 +1,5 @@
 import type { EventEngine } from '@blog/contracts';
-import { createSubscriberApp, type EventReceiver, type Lifecycle, type Logger, type SecurityOptions } from '@blog/service-kit';
+import { createSubscriberApp, RepeatableWrites, type EventReceiver, type Lifecycle, type Logger, type SecurityOptions } from '@blog/service-kit';
 import type { RequestListener } from 'node:http';
 import { commentsRoutes } from './routes/commentsRoutes';
 import type { CommentStore } from './store/commentStore';
@@ -13,8 +13,12 @@ export interface CommentsDeps {
   logger: Logger;
   /** Bus token and CORS origins; none in tests that do not need them. */
   security?: SecurityOptions;
+  /** Seals the ids of keyed writes with the service's secret; ids stay as derived without one (tests). */
+  sealId?: (id: string) => string;
 }
 
 export function createApp(deps: CommentsDeps): RequestListener {
-  return createSubscriberApp({ ...deps, name: 'comments', routers: [commentsRoutes({ ...deps, catchUp: () => deps.receiver.catchUp() })] });
+  const catchUp = () => deps.receiver.catchUp();
+  const writes = new RepeatableWrites(catchUp, deps.sealId);
+  return createSubscriberApp({ ...deps, name: 'comments', routers: [commentsRoutes({ ...deps, catchUp, writes })] });
 }

@@ -95,6 +95,62 @@ describe('POST /posts/:id/comments', () => {
   });
 });
 
+describe('POST /posts/:id/comments with an Idempotency-Key', () => {
+  const comment = (app: Parameters<typeof request>[0], postId: string, key: string, content: string) =>
+    request(app).post(`/posts/${postId}/comments`).set('Idempotency-Key', key).send({ content });
+
+  it('when the same comment is sent twice, then one is stored and both answers are the comment as created', async () => {
+    const { app, bus, postId } = await setUp();
+    const first = await comment(app, postId, 'c-1', 'Once');
+    await bus.publish({ type: 'CommentModerated', data: { id: first.body.id, postId, content: 'Once', status: 'approved' } });
+
+    const again = await comment(app, postId, 'c-1', 'Once');
+
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual({ id: first.body.id, content: 'Once', status: 'pending' });
+    expect(bus.ofType('CommentCreated')).toHaveLength(1);
+    expect((await request(app).get(`/posts/${postId}/comments`)).body).toHaveLength(1);
+  });
+
+  it('when the key comes again with other text or on another post, then it answers 422 and stores nothing', async () => {
+    const { app, bus, postId } = await setUp();
+    const other = postCreated();
+    await bus.publish(other);
+    await comment(app, postId, 'c-1', 'Once').expect(201);
+
+    expect((await comment(app, postId, 'c-1', 'Twice')).status).toBe(422);
+    expect((await comment(app, other.data.id, 'c-1', 'Once')).status).toBe(422);
+    expect(bus.ofType('CommentCreated')).toHaveLength(1);
+  });
+
+  it('when repeats of one key arrive together, then one comment is stored', async () => {
+    const { app, bus, postId } = await setUp();
+
+    const answers = await Promise.all(Array.from({ length: 8 }, () => comment(app, postId, 'burst', 'Burst')));
+
+    expect(bus.ofType('CommentCreated')).toHaveLength(1);
+    for (const answer of answers) expect([201, 409]).toContain(answer.status);
+    expect(answers.filter((answer) => answer.status === 201).length).toBeGreaterThan(0);
+  });
+
+  it('when the first attempt was stored but this process never kept it, then the retry reads the log and answers the same comment', async () => {
+    const { app, bus, postId } = await setUp();
+    const first = await comment(app, postId, 'lost-answer', 'Survivor');
+    const store = new CommentStore();
+    const lifecycle = new Lifecycle();
+    lifecycle.markReady();
+    const receiver = new EventReceiver({ engine: bus, handlers: commentsEventHandlers(store), lifecycle, logger: silentLogger });
+    const restarted = createApp({ engine: bus, receiver, store, lifecycle, logger: silentLogger });
+
+    const retry = await comment(restarted, postId, 'lost-answer', 'Survivor');
+
+    expect(retry.status).toBe(201);
+    expect(retry.body).toEqual(first.body);
+    expect(bus.ofType('CommentCreated')).toHaveLength(1);
+  });
+});
+
 describe('GET /posts/:id/comments', () => {
   it('when the post has no comments, then it answers an empty list', async () => {
     const { app, postId } = await setUp();

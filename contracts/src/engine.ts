@@ -63,7 +63,7 @@ export interface PublishReceipt {
   id: string;
   /** The event's position in the log. */
   seq: number;
-  /** The log already held an event with this id, so nothing new was stored (NATS says so; the bus does not). */
+  /** The log already held an event with this id, so nothing new was stored (both engines say so). */
   duplicate?: boolean;
 }
 

@@ -23,7 +23,7 @@ export class MemoryLog {
   append(event: Omit<StoredEvent, 'seq'>): PublishReceipt {
     if (!this.reachable) throw new EngineUnavailableError('engine unreachable (test)');
     const existing = this.events.find((stored) => stored.source === event.source && stored.id === event.id);
-    if (existing) return { id: existing.id, seq: existing.seq };
+    if (existing) return { id: existing.id, seq: existing.seq, duplicate: true };
     const seq = this.events.length + 1;
     this.events.push({ ...event, seq });
     for (const listener of this.listeners) listener();

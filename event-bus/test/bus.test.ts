@@ -87,7 +87,7 @@ describe('POST /events (publish)', () => {
     });
   });
 
-  it('when the same source and id are published again, then the stored {id, seq} is answered and nothing is added', async () => {
+  it('when the same source and id are published again, then the stored {id, seq} is answered, marked duplicate, and nothing is added', async () => {
     const { app, log } = openBus();
     const event = cloudEvent();
     const first = await request(app).post('/events').send(event);
@@ -96,7 +96,8 @@ describe('POST /events (publish)', () => {
     const again = await request(app).post('/events').send({ ...event, data: postCreated().data });
 
     expect(again.status).toBe(200);
-    expect(again.body).toEqual(first.body);
+    expect(again.body).toEqual({ ...first.body, duplicate: true });
+    expect(first.body).not.toHaveProperty('duplicate');
     expect(log.lastSeq).toBe(2);
   });
 
@@ -168,7 +169,7 @@ describe('POST /events (publish)', () => {
 
     const again = await request(app).post('/events').send([first, first]);
     expect(again.status).toBe(200);
-    expect(again.body).toEqual([{ id: first.id, seq: 1 }, { id: first.id, seq: 1 }]);
+    expect(again.body).toEqual([{ id: first.id, seq: 1, duplicate: true }, { id: first.id, seq: 1, duplicate: true }]);
 
     const mixed = await request(app).post('/events').send([first, cloudEvent()]);
     expect(mixed.status).toBe(201);

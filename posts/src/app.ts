@@ -1,5 +1,5 @@
 import type { EventEngine } from '@blog/contracts';
-import { createSubscriberApp, type EventReceiver, type Lifecycle, type Logger, type SecurityOptions } from '@blog/service-kit';
+import { createSubscriberApp, RepeatableWrites, type EventReceiver, type Lifecycle, type Logger, type SecurityOptions } from '@blog/service-kit';
 import type { RequestListener } from 'node:http';
 import { postsRoutes } from './routes/postsRoutes';
 import type { PostStore } from './store/postStore';
@@ -13,8 +13,11 @@ export interface PostsDeps {
   logger: Logger;
   /** Bus token and CORS origins; none in tests that do not need them. */
   security?: SecurityOptions;
+  /** Seals the ids of keyed writes with the service's secret; ids stay as derived without one (tests). */
+  sealId?: (id: string) => string;
 }
 
 export function createApp(deps: PostsDeps): RequestListener {
-  return createSubscriberApp({ ...deps, name: 'posts', routers: [postsRoutes(deps)] });
+  const writes = new RepeatableWrites(() => deps.receiver.catchUp(), deps.sealId);
+  return createSubscriberApp({ ...deps, name: 'posts', routers: [postsRoutes({ ...deps, writes })] });
 }

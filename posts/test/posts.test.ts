@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { MemoryEngine, MAX_TITLE_LENGTH } from '@blog/contracts';
-import { Lifecycle, EventReceiver } from '@blog/service-kit';
+import { Lifecycle, EventReceiver, idSealer } from '@blog/service-kit';
 import { createApp } from '../src/app';
 import { postsEventHandlers } from '../src/domain/applyEvent';
 import { PostStore } from '../src/store/postStore';
@@ -83,6 +83,92 @@ describe('POST /posts', () => {
     expect(response.body.error).toMatch(/bus/);
     bus.reachable = true;
     expect((await request(app).get('/posts')).body).toEqual({});
+  });
+});
+
+describe('POST /posts with an Idempotency-Key', () => {
+  it('when the same request is sent twice, through either path, then one post is stored and both answer it', async () => {
+    const { app, bus } = setUp();
+
+    const first = await request(app).post('/posts').set('Idempotency-Key', 'draft-1').send({ title: 'Once' });
+    const again = await request(app).post('/posts/create').set('Idempotency-Key', 'draft-1').send({ title: 'Once' });
+
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    expect(bus.ofType('PostCreated')).toHaveLength(1);
+    expect(Object.values((await request(app).get('/posts')).body)).toEqual([first.body]);
+  });
+
+  it('when the key comes again with another title, then it answers 422 and stores nothing', async () => {
+    const { app, bus } = setUp();
+    await request(app).post('/posts').set('Idempotency-Key', 'draft-1').send({ title: 'Once' }).expect(201);
+
+    const response = await request(app).post('/posts').set('Idempotency-Key', 'draft-1').send({ title: 'Twice' });
+
+    expect(response.status).toBe(422);
+    expect(response.body).toEqual({ error: expect.stringMatching(/Idempotency-Key/), details: [expect.objectContaining({ path: 'Idempotency-Key' })] });
+    expect(bus.ofType('PostCreated')).toHaveLength(1);
+  });
+
+  it('when repeats of one key arrive together, then one post is stored and every 201 answers it', async () => {
+    const { app, bus } = setUp();
+
+    const answers = await Promise.all(Array.from({ length: 8 }, () => request(app).post('/posts').set('Idempotency-Key', 'burst').send({ title: 'Burst' })));
+
+    expect(bus.ofType('PostCreated')).toHaveLength(1);
+    const created = answers.filter((answer) => answer.status === 201);
+    expect(created.length).toBeGreaterThan(0);
+    const [stored] = bus.ofType('PostCreated');
+    for (const answer of created) expect(answer.body).toEqual(stored!.data);
+    for (const answer of answers) expect([201, 409]).toContain(answer.status);
+  });
+
+  it('when the first attempt was stored by a process that died before answering, then the retry answers the same post and stores nothing', async () => {
+    const { app, bus } = setUp();
+    const first = await request(app).post('/posts').set('Idempotency-Key', 'lost-answer').send({ title: 'Survivor' });
+    // A fresh process on the same log, which has not read it yet.
+    const store = new PostStore();
+    const lifecycle = new Lifecycle();
+    lifecycle.markReady();
+    const receiver = new EventReceiver({ engine: bus, handlers: postsEventHandlers(store), lifecycle, logger: silentLogger });
+    const restarted = createApp({ engine: bus, receiver, store, lifecycle, logger: silentLogger });
+
+    const retry = await request(restarted).post('/posts').set('Idempotency-Key', 'lost-answer').send({ title: 'Survivor' });
+
+    expect(retry.status).toBe(201);
+    expect(retry.body).toEqual(first.body);
+    expect(bus.ofType('PostCreated')).toHaveLength(1);
+  });
+
+  it('when the service seals its ids, then the post id is not the one the key gives without its secret', async () => {
+    const { bus, store, lifecycle, receiver } = setUp();
+    const sealed = createApp({ engine: bus, receiver, store, lifecycle, logger: silentLogger, sealId: idSealer('posts-secret-0123456789abcdef') });
+    const plain = setUp();
+
+    const one = await request(sealed).post('/posts').set('Idempotency-Key', 'k').send({ title: 'Sealed' });
+    const other = await request(plain.app).post('/posts').set('Idempotency-Key', 'k').send({ title: 'Sealed' });
+
+    expect(one.body.id).not.toBe(other.body.id);
+    expect(bus.events[0]!.id).not.toBe(plain.bus.events[0]!.id);
+  });
+
+  it('when the key is not printable ASCII of at most 255 characters, then it answers 400 and stores nothing', async () => {
+    const { app, bus } = setUp();
+
+    const response = await request(app).post('/posts').set('Idempotency-Key', 'k'.repeat(256)).send({ title: 'Too long a key' });
+
+    expect(response.status).toBe(400);
+    expect(response.body.details).toEqual([expect.objectContaining({ path: 'Idempotency-Key' })]);
+    expect(bus.events).toHaveLength(0);
+  });
+
+  it('when two requests carry different keys, then each makes its own post', async () => {
+    const { app, bus } = setUp();
+    const one = await request(app).post('/posts').set('Idempotency-Key', 'a').send({ title: 'Same title' });
+    const two = await request(app).post('/posts').set('Idempotency-Key', 'b').send({ title: 'Same title' });
+    expect(one.body.id).not.toBe(two.body.id);
+    expect(bus.ofType('PostCreated')).toHaveLength(2);
   });
 });
 

@@ -17,6 +17,8 @@ export interface EventServiceParts {
   lifecycle: Lifecycle;
   logger: Logger;
   security: SecurityOptions;
+  /** Seals the ids the service derives with its own secret (idSealer): its follow-ups', its keyed writes'. */
+  sealId: (id: string) => string;
 }
 
 export interface EventService {
@@ -37,9 +39,10 @@ export function eventService(name: string, config: BusServiceConfig, handlers: (
   const engineProblem = engine.problem?.bind(engine);
   if (engineProblem) lifecycle.watchProblems(engineProblem);
   // The service's own secret seals the ids it derives: its NATS password, or its bus token.
-  const receiver = new EventReceiver({ engine, handlers: handlers(logger), lifecycle, logger, sealId: idSealer(config.NATS_PASSWORD ?? config.BUS_TOKEN) });
+  const sealId = idSealer(config.NATS_PASSWORD ?? config.BUS_TOKEN);
+  const receiver = new EventReceiver({ engine, handlers: handlers(logger), lifecycle, logger, sealId });
   return {
-    parts: { engine, receiver, lifecycle, logger, security: securityFrom(config) },
+    parts: { engine, receiver, lifecycle, logger, security: securityFrom(config), sealId },
     run: (app) => runService({ name, app, port: config.PORT, host: config.HOST, lifecycle, logger, events: { engine, receiver } }),
   };
 }

@@ -11,6 +11,7 @@ export * from './eventEndpoint';
 export * from './receiver';
 export * from './feedWatch';
 export * from './sealedIds';
+export * from './idempotency';
 export * from './streamSeats';
 export * from './deliveryEndpoint';
 export * from './subscriberApp';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type EventEngine } from '@blog/contracts';
-import { AppError } from '@blog/service-kit';
+import type { EventEngine, PublishOptions, PublishReceipt } from '@blog/contracts';
+import { AppError, type RepeatableWrites } from '@blog/service-kit';
 import type { Comment, CommentStore } from '../store/commentStore';
 
 export interface CreateCommentDeps {
@@ -8,6 +8,8 @@ export interface CreateCommentDeps {
   store: CommentStore;
   /** Reads the log up to now: a post created a moment ago may not have been delivered here yet. */
   catchUp: () => Promise<void>;
+  /** Where a write sent with an Idempotency-Key goes. */
+  writes: RepeatableWrites;
   newId?: () => string;
 }
 
@@ -17,16 +19,42 @@ async function ensurePostExists(postId: string, { store, catchUp }: CreateCommen
   if (!store.hasPost(postId)) throw new AppError(404, `post ${postId} not found`);
 }
 
-/** The comment exists only once its event is stored: if publishing fails, nothing is kept. */
+/**
+ * The comment exists only once its event is stored: if publishing fails, nothing is kept. When the log
+ * held the id already, what it holds is kept when it is delivered, not this request's copy of it.
+ */
+async function publishComment(postId: string, comment: Comment, { engine, store }: CreateCommentDeps, options: PublishOptions): Promise<PublishReceipt> {
+  const receipt = await engine.publish({ type: 'CommentCreated', data: { ...comment, postId, status: 'pending' } }, options);
+  if (!receipt.duplicate) store.addComment(postId, comment);
+  return receipt;
+}
+
+/**
+ * Creates a pending comment on a post that exists; with an Idempotency-Key, a repeat of the request
+ * answers the comment it made, as it was made (pending), and the same key on another post or with
+ * other text answers 422 (RepeatableWrites).
+ */
 export async function createComment(
   postId: string,
   content: string,
   deps: CreateCommentDeps,
-  requestId?: string,
+  { requestId, key }: { requestId?: string; key?: string } = {},
 ): Promise<Comment> {
   await ensurePostExists(postId, deps);
-  const comment: Comment = { id: (deps.newId ?? randomUUID)(), content, status: 'pending' };
-  await deps.engine.publish({ type: 'CommentCreated', data: { ...comment, postId, status: 'pending' } }, { requestId });
-  deps.store.addComment(postId, comment);
-  return comment;
+  if (key === undefined) {
+    const comment: Comment = { id: (deps.newId ?? randomUUID)(), content, status: 'pending' };
+    await publishComment(postId, comment, deps, { requestId });
+    return comment;
+  }
+  return deps.writes.write({
+    type: 'CommentCreated',
+    key,
+    make: (id): Comment => ({ id, content, status: 'pending' }),
+    find: (id) => {
+      const held = deps.store.comment(id);
+      if (!held) return undefined;
+      return { resource: { id, content: held.content, status: 'pending' }, same: held.content === content && deps.store.postOf(id) === postId };
+    },
+    store: (comment, eventId) => publishComment(postId, comment, deps, { id: eventId, requestId }),
+  });
 }

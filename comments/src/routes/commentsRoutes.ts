@@ -1,5 +1,5 @@
 import { API_BODY_LIMIT_BYTES, MAX_COMMENT_LENGTH, VIEW_COMMENTS_PER_POST, entityIdSchema, visibleTextSchema } from '@blog/contracts';
-import { AppError, jsonBody, parseOrThrow, requestIdOf } from '@blog/service-kit';
+import { AppError, idempotencyKeyOf, jsonBody, parseOrThrow, requestIdOf } from '@blog/service-kit';
 import { Router } from 'express';
 import { z } from 'zod';
 import { createComment, type CreateCommentDeps } from '../domain/createComment';
@@ -14,7 +14,6 @@ const createCommentBody = z.object({
   content: visibleTextSchema('content', MAX_COMMENT_LENGTH),
 });
 
-
 function postIdOf(raw: unknown): string {
   const parsed = entityIdSchema.safeParse(raw);
   if (!parsed.success) throw new AppError(404, 'post not found');
@@ -27,7 +26,7 @@ export function commentsRoutes(deps: CreateCommentDeps): Router {
   router.post('/posts/:id/comments', jsonBody(API_BODY_LIMIT_BYTES), async (req, res) => {
     const postId = postIdOf(req.params.id);
     const { content } = parseOrThrow(createCommentBody, req.body, 'comment');
-    const comment = await createComment(postId, content, deps, requestIdOf(req));
+    const comment = await createComment(postId, content, deps, { requestId: requestIdOf(req), key: idempotencyKeyOf(req.headers) });
     res.status(201).json(comment);
   });
 

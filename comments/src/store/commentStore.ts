@@ -10,6 +10,7 @@ export interface Comment {
 export class CommentStore {
   private readonly byPost = new Map<string, Comment[]>();
   private readonly byId = new Map<string, Comment>();
+  private readonly postById = new Map<string, string>();
 
   addPost(postId: string): void {
     if (!this.byPost.has(postId)) this.byPost.set(postId, []);
@@ -26,6 +27,7 @@ export class CommentStore {
     this.addPost(postId);
     this.byPost.get(postId)!.push(stored);
     this.byId.set(stored.id, stored);
+    this.postById.set(stored.id, postId);
     return true;
   }
 
@@ -41,6 +43,11 @@ export class CommentStore {
   comment(commentId: string): Comment | undefined {
     const comment = this.byId.get(commentId);
     return comment ? { ...comment } : undefined;
+  }
+
+  /** The post a comment is on. */
+  postOf(commentId: string): string | undefined {
+    return this.postById.get(commentId);
   }
 
   commentsOf(postId: string): Comment[] | undefined {

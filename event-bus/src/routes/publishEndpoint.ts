@@ -54,7 +54,8 @@ async function publish(body: unknown, publisher: string | null, deps: PublishDep
   }
   // Publishes skip the per-request log line (see createServiceApp); this is their trace.
   logStored(deps.logger, envelopes, stored);
-  const receipts = stored.map(({ id, seq }) => ({ id, seq }));
+  // `duplicate` only when the log held the id already: how a keyed write learns its first attempt was stored.
+  const receipts = stored.map(({ id, seq, duplicate }) => (duplicate ? { id, seq, duplicate } : { id, seq }));
   // 201 when something new was stored; 200 when every event was already in the log.
   return { status: stored.every((s) => s.duplicate) ? 200 : 201, body: Array.isArray(body) ? receipts : receipts[0] };
 }

@@ -1,20 +1,19 @@
-import { API_BODY_LIMIT_BYTES, MAX_TITLE_LENGTH, visibleTextSchema, type EventEngine } from '@blog/contracts';
-import { jsonBody, parseOrThrow, requestIdOf } from '@blog/service-kit';
+import { API_BODY_LIMIT_BYTES, MAX_TITLE_LENGTH, visibleTextSchema } from '@blog/contracts';
+import { idempotencyKeyOf, jsonBody, parseOrThrow, requestIdOf } from '@blog/service-kit';
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { createPost } from '../domain/createPost';
-import type { PostStore } from '../store/postStore';
+import { createPost, type CreatePostDeps } from '../domain/createPost';
 
 const createPostBody = z.object({
   title: visibleTextSchema('title', MAX_TITLE_LENGTH),
 });
 
-export function postsRoutes(deps: { engine: EventEngine; store: PostStore }): Router {
+export function postsRoutes(deps: CreatePostDeps): Router {
   const router = Router();
 
   const handleCreate: RequestHandler = async (req, res) => {
     const { title } = parseOrThrow(createPostBody, req.body, 'post');
-    const post = await createPost(title, deps, requestIdOf(req));
+    const post = await createPost(title, deps, { requestId: requestIdOf(req), key: idempotencyKeyOf(req.headers) });
     res.status(201).json(post);
   };
 

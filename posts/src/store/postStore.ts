@@ -14,6 +14,12 @@ export class PostStore {
     return true;
   }
 
+  /** One post by id, as a copy. */
+  get(id: string): Post | undefined {
+    const post = this.posts.get(id);
+    return post && { ...post };
+  }
+
   get size(): number {
     return this.posts.size;
   }

@@ -44,7 +44,7 @@ export function describeEngineFailure(error: unknown): string {
   return `bus unreachable (${describeHttpFailure(error)})`;
 }
 
-const receiptSchema = z.object({ id: z.string(), seq: z.number().int().positive() });
+const receiptSchema = z.object({ id: z.string(), seq: z.number().int().positive(), duplicate: z.boolean().optional() });
 const logEndSchema = z.object({ lastSeq: z.number().int().min(0) });
 const subscriberPositionsSchema = z.array(z.object({ name: z.string().nullable(), position: z.number().int().min(0) }));
 
