@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { damageLog, needsWal, type LogDamageKind } from '../support/logDamage';
 import { makeTempDir, removeTempDirs } from '../support/tempDirs';
@@ -90,10 +91,28 @@ describe('a damaged log is never silent (embedded bus, real process)', () => {
       for (const event of served) expect(acknowledged.get(event.id)).toBe(event.seq);
       const after = await publishBatches(bus.url, 1, 1, `${kind}-after`);
       expect([...after.values()]).toEqual([highest + 1]);
-      expect(repair(dataDir).outcome).toBe('sound');
       await bus.stop('SIGTERM');
+      expect(repair(dataDir).outcome).toBe('sound');
     },
   );
+
+  it('when the repair is run on the log of a running bus, then it refuses, says so and changes nothing', async () => {
+    const dataDir = makeTempDir('bus-repair-running-');
+    const bus = await busProcess(dataDir, { LOG_LEVEL: 'warn' });
+    await bus.start();
+    const acknowledged = await publishBatches(bus.url, 2, 50, 'running');
+    const before = fs.statSync(path.join(dataDir, 'events.db')).ino;
+
+    const run = spawnSync(process.execPath, [REPAIR, '--data-dir', dataDir], { encoding: 'utf8' });
+
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/held by a bus that is running.*nothing was changed/);
+    expect(fs.readdirSync(dataDir).filter((name) => name.startsWith('damaged-'))).toEqual([]);
+    expect(fs.statSync(path.join(dataDir, 'events.db')).ino).toBe(before);
+    expect((await readyz(bus.url)).status).toBe(200);
+    expect(await readLog(bus.url)).toHaveLength(acknowledged.size);
+    await bus.stop('SIGTERM');
+  });
 
   it('when the database is damaged under a running bus, then a read that meets the damage is a 503, the bus turns not ready and says why, and it does not crash', async () => {
     const dataDir = makeTempDir('bus-damage-running-');

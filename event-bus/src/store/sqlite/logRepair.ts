@@ -8,6 +8,7 @@ import { LogDamagedError, isSoundRow } from './damage';
 import { HighWaterMark, highWaterPath, readHighWater } from './highWater';
 import { checkLog } from './logCheck';
 import { arrayStatement, statement } from './statements';
+import { sqliteCodeOf } from './sqliteCodes';
 import { inTransaction } from './transaction';
 
 const DATABASE_FILE = 'events.db';
@@ -114,6 +115,11 @@ function currentDamage(dataDir: string): LogDamagedError | null {
     const { damage } = checkLog(db, highWater);
     return damage ? new LogDamagedError(damage) : null;
   } catch (error) {
+    // A running bus holds its log exclusively (and checked it when it opened it): that is not damage, and
+    // moving its files aside under it would be. A bus waiting on a damaged log holds nothing.
+    if (sqliteCodeOf(error)?.startsWith('SQLITE_BUSY')) {
+      throw new Error(`the log is held by a bus that is running on ${dataDir}; it checked the log when it opened it. Stop that bus first: nothing was changed`);
+    }
     return new LogDamagedError({ problems: [`the database file is damaged (SQLite: ${error instanceof Error ? error.message : String(error)})`], action: '' });
   } finally {
     db?.close();
