@@ -19,9 +19,6 @@ import type { Logger } from './logger';
  */
 const LIVE_FEED_GRACE_MS = 300;
 
-/** A page that came back empty before the log's end is asked for again after this long. */
-const EMPTY_PAGE_RETRY_MS = 200;
-
 export interface EventReceiverOptions {
   engine: EventEngine;
   handlers: EventHandlers;
@@ -150,17 +147,14 @@ export class EventReceiver implements EventConsumer {
   /**
    * Replaying applies events and reacts to none: their follow-ups were stored when they were live. It
    * reads up to where the log ended when it began: a short page (a read that timed out part-way, a page
-   * cut by its size) is not the end, so it reads on; an empty one before the end is tried again.
+   * cut by its size) is not the end, so it reads on. An empty page is: the engines answer one only when
+   * nothing is stored further on (the seqs before the end hold no events: a repair recorded them as lost).
    */
   private async replayToEnd(): Promise<void> {
     const { logEnd } = await this.engine.feedPosition();
     while (this.applied < logEnd) {
       const page = await this.engine.read(this.applied, this.replayPage);
-      if (page.length === 0) {
-        if (this.lifecycle.isDraining) return;
-        await new Promise((resolve) => setTimeout(resolve, EMPTY_PAGE_RETRY_MS));
-        continue;
-      }
+      if (page.length === 0) return;
       for (const stored of page) {
         if (stored.seq <= this.applied) continue;
         if (stored.refused) this.logger.warn({ seq: stored.seq, reason: stored.refused }, `refused an event of the log: ${stored.refused}`);

@@ -120,14 +120,32 @@ class UnevenLog extends MemoryEngine {
   reads = 0;
   override async read(after: number, limit: number) {
     this.reads += 1;
-    if (this.reads % 5 === 0) throw new Error('read timed out');
-    if (this.reads % 3 === 0) return [];
+    if (this.reads % 5 === 0 || this.reads % 3 === 0) throw new Error('read timed out');
     return (await super.read(after, limit)).slice(0, 1 + (this.reads % 2));
   }
 }
 
+/** A log whose last seqs hold nothing: a repair recorded them as lost, and its end stays past them. */
+class LostTail extends MemoryEngine {
+  override async feedPosition() {
+    const { logEnd, passed } = await super.feedPosition();
+    return { logEnd: logEnd + 50, passed };
+  }
+}
+
 describe('EventReceiver replaying an uneven log', () => {
-  it('when pages come back short or empty and some reads fail, then the replay still reads to the end the log had when it began', async () => {
+  it('when the seqs before the log\'s end hold no events, then the replay ends with what is stored instead of waiting for them', async () => {
+    const engine = new LostTail();
+    for (let index = 0; index < 10; index += 1) await engine.publish(postCreated());
+    const { applied, handlers } = recordingHandlers();
+    const { receiver } = receiverWith(engine, handlers, 4);
+
+    await receiver.catchUp();
+
+    expect(applied).toHaveLength(10);
+  });
+
+  it('when pages come back short and some reads fail, then the replay still reads to the end the log had when it began', async () => {
     const engine = new UnevenLog();
     for (let index = 0; index < 40; index += 1) await engine.publish(postCreated());
     const { applied, handlers } = recordingHandlers();

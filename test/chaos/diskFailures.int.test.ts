@@ -1,3 +1,4 @@
+import { MAX_EVENT_BYTES } from '@blog/contracts';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { makeTempDir, removeTempDirs } from '../support/tempDirs';
@@ -41,9 +42,10 @@ describeWithMount('disk failures', () => {
     await bus.start();
     const acknowledged: string[] = [];
     const refused: string[] = [];
-    for (let i = 0; i < 60 && refused.length < 3; i += 1) {
+    // Events just under the bus's 16 KiB limit: some hundreds fill the 3 MiB.
+    for (let i = 0; i < 1_000 && refused.length < 3; i += 1) {
       const marker = `filler-${i}`;
-      const answer = await publishFiller(bus.url, marker, 200_000);
+      const answer = await publishFiller(bus.url, marker, MAX_EVENT_BYTES - 1_000);
       if (answer.status === 201) acknowledged.push(marker);
       else {
         expect(answer.status).toBe(503);

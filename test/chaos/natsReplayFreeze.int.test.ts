@@ -1,7 +1,7 @@
 import { NatsEngine } from '@blog/service-kit';
 import { ServiceProcess, freePort, natsCluster, type NatsNode } from '../support/localSystem';
 import { postCreated } from '../support/factories';
-import { queryView } from '../support/blogApi';
+import { queryView, wholeView } from '../support/blogApi';
 import { silentLogger } from '../support/silentLogger';
 import { makeTempDir, removeTempDirs } from '../support/tempDirs';
 import { waitFor } from '../support/waitFor';
@@ -44,7 +44,7 @@ it(`when the server freezes for 3 s while query replays ${EVENTS} events, then q
 
   // Ready only with the whole log applied: the view read the moment it first says so holds all of it.
   await waitFor('query to be ready', async () => (await fetch(`${query!.url}/readyz`)).status === 200, { timeoutMs: 60_000, intervalMs: 20 });
-  expect(Object.keys(await queryView(query.url))).toHaveLength(EVENTS);
+  expect(Object.keys(await wholeView(query.url))).toHaveLength(EVENTS);
 
   const writer = new NatsEngine({ servers: [server.url], name: 'writer', source: '/posts', replicas: 1, dedupeWindowMs: 60_000, timeoutMs: 5_000, publishWaitMs: 10_000, reactions: { ackWaitMs: 1_000, maxDeliveries: 3, retryMaxMs: 500, inFlight: 8 }, logger: silentLogger });
   const fresh = postCreated();

@@ -131,7 +131,9 @@ export class NatsEngine implements EventEngine {
   async feedPosition(): Promise<FeedPosition> {
     const link = this.connector.current();
     try {
-      return { logEnd: (await (link ?? (await this.connector.connected())).jsm.streams.info(EVENTS_STREAM)).state.last_seq, passed: 0 };
+      const { state } = await (link ?? (await this.connector.connected())).jsm.streams.info(EVENTS_STREAM);
+      // A stream a repair emptied ends past seqs that hold nothing: there is nothing to be behind on.
+      return { logEnd: state.messages === 0 ? 0 : state.last_seq, passed: 0 };
     } catch (error) {
       if (link && this.connector.online && !(await answersPing(link))) throw new ServerNotAnsweringError(`its NATS server answers no ping (${describeNatsFailure(error)})`);
       throw new EngineUnavailableError(describeNatsFailure(error), 'cannot reach the event log');

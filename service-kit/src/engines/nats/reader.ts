@@ -1,7 +1,7 @@
-import { READ_PAGE_MAX_BYTES } from '@blog/contracts';
+import { EngineUnavailableError, READ_PAGE_MAX_BYTES } from '@blog/contracts';
 import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type { NatsLink } from './connection';
-import { EVENTS_STREAM, typeOfSubject } from './names';
+import { EVENTS_STREAM, EVENTS_SUBJECTS, typeOfSubject } from './names';
 
 /** Most messages one read asks the server for. */
 const FETCH_MAX_MESSAGES = 1_000;
@@ -25,12 +25,14 @@ export function rowOf(message: JsMsg): StreamRow {
  * Up to `limit` messages after position `after` (and about READ_PAGE_MAX_BYTES at most), in order, each
  * as `take` makes it. Asks the stream how far it goes first, so a read at the end answers at once instead
  * of waiting for messages that are not there; then reads them with a short-lived ordered consumer. A page
- * may come back short (its bytes, a read that timed out): the caller reads on from its last seq.
+ * may come back short (its bytes, a read that timed out): the caller reads on from its last seq. It comes
+ * back empty only when the stream holds nothing after `after` (its end may still be further on: seqs
+ * a repair recorded as lost hold no message); a read that got nothing in time fails instead.
  */
 export async function readMessagesAfter<T>(link: NatsLink, after: number, limit: number, timeoutMs: number, take: (message: JsMsg) => T): Promise<T[]> {
   const { state } = await link.jsm.streams.info(EVENTS_STREAM);
   const available = Math.min(limit, state.last_seq - after);
-  if (available <= 0) return [];
+  if (available <= 0 || state.messages === 0) return [];
   const consumer = await link.js.consumers.get(EVENTS_STREAM, {
     deliver_policy: DeliverPolicy.StartSequence,
     opt_start_seq: Math.max(after + 1, state.first_seq),
@@ -49,6 +51,9 @@ export async function readMessagesAfter<T>(link: NatsLink, after: number, limit:
     }
   } finally {
     await consumer.delete().catch(() => undefined);
+  }
+  if (taken.length === 0 && (await link.jsm.direct.getMessage(EVENTS_STREAM, { seq: after + 1, next_by_subj: EVENTS_SUBJECTS }))) {
+    throw new EngineUnavailableError(`no event came within ${timeoutMs} ms of asking for those after seq ${after}`, 'cannot read the event log');
   }
   return taken;
 }
