@@ -65,7 +65,8 @@ async function lookAtStream(jsm: JetStreamManager, seenUpTo: number): Promise<{ 
   if (cluster && !cluster.leader) throw new NoLeaderYet(`the stream ${EVENTS_STREAM} has no leader right now`);
   // Nothing is ever deleted from this stream (no limits, no purge but the repair's, which leaves no
   // hole), so a hole is damage. A store that lost its first block reports no first seq at all.
-  const missing = Math.max(state.num_deleted ?? 0, spanOf(state.first_seq || 1, state.last_seq) - state.messages);
+  // (Capped at what seqs 1 to the end can lack: a store without its blocks counted one more than that.)
+  const missing = Math.min(Math.max(state.num_deleted ?? 0, spanOf(state.first_seq || 1, state.last_seq) - state.messages), state.last_seq - state.messages);
   const lost = deliveredUpTo <= state.last_seq && missing === 0 ? null : { firstSeq: state.first_seq, lastSeq: state.last_seq, messages: state.messages, missing, deliveredUpTo, consumer };
   return { lost, lastSeq: state.last_seq };
 }
