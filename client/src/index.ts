@@ -2,20 +2,16 @@ import path from 'node:path';
 import { Lifecycle, createLogger, runService, securityFrom } from '@blog/service-kit';
 import { createApp } from './app';
 import { loadConfig } from './config';
-import { createFlow } from './flow';
+import { createFlow, serviceStateOf } from './flow';
 import { ApiProxy } from './proxy';
 import { hasBuild } from './staticFiles';
+import { WriteAttempts } from './writeAttempts';
 
 const config = loadConfig();
 const logger = createLogger('client', config.LOG_LEVEL, config.LOG_FORMAT);
 const lifecycle = new Lifecycle();
 const staticDir = path.resolve(config.STATIC_DIR ?? path.join(__dirname, '..', 'web', 'dist'));
-const proxy = new ApiProxy({
-  logger,
-  lifecycle,
-  timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-  connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT_MS,
-});
+const attempts = new WriteAttempts();
 const upstreams = {
   posts: { name: 'posts', url: config.POSTS_URL },
   comments: { name: 'comments', url: config.COMMENTS_URL },
@@ -36,6 +32,15 @@ const flow = createFlow({
   connectTimeoutMs: Math.min(config.UPSTREAM_CONNECT_TIMEOUT_MS, 1_000),
   timeoutMs: 5_000,
   limits: { pollMs: config.FLOW_POLL_MS, maxViewers: config.FLOW_MAX_VIEWERS },
+  writes: () => attempts.recent(),
+});
+const proxy = new ApiProxy({
+  logger,
+  lifecycle,
+  timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+  connectTimeoutMs: config.UPSTREAM_CONNECT_TIMEOUT_MS,
+  attempts,
+  stateOf: (name) => serviceStateOf(flow.snapshots, name),
 });
 const app = createApp({ lifecycle, logger, upstreams, proxy, staticDir, flow, security: securityFrom(config) });
 

@@ -1,7 +1,9 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import { StreamSeats, clientOf, describeHttpFailure, httpFailureCode, neverReached, requestIdOf, requestLogger, type Lifecycle, type Logger } from '@blog/service-kit';
+import { STATUS_CODES } from 'node:http';
+import { StreamSeats, clientOf, describeHttpFailure, requestIdOf, requestLogger, type Lifecycle, type Logger } from '@blog/service-kit';
 import type { Request, RequestHandler, Response } from 'express';
 import { Agent, type Dispatcher } from 'undici';
+import { copyResponseHeaders, failureAnswer, forwardedHeaders } from './forwarding';
+import type { WriteAttempts } from './writeAttempts';
 
 /** A service the API paths are routed to. */
 export interface Upstream {
@@ -18,76 +20,17 @@ export interface ProxyOptions {
   timeoutMs: number;
   /** Longest wait for a connection before the service counts as down. */
   connectTimeoutMs: number;
+  /** Where each write and its answer is recorded, for the flow page's traces. */
+  attempts?: WriteAttempts;
+  /** What the client server knows of a service's state (the supervisor's, or its readiness), for the answer when it does not answer. */
+  stateOf?: (service: string) => Promise<string | null>;
 }
+
+/** How long a failed request waits to learn the service's state before it is answered without it. */
+const STATE_WAIT_MS = 1_000;
 
 /** An event stream ends when nothing, not even a heartbeat (query sends one every 15 s), came for this long. */
 const STREAM_IDLE_MS = 45_000;
-
-// Headers about one connection, not the message (RFC 9110 section 7.6.1), plus those undici sets itself.
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'expect',
-]);
-
-/** The answer the browser gets when the service did not answer: always JSON, never a hang or an HTML page. */
-export function failureAnswer(error: unknown, upstream: Upstream, method: string, timeoutMs: number): { status: number; error: string } {
-  // A connection that could not be made: the request never reached the service, so retrying is safe.
-  if (neverReached(error)) {
-    return { status: 503, error: `the ${upstream.name} service is unavailable; nothing was sent to it, so try again` };
-  }
-  if (httpFailureCode(error) === 'UND_ERR_HEADERS_TIMEOUT') {
-    return {
-      status: 504,
-      error: `the ${upstream.name} service did not answer within ${Math.round(timeoutMs / 1000)} s` +
-        (method === 'GET' ? '' : '; the change may still appear, so look before sending it again'),
-    };
-  }
-  // The connection broke after the request went out: a read can simply be repeated, a write may have happened.
-  if (method === 'GET') return { status: 503, error: `the ${upstream.name} service is unavailable; try again` };
-  return {
-    status: 502,
-    error: `lost the connection to the ${upstream.name} service; the change may or may not have been saved`,
-  };
-}
-
-function forwardedHeaders(req: Request): Record<string, string | string[]> {
-  const named = new Set(
-    String(req.headers.connection ?? '')
-      .split(',')
-      .map((token) => token.trim().toLowerCase())
-      .filter(Boolean),
-  );
-  const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(req.headers as IncomingHttpHeaders)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue;
-    headers[name] = value;
-  }
-  const priorFor = req.headers['x-forwarded-for'];
-  const peer = req.socket.remoteAddress ?? '';
-  headers['x-forwarded-for'] = priorFor ? `${String(priorFor)}, ${peer}` : peer;
-  headers['x-forwarded-proto'] = req.protocol;
-  if (req.headers.host) headers['x-forwarded-host'] = req.headers.host;
-  // The same id in the client's and the service's request logs.
-  const id = requestIdOf(req);
-  if (id) headers['x-request-id'] = id;
-  return headers;
-}
-
-function copyResponseHeaders(res: Response, headers: Dispatcher.ResponseData['headers']): void {
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name.toLowerCase())) continue;
-    res.setHeader(name, value);
-  }
-}
 
 /**
  * Routes a request to a service over kept-alive connections (undici's Agent) and streams the answer back.
@@ -157,6 +100,8 @@ export class ApiProxy {
     };
     const log = requestLogger(req, this.options.logger);
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+    let ownAnswer: string | undefined;
+    if (hasBody) this.recordWhenAnswered(req, res, upstream, () => ownAnswer);
     try {
       const answer = await this.agent.request({
         origin: new URL(upstream.url).origin,
@@ -200,7 +145,46 @@ export class ApiProxy {
       }
       // A request body the service never read must not hold the connection: drain it before answering.
       if (hasBody && !req.readableEnded) req.resume();
-      res.status(failure.status).set('cache-control', 'no-store').json({ error: failure.error, details: [] });
+      ownAnswer = failure.error;
+      const state = await this.stateOf(upstream.name);
+      if (res.destroyed) return;
+      res
+        .status(failure.status)
+        .set('cache-control', 'no-store')
+        .json({ error: failure.error, details: [], service: { name: upstream.name, state } });
     }
+  }
+
+  /** The service's state as the client server knows it, or null when it does not within a second. */
+  private async stateOf(name: string): Promise<string | null> {
+    if (!this.options.stateOf) return null;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), STATE_WAIT_MS)));
+    try {
+      return await Promise.race([this.options.stateOf(name).catch(() => null), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private recordWhenAnswered(req: Request, res: Response, upstream: Upstream, ownAnswer: () => string | undefined): void {
+    const { attempts } = this.options;
+    if (!attempts) return;
+    const started = performance.now();
+    const at = new Date().toISOString();
+    const key = req.headers['idempotency-key'];
+    res.once('close', () => {
+      const status = res.writableFinished ? res.statusCode : 0;
+      attempts.record({
+        requestId: requestIdOf(req) ?? null,
+        key: typeof key === 'string' ? key.slice(0, 255) : null,
+        service: upstream.name,
+        path: req.originalUrl.slice(0, 300),
+        status,
+        answer: status === 0 ? 'the caller went away before the answer' : (ownAnswer() ?? STATUS_CODES[status] ?? String(status)),
+        at,
+        ms: Math.round(performance.now() - started),
+      });
+    });
   }
 }

@@ -7,6 +7,7 @@ import request from 'supertest';
 import { createApp } from '../src/app';
 import { ApiProxy, type Upstream } from '../src/proxy';
 import { PAGE_CSP } from '../src/staticFiles';
+import { WriteAttempts } from '../src/writeAttempts';
 import { freePort } from '../../test/support/localSystem';
 import { silentLogger } from '../../test/support/silentLogger';
 import { makeTempDir, removeTempDirs } from '../../test/support/tempDirs';
@@ -96,10 +97,16 @@ beforeEach(() => {
   }
 });
 
-function setUp({ timeoutMs = 2_000, staticDir = makeBuild(), routes = upstreams } = {}) {
+function setUp({
+  timeoutMs = 2_000,
+  staticDir = makeBuild(),
+  routes = upstreams,
+  attempts,
+  stateOf,
+}: { timeoutMs?: number; staticDir?: string; routes?: typeof upstreams; attempts?: WriteAttempts; stateOf?: (name: string) => Promise<string | null> } = {}) {
   const lifecycle = new Lifecycle();
   lifecycle.markReady();
-  const proxy = new ApiProxy({ logger: silentLogger, lifecycle, timeoutMs, connectTimeoutMs: 500 });
+  const proxy = new ApiProxy({ logger: silentLogger, lifecycle, timeoutMs, connectTimeoutMs: 500, attempts, stateOf });
   proxies.push(proxy);
   const app = createApp({ lifecycle, logger: silentLogger, upstreams: routes, proxy, staticDir });
   return { app, lifecycle, proxy };
@@ -192,8 +199,50 @@ describe('a service that is down or slow', () => {
     const response = await request(app).post('/posts/p1/comments').send({ content: 'hi' });
     expect(response.status).toBe(503);
     expect(response.headers['content-type']).toMatch(/^application\/json/);
-    expect(response.body).toEqual({ error: expect.stringContaining('comments service is unavailable'), details: [] });
+    expect(response.body).toEqual({ error: expect.stringContaining('comments service is unavailable'), details: [], service: { name: 'comments', state: null } });
     expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('when the client server knows the state of the service that did not answer, then the answer says it', async () => {
+    const asked: string[] = [];
+    const stateOf = async (name: string) => (asked.push(name), 'stopped');
+    const { app } = setUp({ routes: { ...upstreams, comments: { name: 'comments', url: `http://127.0.0.1:${await freePort()}` } }, stateOf });
+    const response = await request(app).post('/posts/p1/comments').send({ content: 'hi' });
+    expect(response.status).toBe(503);
+    expect(response.body.service).toEqual({ name: 'comments', state: 'stopped' });
+    expect(asked).toEqual(['comments']);
+  });
+
+  it('when finding the state takes too long, then the answer comes within a second or so without it', async () => {
+    const stateOf = () => new Promise<string | null>(() => undefined);
+    const { app } = setUp({ routes: { ...upstreams, posts: { name: 'posts', url: `http://127.0.0.1:${await freePort()}` } }, stateOf });
+    const started = Date.now();
+    const response = await request(app).post('/posts').send({ title: 'x' });
+    expect(response.body.service).toEqual({ name: 'posts', state: null });
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('when a keyed write is retried until the service is back, then each attempt and its answer is recorded under its request id and key', async () => {
+    const attempts = new WriteAttempts();
+    const port = await freePort();
+    const { app } = setUp({ routes: { ...upstreams, comments: { name: 'comments', url: `http://127.0.0.1:${port}` } }, attempts });
+    const send = () => request(app).post('/posts/p1/comments').set('Idempotency-Key', 'k-7').set('X-Request-Id', 'k-7').send({ content: 'hi' });
+    await send().expect(503);
+    const revived = http.createServer((_req, res) => res.writeHead(201, { 'content-type': 'application/json' }).end('{"id":"c","content":"hi","status":"pending"}'));
+    await new Promise<void>((resolve) => revived.listen(port, '127.0.0.1', resolve));
+    try {
+      await send().expect(201);
+      await request(app).get('/posts');
+    } finally {
+      revived.closeAllConnections();
+      revived.close();
+    }
+
+    await waitFor('both attempts recorded', () => attempts.recent().length === 2);
+    expect(attempts.recent()).toEqual([
+      expect.objectContaining({ requestId: 'k-7', key: 'k-7', service: 'comments', path: '/posts/p1/comments', status: 503, answer: expect.stringContaining('comments service is unavailable') }),
+      expect.objectContaining({ requestId: 'k-7', key: 'k-7', service: 'comments', status: 201, answer: 'Created', ms: expect.any(Number) }),
+    ]);
   });
 
   it('when the service\'s name does not resolve, then the page gets a JSON 503', async () => {

@@ -5,11 +5,12 @@ import type { FlowDeps } from './flowRoutes';
 import { SnapshotSource } from './snapshot';
 import { SupervisorClient } from './supervisor';
 import { FlowHttp } from './upstream';
-import type { FlowServiceName } from './wire';
+import type { FlowServiceName, WriteAttempt } from './wire';
 
 export { flowRoutes, OPERATOR_TOKEN_HEADER, type FlowDeps } from './flowRoutes';
 export { DEFAULT_FLOW_HUB_LIMITS, FlowHub, type FlowHubLimits } from './flowHub';
 export { isLoopbackUrl, kubectlCommands } from './supervisor';
+export { serviceStateOf } from './snapshot';
 
 export interface FlowOptions {
   lifecycle: Lifecycle;
@@ -26,6 +27,8 @@ export interface FlowOptions {
   limits?: Partial<FlowHubLimits>;
   /** A snapshot younger than this is answered again rather than built anew. */
   snapshotMaxAgeMs?: number;
+  /** The writes the page's server passed on lately, shown in the traces. */
+  writes?: () => WriteAttempt[];
 }
 
 export interface Flow extends FlowDeps {
@@ -42,7 +45,7 @@ export function createFlow(options: FlowOptions): Flow {
     { name: string; url: string }
   >;
   let hub: FlowHub | null = null;
-  const snapshots = new SnapshotSource({ http, bus, services, supervisor }, { maxAgeMs: options.snapshotMaxAgeMs ?? 500 }, () => hub?.knownLastSeq ?? null);
+  const snapshots = new SnapshotSource({ http, bus, services, supervisor, writes: options.writes }, { maxAgeMs: options.snapshotMaxAgeMs ?? 500 }, () => hub?.knownLastSeq ?? null);
   hub = new FlowHub({ bus, snapshots, lifecycle: options.lifecycle, logger: options.logger, limits: options.limits });
   const theHub = hub;
   return {

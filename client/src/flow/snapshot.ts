@@ -2,7 +2,7 @@ import type { BusReader, BusSubscriber } from './busReader';
 import { readinessOf } from './health';
 import type { SupervisorClient } from './supervisor';
 import type { FlowHttp, FlowUpstream } from './upstream';
-import { FLOW_SERVICES, type DeadLetterView, type FlowEngine, type FlowServiceName, type FlowSnapshot, type SubscriberView, type SupervisorView } from './wire';
+import { FLOW_SERVICES, type DeadLetterView, type FlowEngine, type FlowServiceName, type FlowSnapshot, type SubscriberView, type SupervisorView, type WriteAttempt } from './wire';
 
 export interface FlowSources {
   http: FlowHttp;
@@ -11,6 +11,8 @@ export interface FlowSources {
   services: Record<FlowServiceName, FlowUpstream>;
   /** Only in local mode (SUPERVISOR_URL). */
   supervisor: SupervisorClient | null;
+  /** The writes the page's server passed on lately; none where nothing records them. */
+  writes?: () => WriteAttempt[];
 }
 
 const DEFAULT_PORTS: Record<number, FlowServiceName> = { 4000: 'posts', 4001: 'comments', 4002: 'query', 4003: 'moderation', 4005: 'event-bus' };
@@ -132,7 +134,21 @@ export class SnapshotSource {
       subscribers: views,
       deadLetters: deadLetters.ok ? (deadLetters.value as DeadLetterView[]) : null,
       supervisor: supervisorView,
+      writes: this.sources.writes?.() ?? [],
       problems,
     };
   }
+}
+
+/**
+ * A service's state in words, as the snapshot has it: the supervisor's view of its process where there is
+ * one, else its readiness; null when the snapshot knows nothing better than that it is fine.
+ */
+export async function serviceStateOf(snapshots: Pick<SnapshotSource, 'latest'>, name: string): Promise<string | null> {
+  const snapshot = await snapshots.latest();
+  const process = snapshot.supervisor?.processes.find((candidate) => candidate.name === name);
+  if (process && process.state !== 'ready') return process.state === 'backing-off' ? 'restarting after a crash' : process.state;
+  const health = snapshot.services.find((candidate) => candidate.name === name);
+  if (!health || health.state === 'ready') return null;
+  return health.reason ? `${health.state}: ${health.reason}` : health.state;
 }

@@ -90,7 +90,25 @@ export interface FlowSnapshot {
   deadLetters: DeadLetterView[] | null;
   /** The supervisor's processes (local mode); null in a cluster or when it did not answer. */
   supervisor: SupervisorView | null;
+  /** The newest writes the page's server passed to posts and comments, oldest first: a retried write's attempts. */
+  writes: WriteAttempt[];
   problems: string[];
+}
+
+/** One POST the client server passed to a service, and what it answered (or, when the service did not, what the client server did). */
+export interface WriteAttempt {
+  /** The request's X-Request-Id; the page sends its Idempotency-Key as that too, so a write's retries share it. */
+  requestId: string | null;
+  /** The Idempotency-Key sent, if any. */
+  key: string | null;
+  service: string;
+  path: string;
+  /** 0 when the caller went away before the answer. */
+  status: number;
+  /** The answer in words: the client server's own error when it answered for the service, else the status's name. */
+  answer: string;
+  at: string;
+  ms: number;
 }
 
 /** A batch of new events on the stream (`event: events`). */

@@ -35,9 +35,16 @@ export interface FieldError {
  * - unavailable: the service is down or unreachable (502, 503, no answer at all); nothing was saved unless
  *   the message says otherwise, and trying again is the way forward.
  * - unknown-outcome: the service took too long (504); the change may still appear.
+ * - in-flight: the same write (its Idempotency-Key) is still being handled (409); asking again soon is right.
  * - not-found: an unknown post (404).
  */
-export type ApiErrorKind = 'validation' | 'unavailable' | 'unknown-outcome' | 'not-found' | 'other';
+export type ApiErrorKind = 'validation' | 'unavailable' | 'unknown-outcome' | 'in-flight' | 'not-found' | 'other';
+
+/** A service the client server could not get an answer from, and its state as the client server knows it. */
+export interface ServiceState {
+  name: string;
+  state: string | null;
+}
 
 export class ApiError extends Error {
   constructor(
@@ -45,10 +52,22 @@ export class ApiError extends Error {
     readonly status: number | null,
     message: string,
     readonly details: FieldError[] = [],
+    readonly service: ServiceState | null = null,
   ) {
     super(message);
     this.name = 'ApiError';
   }
+}
+
+/** What makes a write safe to send again: one key per text a person sends, the same on every retry. */
+export interface WriteOptions {
+  key?: string;
+}
+
+/** A fresh Idempotency-Key: 128 random bits (getRandomValues works on plain http too, where randomUUID does not). */
+export function newIdempotencyKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
 export interface BlogApi {
@@ -57,8 +76,8 @@ export interface BlogApi {
   viewPage?(before?: string): Promise<ViewPage>;
   /** The comments of a post before one of them: what a page left out. */
   earlierComments?(postId: string, before: string): Promise<Comment[]>;
-  createPost(title: string): Promise<{ id: string; title: string }>;
-  createComment(postId: string, content: string): Promise<Comment>;
+  createPost(title: string, options?: WriteOptions): Promise<{ id: string; title: string }>;
+  createComment(postId: string, content: string, options?: WriteOptions): Promise<Comment>;
 }
 
 type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -81,9 +100,15 @@ export function isPostHead(value: unknown): value is { id: string; title: string
 function kindOf(status: number): ApiErrorKind {
   if (status === 400 || status === 413 || status === 415) return 'validation';
   if (status === 404) return 'not-found';
+  if (status === 409) return 'in-flight';
   if (status === 502 || status === 503) return 'unavailable';
   if (status === 504) return 'unknown-outcome';
   return 'other';
+}
+
+function serviceOf(body: unknown): ServiceState | null {
+  if (!isRecord(body) || !isRecord(body.service) || typeof body.service.name !== 'string') return null;
+  return { name: body.service.name, state: typeof body.service.state === 'string' ? body.service.state : null };
 }
 
 function detailsOf(body: unknown): FieldError[] {
@@ -112,13 +137,15 @@ async function answerOf(fetchImpl: FetchLike, path: string, init: RequestInit = 
   const body: unknown = await response.json().catch(() => null);
   if (response.ok) return { body, headers: response.headers };
   const message = isRecord(body) && typeof body.error === 'string' ? body.error : `the server answered ${response.status}`;
-  throw new ApiError(kindOf(response.status), response.status, message, detailsOf(body));
+  throw new ApiError(kindOf(response.status), response.status, message, detailsOf(body), serviceOf(body));
 }
 
 const unexpected = (what: string) => new ApiError('other', null, `the server sent an unexpected ${what}`);
 
-function postJson(fetchImpl: FetchLike, path: string, body: unknown): Promise<unknown> {
-  return call(fetchImpl, path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+/** A keyed write sends its key as its request id too, so every attempt shares one trace on the flow page. */
+function postJson(fetchImpl: FetchLike, path: string, body: unknown, { key }: WriteOptions = {}): Promise<unknown> {
+  const keyed: Record<string, string> = key === undefined ? {} : { 'idempotency-key': key, 'x-request-id': key };
+  return call(fetchImpl, path, { method: 'POST', headers: { 'content-type': 'application/json', ...keyed }, body: JSON.stringify(body) });
 }
 
 /** The API over HTTP, on the page's own origin (the client server routes each path to its service). */
@@ -147,13 +174,13 @@ export function httpApi(fetchImpl: FetchLike = (input, init) => fetch(input, ini
       if (!Array.isArray(body)) throw unexpected('list of comments');
       return body.filter(isComment);
     },
-    async createPost(title) {
-      const body = await postJson(fetchImpl, '/posts', { title });
+    async createPost(title, options) {
+      const body = await postJson(fetchImpl, '/posts', { title }, options);
       if (!isPostHead(body)) throw unexpected('answer');
       return { id: body.id, title: body.title };
     },
-    async createComment(postId, content) {
-      const body = await postJson(fetchImpl, `/posts/${encodeURIComponent(postId)}/comments`, { content });
+    async createComment(postId, content, options) {
+      const body = await postJson(fetchImpl, `/posts/${encodeURIComponent(postId)}/comments`, { content }, options);
       if (!isComment(body)) throw unexpected('answer');
       return body;
     },

@@ -4,6 +4,8 @@ import type { Comment, CommentStatus, Post } from './api';
 export interface Draft {
   tempId: string;
   text: string;
+  /** Why it is not saved yet while the page keeps trying (a service restarting), in words. */
+  waiting?: string;
 }
 
 export interface BlogState {
@@ -32,7 +34,9 @@ export type BlogAction =
   | { type: 'postFailed'; tempId: string }
   | { type: 'commentSending'; postId: string; draft: Draft }
   | { type: 'commentConfirmed'; postId: string; tempId: string; comment: Comment }
-  | { type: 'commentFailed'; postId: string; tempId: string };
+  | { type: 'commentFailed'; postId: string; tempId: string }
+  /** A post's draft (no postId) or a comment's is still being saved, and why. */
+  | { type: 'draftWaiting'; postId?: string; tempId: string; waiting: string };
 
 export const initialState: BlogState = { loaded: false, posts: new Map(), order: [], sendingPosts: [], sendingComments: new Map(), mine: new Set(), olderPosts: 0 };
 
@@ -70,6 +74,10 @@ function withComment(state: BlogState, postId: string, comment: Comment): BlogSt
   const comments = mergeComment(post.comments, comment);
   if (comments === post.comments) return state;
   return { ...state, posts: withEntry(state.posts, postId, { ...post, comments }) };
+}
+
+function withWaiting(drafts: Draft[] | undefined, tempId: string, waiting: string): Draft[] {
+  return (drafts ?? []).map((draft) => (draft.tempId === tempId ? { ...draft, waiting } : draft));
 }
 
 function withoutDraft(drafts: Draft[] | undefined, tempId: string): Draft[] {
@@ -143,6 +151,9 @@ export function blogReducer(state: BlogState, action: BlogAction): BlogState {
         ...state,
         sendingComments: withEntry(state.sendingComments, action.postId, withoutDraft(state.sendingComments.get(action.postId), action.tempId)),
       };
+    case 'draftWaiting':
+      if (action.postId === undefined) return { ...state, sendingPosts: withWaiting(state.sendingPosts, action.tempId, action.waiting) };
+      return { ...state, sendingComments: withEntry(state.sendingComments, action.postId, withWaiting(state.sendingComments.get(action.postId), action.tempId, action.waiting)) };
     default: {
       const unknown: never = action;
       return unknown;

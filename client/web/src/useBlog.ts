@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'r
 import { ApiError, type BlogApi, type FieldError } from './api';
 import { startLiveUpdates, type EventSourceFactory, type LiveMode } from './live';
 import { blogReducer, initialState, type BlogState } from './model';
+import { sendUntilAnswered, type RetryPolicy } from './retryingWrite';
 
 /** A problem worth a banner: a service is down, with what was being done and a way to try again. */
 export interface Problem {
@@ -20,9 +21,9 @@ export interface BlogDeps {
   pollMs?: number;
   /** How long a comment on a post the comments service has not heard of yet is retried (it soon will have). */
   unknownPostRetryMs?: number;
+  /** How a write waits out a service that is down or restarting (retryingWrite's WRITE_RETRY). */
+  writeRetry?: RetryPolicy;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function fieldErrorsOf(details: FieldError[], field: string): Record<string, string> {
   const errors: Record<string, string> = {};
@@ -44,11 +45,11 @@ function failure(error: unknown, field: string): SendResult {
   return { ok: false, fieldErrors: {}, formError: message };
 }
 
-const isOutage = (error: unknown) => error instanceof ApiError && (error.kind === 'unavailable' || error.kind === 'unknown-outcome');
+const isOutage = (error: unknown) => error instanceof ApiError && (error.kind === 'unavailable' || error.kind === 'unknown-outcome' || error.kind === 'in-flight');
 
 function outageMessage(error: ApiError, what: string): string {
-  if (error.kind === 'unknown-outcome') return `Your ${what} may not have been saved: ${error.message}.`;
-  return `Your ${what} was not saved: ${error.message}.`;
+  if (error.kind === 'unknown-outcome') return `Your ${what} may not have been saved: ${error.message}. Trying again will not save it twice.`;
+  return `Your ${what} was not saved: ${error.message}. It is still in the form.`;
 }
 
 let nextTempId = 1;
@@ -59,13 +60,14 @@ export interface Blog {
   live: LiveMode;
   problem: Problem | null;
   dismissProblem(): void;
-  createPost(title: string, retry: () => void): Promise<SendResult>;
-  createComment(postId: string, content: string, retry: () => void): Promise<SendResult>;
+  /** `key`: the Idempotency-Key of this text, the same each time the form sends it until it is saved. */
+  createPost(title: string, retry: () => void, key: string): Promise<SendResult>;
+  createComment(postId: string, content: string, retry: () => void, key: string): Promise<SendResult>;
   showOlderPosts(): Promise<void>;
   showEarlierComments(postId: string): Promise<void>;
 }
 
-export function useBlog({ api, eventSource, pollMs, unknownPostRetryMs = 5_000 }: BlogDeps): Blog {
+export function useBlog({ api, eventSource, pollMs, unknownPostRetryMs = 5_000, writeRetry }: BlogDeps): Blog {
   const [state, dispatch] = useReducer(blogReducer, initialState);
   const [live, setLive] = useState<LiveMode>('connecting');
   const [problem, setProblem] = useState<Problem | null>(null);
@@ -107,11 +109,14 @@ export function useBlog({ api, eventSource, pollMs, unknownPostRetryMs = 5_000 }
   );
 
   const createPost = useCallback(
-    async (title: string, retry: () => void): Promise<SendResult> => {
+    async (title: string, retry: () => void, key: string): Promise<SendResult> => {
       const draft = { tempId: tempId(), text: title.trim() };
       dispatch({ type: 'postSending', draft });
       try {
-        const post = await api.createPost(title);
+        const post = await sendUntilAnswered(() => api.createPost(title, { key }), {
+          policy: writeRetry,
+          onWaiting: (waiting) => dispatch({ type: 'draftWaiting', tempId: draft.tempId, waiting }),
+        });
         dispatch({ type: 'postConfirmed', tempId: draft.tempId, post });
         setProblem(null);
         return { ok: true };
@@ -124,36 +129,33 @@ export function useBlog({ api, eventSource, pollMs, unknownPostRetryMs = 5_000 }
         return failure(error, 'title');
       }
     },
-    [api],
+    [api, writeRetry],
   );
 
   const createComment = useCallback(
-    async (postId: string, content: string, retry: () => void): Promise<SendResult> => {
+    async (postId: string, content: string, retry: () => void, key: string): Promise<SendResult> => {
       const draft = { tempId: tempId(), text: content.trim() };
       dispatch({ type: 'commentSending', postId, draft });
-      const deadline = Date.now() + unknownPostRetryMs;
-      for (let wait = 100; ; wait = Math.min(wait * 2, 1_000)) {
-        try {
-          const comment = await api.createComment(postId, content);
-          dispatch({ type: 'commentConfirmed', postId, tempId: draft.tempId, comment });
-          setProblem(null);
-          return { ok: true };
-        } catch (error) {
+      try {
+        const comment = await sendUntilAnswered(() => api.createComment(postId, content, { key }), {
+          policy: writeRetry,
+          onWaiting: (waiting) => dispatch({ type: 'draftWaiting', postId, tempId: draft.tempId, waiting }),
           // A post this page has seen exists: the comments service learns of it from the bus moments later.
-          if (error instanceof ApiError && error.kind === 'not-found' && Date.now() + wait < deadline) {
-            await sleep(wait);
-            continue;
-          }
-          dispatch({ type: 'commentFailed', postId, tempId: draft.tempId });
-          if (isOutage(error)) {
-            setProblem({ kind: 'write', message: outageMessage(error as ApiError, 'comment'), retry });
-            return { ok: false, fieldErrors: {} };
-          }
-          return failure(error, 'content');
+          alsoRetry: (error, elapsedMs) => error instanceof ApiError && error.kind === 'not-found' && elapsedMs < unknownPostRetryMs,
+        });
+        dispatch({ type: 'commentConfirmed', postId, tempId: draft.tempId, comment });
+        setProblem(null);
+        return { ok: true };
+      } catch (error) {
+        dispatch({ type: 'commentFailed', postId, tempId: draft.tempId });
+        if (isOutage(error)) {
+          setProblem({ kind: 'write', message: outageMessage(error as ApiError, 'comment'), retry });
+          return { ok: false, fieldErrors: {} };
         }
+        return failure(error, 'content');
       }
     },
-    [api, unknownPostRetryMs],
+    [api, unknownPostRetryMs, writeRetry],
   );
 
   const dismissProblem = useCallback(() => setProblem(null), []);

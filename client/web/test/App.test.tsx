@@ -4,12 +4,16 @@ import { act, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { App } from '../src/App';
 import { ApiError } from '../src/api';
+import type { RetryPolicy } from '../src/retryingWrite';
 import { FakeApi, FakeEventSource, factory } from './fakes';
 
-function renderApp(api: FakeApi, { live = true, pollMs = 25 }: { live?: boolean; pollMs?: number } = {}) {
+/** Writes give up after 300 ms here, not a minute, so a test of an outage that outlasts them is quick. */
+const QUICK_RETRY: RetryPolicy = { giveUpAfterMs: 300, firstWaitMs: 10, maxWaitMs: 40 };
+
+function renderApp(api: FakeApi, { live = true, pollMs = 25, writeRetry = QUICK_RETRY }: { live?: boolean; pollMs?: number; writeRetry?: RetryPolicy } = {}) {
   const user = userEvent.setup();
   const view = render(
-    <App deps={{ api, pollMs, unknownPostRetryMs: 1_000, eventSource: live ? (url) => new FakeEventSource(url) : undefined }} />,
+    <App deps={{ api, pollMs, unknownPostRetryMs: 1_000, writeRetry, eventSource: live ? (url) => new FakeEventSource(url) : undefined }} />,
   );
   return { user, ...view };
 }
@@ -132,9 +136,9 @@ describe('creating a post', () => {
     expect(field).not.toHaveAttribute('aria-invalid');
   });
 
-  it('when the posts service is down, then a banner says nothing was saved and "Try again" sends it again', async () => {
+  it('when the posts service stays down longer than the page keeps trying, then a banner says nothing was saved and "Try again" sends it again with the same key', async () => {
     const api = new FakeApi();
-    api.failNext('createPost', unavailable('posts'));
+    api.failNext('createPost', unavailable('posts'), 1_000);
     const { user } = renderApp(api);
     await screen.findByText('No posts yet. Write the first one above.');
     await user.type(screen.getByLabelText('New post'), 'Down but not out{Enter}');
@@ -144,11 +148,16 @@ describe('creating a post', () => {
     expect(screen.queryAllByRole('article')).toHaveLength(0);
     expect(screen.getByLabelText('New post')).toHaveValue('Down but not out');
 
+    const attempts = api.calls.createPost;
+    expect(attempts).toBeGreaterThan(2);
+    api.recover('createPost');
     await user.click(within(banner).getByRole('button', { name: 'Try again' }));
     await screen.findByRole('article', { name: 'Down but not out' });
     expect(screen.queryByRole('alert')).not.toBeInTheDocument();
     expect(screen.getByLabelText('New post')).toHaveValue('');
-    expect(api.calls.createPost).toBe(2);
+    expect(api.calls.createPost).toBe(attempts + 1);
+    expect(new Set(api.keys).size).toBe(1);
+    expect(api.keys[0]).toMatch(/^[0-9a-f]{32}$/);
   });
 });
 
@@ -188,9 +197,9 @@ describe('adding a comment', () => {
     expect(field).toHaveValue('Two');
   });
 
-  it('when the comments service is down, then the banner offers to try again, and the retry recovers', async () => {
+  it('when the comments service stays down, then the banner offers to try again, and the retry recovers', async () => {
     const api = new FakeApi([factory.post({ title: 'Thread' })]);
-    api.failNext('createComment', unavailable('comments'));
+    api.failNext('createComment', unavailable('comments'), 1_000);
     const { user } = renderApp(api);
     const card = await screen.findByRole('article', { name: 'Thread' });
     await user.type(within(card).getByLabelText(/Add a comment/), 'Still here?{Enter}');
@@ -201,18 +210,70 @@ describe('adding a comment', () => {
     expect(within(card).getByLabelText(/Add a comment/)).toHaveValue('Still here?');
     expect(within(card).getByRole('button', { name: 'Comment' })).toBeEnabled();
 
+    api.recover('createComment');
     await user.click(within(banner).getByRole('button', { name: 'Try again' }));
     await waitFor(() => expect(within(card).getByRole('listitem')).toHaveTextContent('Still here?Awaiting moderation'));
     expect(screen.queryByRole('alert')).not.toBeInTheDocument();
   });
 
-  it('when the service may have stored it (504), then the banner says it may not have been saved', async () => {
+  it('when the service never answers for longer than the page keeps trying (504), then the banner says it may not have been saved', async () => {
     const api = new FakeApi([factory.post({ title: 'Slow' })]);
-    api.failNext('createComment', new ApiError('unknown-outcome', 504, 'the comments service did not answer within 15 s'));
+    api.failNext('createComment', new ApiError('unknown-outcome', 504, 'the comments service did not answer within 15 s'), 1_000);
     const { user } = renderApp(api);
     const card = await screen.findByRole('article', { name: 'Slow' });
     await user.type(within(card).getByLabelText(/Add a comment/), 'Anyone?{Enter}');
     expect(await screen.findByRole('alert')).toHaveTextContent('Your comment may not have been saved');
+  });
+
+  it('when the comments service is restarting, then the comment says what it waits for, keeps its text, and lands once when the service is back', async () => {
+    const api = new FakeApi([factory.post({ title: 'Restarting' })]);
+    const restarting = new ApiError('unavailable', 503, 'the comments service is unavailable; nothing was sent to it, so try again', [], {
+      name: 'comments',
+      state: 'restarting after a crash',
+    });
+    api.failNext('createComment', restarting, 3);
+    const { user } = renderApp(api, { writeRetry: { giveUpAfterMs: 5_000, firstWaitMs: 150, maxWaitMs: 150 } });
+    const card = await screen.findByRole('article', { name: 'Restarting' });
+    const field = within(card).getByLabelText(/Add a comment/);
+    await user.type(field, 'Patience{Enter}');
+
+    expect(await within(card).findByTestId('draft-waiting')).toHaveTextContent('Waiting for the comments service (restarting after a crash); trying again in 1 s.');
+    expect(field).toHaveValue('Patience');
+    expect(within(card).getByRole('button', { name: 'Sending…' })).toBeDisabled();
+
+    await waitFor(() => expect(within(card).getByRole('listitem')).toHaveTextContent('PatienceAwaiting moderation'));
+    expect(within(card).getAllByRole('listitem')).toHaveLength(1);
+    expect(api.posts[0]!.comments).toHaveLength(1);
+    expect(api.calls.createComment).toBe(4);
+    expect(new Set(api.keys).size).toBe(1);
+    expect(field).toHaveValue('');
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+
+  it('when a comment was stored but its answer was lost (504), then the retry with the same key gets it and it shows once', async () => {
+    const api = new FakeApi([factory.post({ title: 'Lost answer' })]);
+    api.failNext('createComment', new ApiError('unknown-outcome', 504, 'the comments service did not answer within 15 s'), 1, { stored: true });
+    const { user } = renderApp(api);
+    const card = await screen.findByRole('article', { name: 'Lost answer' });
+
+    await user.type(within(card).getByLabelText(/Add a comment/), 'Only once{Enter}');
+
+    await waitFor(() => expect(within(card).getByRole('listitem')).toHaveTextContent('Only onceAwaiting moderation'));
+    expect(api.calls.createComment).toBe(2);
+    expect(api.posts[0]!.comments).toHaveLength(1);
+    expect(within(card).getAllByRole('listitem')).toHaveLength(1);
+  });
+
+  it('when one comment is saved and another sent, then each has a key of its own', async () => {
+    const api = new FakeApi([factory.post({ title: 'Two keys' })]);
+    const { user } = renderApp(api);
+    const card = await screen.findByRole('article', { name: 'Two keys' });
+    const field = within(card).getByLabelText(/Add a comment/);
+    await user.type(field, 'Same words{Enter}');
+    await waitFor(() => expect(field).toHaveValue(''));
+    await user.type(field, 'Same words{Enter}');
+    await waitFor(() => expect(within(card).getAllByRole('listitem')).toHaveLength(2));
+    expect(new Set(api.keys).size).toBe(2);
   });
 
   it('when the comments service has not heard of a new post yet (404), then the comment is retried until it has', async () => {
@@ -365,7 +426,7 @@ describe('keyboard and labels', () => {
 
   it('when the banner shows, then it can be dismissed with the keyboard', async () => {
     const api = new FakeApi();
-    api.failNext('createPost', unavailable('posts'));
+    api.failNext('createPost', unavailable('posts'), 1_000);
     const { user } = renderApp(api);
     await screen.findByText('No posts yet. Write the first one above.');
     await user.type(screen.getByLabelText('New post'), 'x{Enter}');

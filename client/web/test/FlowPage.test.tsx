@@ -215,22 +215,42 @@ describe('tracing', () => {
     expect(steps.map((step) => step.getAttribute('data-type'))).toEqual(['CommentCreated', 'CommentModerated', 'CommentUpdated']);
     expect(screen.getAllByTestId('trace-gap').map((gap) => gap.textContent)).toEqual(['+250 ms after the previous step:', '+2.5 s after the previous step:']);
     expect(screen.getByTestId('trace-summary')).toHaveTextContent('3 events, 2.8 s from first to last');
-    expect(screen.getByLabelText('Request id or comment id')).toHaveValue('req-c');
+    expect(screen.getByLabelText('Request id, Idempotency-Key or comment id')).toHaveValue('req-c');
   });
 
   it('when a comment id is traced, then its CommentCreated, CommentModerated and CommentUpdated are found, and a later step joins live', async () => {
     const { user } = renderFlow();
     const stream = await connect(flowFactory.snapshot(), chain.slice(0, 3));
-    await user.type(screen.getByLabelText('Request id or comment id'), 'c9{Enter}');
+    await user.type(screen.getByLabelText('Request id, Idempotency-Key or comment id'), 'c9{Enter}');
     expect(screen.getAllByTestId('trace-step')).toHaveLength(2);
     act(() => stream.emit('events', { events: [chain[3]!] }));
     expect(screen.getAllByTestId('trace-step').map((step) => step.getAttribute('data-seq'))).toEqual(['2', '3', '4']);
   });
 
+  it('when a write was retried through a restart, then its trace lists each attempt with its answer before the events it caused', async () => {
+    const { user } = renderFlow();
+    const attempt = (status: number, answer: string, at: string) => ({ requestId: 'req-c', key: 'req-c', service: 'comments', path: '/posts/p1/comments', status, answer, at, ms: 4 });
+    const writes = [
+      attempt(503, 'the comments service is unavailable; nothing was sent to it, so try again', '2026-01-01T11:59:58.000Z'),
+      { ...attempt(201, 'Created', '2026-01-01T12:00:00.990Z'), ms: 12 },
+      { ...attempt(201, 'Created', '2026-01-01T12:00:02.000Z'), requestId: 'another', key: 'another' },
+    ];
+    await connect(flowFactory.snapshot({ writes }), chain);
+    await user.click(screen.getByRole('button', { name: 'Open event 2, CommentCreated' }));
+    await user.click(screen.getByRole('button', { name: 'Trace its request' }));
+
+    expect(screen.getByTestId('trace-attempts-summary')).toHaveTextContent('2 attempts to write it');
+    const attempts = screen.getAllByTestId('trace-attempt');
+    expect(attempts.map((item) => item.getAttribute('data-status'))).toEqual(['503', '201']);
+    expect(attempts[0]).toHaveTextContent('POST /posts/p1/comments → 503the comments service is unavailable');
+    expect(attempts[1]).toHaveTextContent('Created · comments');
+    expect(screen.getAllByTestId('trace-step')).toHaveLength(3);
+  });
+
   it('when nothing matches, then it says the page holds no such event', async () => {
     const { user } = renderFlow();
     await connect(flowFactory.snapshot(), chain);
-    await user.type(screen.getByLabelText('Request id or comment id'), 'nope{Enter}');
+    await user.type(screen.getByLabelText('Request id, Idempotency-Key or comment id'), 'nope{Enter}');
     expect(screen.getByTestId('trace-summary')).toHaveTextContent('No event among the last 1000 the page holds has request id or comment id “nope”.');
   });
 });

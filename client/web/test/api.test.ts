@@ -28,6 +28,26 @@ describe('the API over HTTP', () => {
     expect(new Headers(calls[0]!.init!.headers).get('content-type')).toBe('application/json');
   });
 
+  it('when a write carries a key, then it is sent as the Idempotency-Key and as the request id, so every attempt shares one trace', async () => {
+    const calls: Call[] = [];
+    const api = httpApi(fetchAnswering(201, { id: 'p1', title: 'T' }, calls));
+    await api.createPost('T', { key: 'k-1' });
+    await api.createPost('T');
+    const headers = new Headers(calls[0]!.init!.headers);
+    expect(headers.get('idempotency-key')).toBe('k-1');
+    expect(headers.get('x-request-id')).toBe('k-1');
+    expect(new Headers(calls[1]!.init!.headers).has('idempotency-key')).toBe(false);
+  });
+
+  it('when the client server could not reach a service, then the failure names it and its state; a 409 is "in-flight"', async () => {
+    const down = await failureOf(
+      httpApi(fetchAnswering(503, { error: 'the comments service is unavailable', details: [], service: { name: 'comments', state: 'stopped' } })).createComment('p', 'x'),
+    );
+    expect(down).toMatchObject({ kind: 'unavailable', service: { name: 'comments', state: 'stopped' } });
+    const busy = await failureOf(httpApi(fetchAnswering(409, { error: 'still being handled', details: [] })).createComment('p', 'x', { key: 'k' }));
+    expect(busy).toMatchObject({ kind: 'in-flight', service: null });
+  });
+
   it('when the view is read, then posts become a list and malformed entries are left out', async () => {
     const api = httpApi(
       fetchAnswering(200, {

@@ -1,16 +1,26 @@
-import { ApiError, type BlogApi, type Comment, type Post } from '../src/api';
+import { ApiError, type BlogApi, type Comment, type Post, type WriteOptions } from '../src/api';
 import type { EventSourceLike } from '../src/live';
 
 type Method = 'listPosts' | 'createPost' | 'createComment';
 
+/** A failure to come: thrown before the call does anything, or (`stored`) after it stored the write, as a lost answer is. */
+interface Failure {
+  error: ApiError;
+  stored: boolean;
+}
+
 /**
  * An in-memory API with the real one's shape. A test can make the next calls of a method fail, or hold
- * them until it lets them go (to look at the page while a request is in flight).
+ * them until it lets them go (to look at the page while a request is in flight). Writes keep their
+ * Idempotency-Key as the services do: a repeated key answers what the first made.
  */
 export class FakeApi implements BlogApi {
   posts: Post[];
   calls: Record<Method, number> = { listPosts: 0, createPost: 0, createComment: 0 };
-  private failures: Record<Method, ApiError[]> = { listPosts: [], createPost: [], createComment: [] };
+  /** The Idempotency-Key of each write call, in order. */
+  keys: (string | undefined)[] = [];
+  private failures: Record<Method, Failure[]> = { listPosts: [], createPost: [], createComment: [] };
+  private readonly madeByKey = new Map<string, { id: string; title: string } | Comment>();
   private held: Record<Method, (() => void)[] | null> = { listPosts: null, createPost: null, createComment: null };
   private nextId = 1;
 
@@ -18,9 +28,14 @@ export class FakeApi implements BlogApi {
     this.posts = posts.map((post) => ({ ...post, comments: [...post.comments] }));
   }
 
-  /** The next `times` calls of `method` reject with `error`. */
-  failNext(method: Method, error: ApiError, times = 1): void {
-    for (let i = 0; i < times; i += 1) this.failures[method].push(error);
+  /** The next `times` calls of `method` reject with `error`; with `stored`, after storing what they were sent. */
+  failNext(method: Method, error: ApiError, times = 1, { stored = false } = {}): void {
+    for (let i = 0; i < times; i += 1) this.failures[method].push({ error, stored });
+  }
+
+  /** The failures still to come are dropped: the service is back. */
+  recover(method: Method): void {
+    this.failures[method] = [];
   }
 
   /** Calls of `method` wait from now on; the returned function lets them (and later ones) through. */
@@ -37,8 +52,22 @@ export class FakeApi implements BlogApi {
     this.calls[method] += 1;
     const waiting = this.held[method];
     if (waiting) await new Promise<void>((resolve) => waiting.push(resolve));
-    const failure = this.failures[method].shift();
-    if (failure) throw failure;
+    const failure = this.failures[method][0];
+    if (failure && !failure.stored) throw this.failures[method].shift()!.error;
+  }
+
+  /** After a write was stored: the answer that was lost, if one is due. */
+  private answerOrLose(method: Method): void {
+    const failure = this.failures[method][0];
+    if (failure?.stored) throw this.failures[method].shift()!.error;
+  }
+
+  private byKey<T extends { id: string; title: string } | Comment>(key: string | undefined, make: () => T): T {
+    this.keys.push(key);
+    if (key === undefined) return make();
+    const made = this.madeByKey.get(key) ?? make();
+    this.madeByKey.set(key, made);
+    return made as T;
   }
 
   async listPosts(): Promise<Post[]> {
@@ -46,20 +75,28 @@ export class FakeApi implements BlogApi {
     return this.posts.map((post) => ({ ...post, comments: post.comments.map((comment) => ({ ...comment })) }));
   }
 
-  async createPost(title: string): Promise<{ id: string; title: string }> {
+  async createPost(title: string, { key }: WriteOptions = {}): Promise<{ id: string; title: string }> {
     await this.gate('createPost');
-    const post = { id: `post-${this.nextId++}`, title: title.trim(), comments: [] };
-    this.posts.push(post);
-    return { id: post.id, title: post.title };
+    const made = this.byKey(key, () => {
+      const post = { id: `post-${this.nextId++}`, title: title.trim(), comments: [] };
+      this.posts.push(post);
+      return { id: post.id, title: post.title };
+    });
+    this.answerOrLose('createPost');
+    return { ...made };
   }
 
-  async createComment(postId: string, content: string): Promise<Comment> {
+  async createComment(postId: string, content: string, { key }: WriteOptions = {}): Promise<Comment> {
     await this.gate('createComment');
     const post = this.posts.find((candidate) => candidate.id === postId);
     if (!post) throw new ApiError('not-found', 404, `no post ${postId}`);
-    const comment: Comment = { id: `comment-${this.nextId++}`, content: content.trim(), status: 'pending' };
-    post.comments.push(comment);
-    return { ...comment };
+    const made = this.byKey(key, () => {
+      const comment: Comment = { id: `comment-${this.nextId++}`, content: content.trim(), status: 'pending' };
+      post.comments.push(comment);
+      return { ...comment };
+    });
+    this.answerOrLose('createComment');
+    return { ...made };
   }
 
   /** What moderation does: sets a stored comment's verdict. */

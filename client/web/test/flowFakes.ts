@@ -66,6 +66,7 @@ export const flowFactory = {
       ],
       deadLetters: [],
       supervisor: null,
+      writes: [],
       problems: [],
       ...overrides,
     };

@@ -77,6 +77,13 @@ describe('traces and words', () => {
     expect(trace.totalMs).toBe(1500);
   });
 
+  it('when a key is traced, then the write attempts with that request id or key are found, in the order they were made', () => {
+    const attempt = (requestId: string | null, key: string | null, status: number) => ({ requestId, key, service: 'posts', path: '/posts', status, answer: '', at: '', ms: 1 });
+    const writes = [attempt('k', 'k', 503), attempt('x', null, 201), attempt('other-id', 'k', 201)];
+    expect(traceOf('k', [], writes).attempts.map((found) => found.status)).toEqual([503, 201]);
+    expect(traceOf('', [], writes).attempts).toEqual([]);
+  });
+
   it.each([
     [250, '250 ms'],
     [1_250, '1.3 s'],

@@ -1,6 +1,6 @@
 import type { Comment } from '../api';
 
-export type CommentView = { kind: 'sending'; text: string } | { kind: 'stored'; comment: Comment; mine: boolean };
+export type CommentView = { kind: 'sending'; text: string; waiting?: string } | { kind: 'stored'; comment: Comment; mine: boolean };
 
 /** One comment, its status in words: sending, awaiting moderation, the approved text, or rejected. */
 export function CommentItem({ view }: { view: CommentView }) {
@@ -9,6 +9,11 @@ export function CommentItem({ view }: { view: CommentView }) {
       <li className="comment is-sending" data-status="sending">
         <span className="comment-text">{view.text}</span>
         <span className="badge badge-sending">Sending…</span>
+        {view.waiting ? (
+          <span className="draft-waiting" role="status" data-testid="draft-waiting">
+            {view.waiting}
+          </span>
+        ) : null}
       </li>
     );
   }

@@ -1,4 +1,5 @@
 import { useCallback, useId, useRef, useState, type FormEvent } from 'react';
+import { newIdempotencyKey } from '../api';
 import type { SendResult } from '../useBlog';
 
 export interface ComposeFormProps {
@@ -9,8 +10,11 @@ export interface ComposeFormProps {
   field: string;
   buttonLabel: string;
   sendingLabel: string;
-  /** Sends the text; `retry` sends this form again (the banner's "Try again"). */
-  onSend(text: string, retry: () => void): Promise<SendResult>;
+  /**
+   * Sends the text; `retry` sends this form again (the banner's "Try again"); `key` is the text's
+   * Idempotency-Key, the same for every sending of the same text until one is saved.
+   */
+  onSend(text: string, retry: () => void, key: string): Promise<SendResult>;
   className?: string;
   /** Shown hidden beside the label, for screen readers (which post a comment form belongs to). */
   labelContext?: string;
@@ -39,6 +43,8 @@ export function ComposeForm({ label, placeholder, field, buttonLabel, sendingLab
   const textRef = useRef(text);
   textRef.current = text;
   const sendingRef = useRef(false);
+  // One key per text until it is saved: a send after "may not have been saved" must not save it twice.
+  const keyRef = useRef<{ text: string; key: string } | null>(null);
 
   const send = useCallback(async (): Promise<void> => {
     if (sendingRef.current || disabled) return;
@@ -53,10 +59,12 @@ export function ComposeForm({ label, placeholder, field, buttonLabel, sendingLab
     setFieldError(undefined);
     setFormError(undefined);
     const sent = textRef.current;
-    const result = await onSend(sent, () => void send());
+    if (keyRef.current?.text !== sent) keyRef.current = { text: sent, key: newIdempotencyKey() };
+    const result = await onSend(sent, () => void send(), keyRef.current.key);
     sendingRef.current = false;
     setSending(false);
     if (result.ok) {
+      keyRef.current = null;
       // Whatever was typed while it was being sent is the next one: keep it.
       setText((current) => (current === sent ? '' : current));
       return;

@@ -10,7 +10,7 @@ export interface PostCardProps {
   post: Post;
   sendingComments: Draft[];
   mine: ReadonlySet<string>;
-  onComment(postId: string, content: string, retry: () => void): Promise<SendResult>;
+  onComment(postId: string, content: string, retry: () => void, key: string): Promise<SendResult>;
   /** Loads the comments the view's page left out; absent where there is nothing to load. */
   onEarlierComments?(postId: string): Promise<void>;
 }
@@ -42,7 +42,7 @@ export function PostCard({ post, sendingComments, mine, onComment, onEarlierComm
             <CommentItem key={comment.id} view={{ kind: 'stored', comment, mine: mine.has(comment.id) }} />
           ))}
           {sendingComments.map((draft) => (
-            <CommentItem key={draft.tempId} view={{ kind: 'sending', text: draft.text }} />
+            <CommentItem key={draft.tempId} view={{ kind: 'sending', text: draft.text, waiting: draft.waiting }} />
           ))}
         </ul>
       )}
@@ -55,7 +55,7 @@ export function PostCard({ post, sendingComments, mine, onComment, onEarlierComm
         buttonLabel="Comment"
         sendingLabel="Sending…"
         maxLength={MAX_COMMENT_LENGTH}
-        onSend={(content, retry) => onComment(post.id, content, retry)}
+        onSend={(content, retry, key) => onComment(post.id, content, retry, key)}
       />
     </article>
   );
@@ -69,6 +69,11 @@ export function SendingPostCard({ draft }: { draft: Draft }) {
         <h2 className="post-title">{draft.text}</h2>
         <span className="badge badge-sending">Publishing…</span>
       </header>
+      {draft.waiting ? (
+        <p className="draft-waiting" role="status" data-testid="draft-waiting">
+          {draft.waiting}
+        </p>
+      ) : null}
       <p className="comments-empty">No comments yet. Be the first.</p>
       <ComposeForm
         className="compose-comment"

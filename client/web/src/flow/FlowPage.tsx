@@ -134,7 +134,7 @@ export function FlowPage({ deps, narrow, reducedMotion }: FlowPageProps) {
         </section>
 
         <section className="card trace-card" ref={traceSection} aria-label="Trace">
-          <TracePanel events={events} query={traceQuery} onQuery={setTraceQuery} />
+          <TracePanel events={events} writes={snapshot?.writes ?? []} query={traceQuery} onQuery={setTraceQuery} />
         </section>
 
         <section className="card subscribers-card" aria-labelledby="subscribers-title">

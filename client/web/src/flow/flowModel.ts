@@ -7,10 +7,11 @@ import {
   type ProcessView,
   type ServiceHealth,
   type SubscriberView,
+  type WriteAttempt,
 } from '../../../src/flow/wire';
 
 export { FLOW_SERVICES };
-export type { FlowEvent, FlowServiceName, FlowSnapshot, ProcessView, ServiceHealth, SubscriberView };
+export type { FlowEvent, FlowServiceName, FlowSnapshot, ProcessView, ServiceHealth, SubscriberView, WriteAttempt };
 
 /** Events the page keeps (for the table, filters and traces); older ones drop off the front. */
 export const MAX_HELD_EVENTS = 1_000;
@@ -143,6 +144,8 @@ export interface TraceStep {
 
 export interface Trace {
   query: string;
+  /** The writes sent with that request id or Idempotency-Key, each attempt with its answer (a retried write has several). */
+  attempts: WriteAttempt[];
   steps: TraceStep[];
   /** From the first step to the last. */
   totalMs: number | null;
@@ -160,17 +163,19 @@ export const commentIdOf = (event: FlowEvent): string | undefined => (COMMENT_EV
 
 /**
  * Every held event with `query` as its request id, or (for a comment id) the comment events whose
- * `data.id` it is, in seq order, with the time between steps.
+ * `data.id` it is, in seq order, with the time between steps; and the write attempts with that request
+ * id or key that the client server passed on.
  */
-export function traceOf(query: string, events: readonly FlowEvent[]): Trace {
+export function traceOf(query: string, events: readonly FlowEvent[], writes: readonly WriteAttempt[] = []): Trace {
   const wanted = query.trim();
+  const attempts = wanted === '' ? [] : writes.filter((attempt) => attempt.requestId === wanted || attempt.key === wanted);
   const matched = wanted === '' ? [] : events.filter((event) => event.requestid === wanted || commentIdOf(event) === wanted);
   const steps = matched.map((event, index) => {
     const previous = index > 0 ? matched[index - 1]! : null;
     return { event, sincePreviousMs: previous ? Date.parse(event.time) - Date.parse(previous.time) : null };
   });
   const totalMs = steps.length > 1 ? Date.parse(steps[steps.length - 1]!.event.time) - Date.parse(steps[0]!.event.time) : null;
-  return { query: wanted, steps, totalMs: Number.isNaN(totalMs) ? null : totalMs };
+  return { query: wanted, attempts, steps, totalMs: Number.isNaN(totalMs) ? null : totalMs };
 }
 
 /** 850 ms, 1.2 s, 2 min 5 s. */
