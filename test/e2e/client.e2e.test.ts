@@ -118,25 +118,27 @@ describe('the blog in a browser', () => {
     expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__sameLoad)).toBe(true);
   });
 
-  it('when the comments service is down, then adding a comment shows the banner and keeps the text', async () => {
+  it('when the comments service is down, then a new comment waits, saying for what, and keeps its text', async () => {
     await system!.services.comments.stop('SIGKILL');
     const post = card(title);
     await addComment(post, 'Is anyone there?');
-    await banner().filter({ hasText: 'Your comment was not saved' }).waitFor();
-    expect(await banner().textContent()).toContain('comments service is unavailable');
+    const waiting = post.getByTestId('draft-waiting');
+    await waiting.waitFor();
+    expect(await waiting.textContent()).toMatch(/^Waiting for the comments service \(down: .+\); trying again in \d+ s\.$/);
     await expectValue(commentField(post), 'Is anyone there?');
-    expect(await post.locator('li').count()).toBe(2);
+    expect(await post.locator('li').count()).toBe(3);
+    expect(await banner().count()).toBe(0);
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'client-service-down.png') });
   });
 
-  it('when the comments service is back, then "Try again" saves the comment and the banner goes', async () => {
+  it('when the comments service is back, then the waiting comment lands by itself, once', async () => {
     await system!.services.comments.start();
-    await banner().getByRole('button', { name: 'Try again' }).click();
     const post = card(title);
-    await post.locator('li[data-status="approved"]', { hasText: 'Is anyone there?' }).waitFor();
-    await banner().waitFor({ state: 'detached' });
+    await post.locator('li[data-status="approved"]', { hasText: 'Is anyone there?' }).waitFor({ timeout: 30_000 });
     await expectValue(commentField(post), '');
+    expect(await post.locator('li', { hasText: 'Is anyone there?' }).count()).toBe(1);
+    expect(await banner().count()).toBe(0);
   });
 
   it('when a comment holds a script and an image with onerror, then it is shown as text and nothing runs', async () => {

@@ -126,7 +126,7 @@ describe.each([
     expect([post.status, comment.status]).toEqual([201, 201]);
 
     await waitFor('the CommentUpdated row', async () => (await page.locator('[data-testid="log-row"]', { hasText: 'CommentUpdated' }).count()) >= 1, { timeoutMs: 20_000 });
-    await page.getByLabel(/request id or comment id/i).fill(comment.body.id);
+    await page.getByLabel(/comment id/i).fill(comment.body.id);
     await page.getByRole('button', { name: /^trace$/i }).click();
 
     const steps = page.getByTestId('trace-step');
@@ -233,6 +233,60 @@ describe.each([
       await waitFor('moderation started from the keyboard', async () => (await processOf('moderation')).state === 'ready', { timeoutMs: 20_000 });
     });
   }
+
+  it('when a comment is written while comments is stopped through the supervisor, then the page says it is waiting for comments, and once comments is started it appears once; its trace shows every attempt', async () => {
+    const post = await createPost(at(4000), 'Written through a restart');
+    const content = 'Typed while comments was stopped';
+    const control = (action: 'stop' | 'start') => fetch(`${at(4100)}/processes/comments/${action}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect((await control('stop')).status).toBe(202);
+    await waitFor('comments stopped', async () => (await processOf('comments')).state === 'stopped', { timeoutMs: 20_000 });
+
+    const blog = await browser!.newPage({ viewport: { width: 1000, height: 860 } });
+    try {
+      await blog.goto(`${at(3000)}/`);
+      const card = blog.getByRole('article', { name: 'Written through a restart' });
+      const field = card.getByRole('textbox', { name: /Add a comment/ });
+      await field.fill(content);
+      await field.press('Enter');
+      const waiting = card.getByTestId('draft-waiting');
+      await waiting.waitFor({ timeout: 10_000 });
+      expect(await waiting.textContent()).toMatch(/^Waiting for the comments service \(stopped\); trying again in \d+ s\.$/);
+      expect(await field.inputValue()).toBe(content);
+      await blog.screenshot({ path: path.join(ARTIFACTS, `blog-${engine}-waiting.png`) });
+
+      expect((await control('start')).status).toBe(202);
+      await card.locator('li[data-status="approved"]', { hasText: content }).waitFor({ timeout: 60_000 });
+      expect(await card.locator('li', { hasText: content }).count()).toBe(1);
+      expect(await field.inputValue()).toBe('');
+      expect(await blog.getByRole('alert').count()).toBe(0);
+    } finally {
+      await blog.close();
+      await page.bringToFront();
+    }
+    const inView = [...commentsInView(await queryView(at(4002))).values()].filter((comment) => comment.content === content);
+    expect(inView).toHaveLength(1);
+
+    // The client server recorded each attempt under the write's key; the trace lists them.
+    const attemptsOf = async () => {
+      const { writes } = await getJson<{ writes: { key: string | null; path: string; status: number }[] }>(`${at(3000)}/flow/api/snapshot`);
+      return writes.filter((write) => write.path === `/posts/${post.body.id}/comments`);
+    };
+    // A snapshot is made at most twice a second: the one that holds the last attempt comes a moment later.
+    const attempts = await waitFor('the attempt that stored it in a snapshot', async () => {
+      const found = await attemptsOf();
+      return found.at(-1)?.status === 201 ? found : undefined;
+    }, { timeoutMs: 10_000 });
+    expect(attempts.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(attempts.map((attempt) => attempt.key)).size).toBe(1);
+    expect(attempts.at(-1)!.status).toBe(201);
+    expect(attempts.slice(0, -1).every((attempt) => attempt.status === 503)).toBe(true);
+    await page.getByLabel(/comment id/i).fill(attempts[0]!.key!);
+    await page.getByRole('button', { name: /^trace$/i }).click();
+    await waitFor('the attempts in the trace', async () => (await page.getByTestId('trace-attempt').count()) === attempts.length, { timeoutMs: 10_000 });
+    await waitFor('the comment\'s events in the trace', async () => (await page.getByTestId('trace-step').count()) >= 1, { timeoutMs: 10_000 });
+    await shot('retried-write-trace');
+    expect(pageErrors).toEqual([]);
+  });
 
   it('when a service is killed with SIGKILL, then the supervisor brings it back and the page shows it ready again', async () => {
     const before = await processOf('query');
