@@ -79,3 +79,13 @@ export const READ_PAGE_MAX_BYTES = 1024 * 1024;
  */
 export const VIEW_MAX_BYTES = 1024 * 1024;
 export const VIEW_COMMENTS_PER_POST = 100;
+
+/**
+ * How a client retries a write sent with an Idempotency-Key when it got no answer, a refused connection,
+ * 502, 503, 504 or 409: a doubling wait from the first to the most, giving up after about a minute
+ * (longer than a service takes to restart). The page does it; the chaos runs' keyed clients do the same.
+ */
+export const WRITE_RETRY = { giveUpAfterMs: 60_000, firstWaitMs: 500, maxWaitMs: 5_000 } as const;
+
+/** The statuses a keyed write is sent again after (with no answer at all, or a refused connection). */
+export const RETRIED_WRITE_STATUSES: readonly number[] = [409, 502, 503, 504];

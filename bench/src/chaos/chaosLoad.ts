@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { RETRIED_WRITE_STATUSES, WRITE_RETRY } from '@blog/contracts';
 import { HttpTransport, describeHttpFailure, neverReached } from '@blog/service-kit';
 import type { SeededRandom } from './random';
 
@@ -12,6 +14,10 @@ export type Outcome = 'acknowledged' | 'refused' | 'unanswered';
 
 export interface WriteRecord {
   kind: 'post' | 'comment';
+  /** Sent with an Idempotency-Key and retried as the page retries (WRITE_RETRY); false: sent once, as curl would. */
+  keyed: boolean;
+  /** Requests made for this write: 1, or more for a keyed write that was retried. */
+  attempts: number;
   /** A marker unique to this request, in the post's title or the comment's text. */
   marker: string;
   text: string;
@@ -34,7 +40,11 @@ export interface LoadTargets {
 /** Long enough for a publish whose outcome is unknown to be settled by the bus client's retries. */
 const REQUEST_TIMEOUT_MS = 20_000;
 
-/** Several clients writing posts and comments (one in ten with "orange") until stopped. */
+/**
+ * Several clients writing posts and comments (one in ten with "orange") until stopped: some without keys,
+ * each write sent once (to another replica only when one refused it outright), and some with keys,
+ * retrying as the page does until the write is answered.
+ */
 export class ChaosLoad {
   readonly records: WriteRecord[] = [];
   private readonly http = new HttpTransport(REQUEST_TIMEOUT_MS);
@@ -48,9 +58,9 @@ export class ChaosLoad {
     private readonly random: SeededRandom,
   ) {}
 
-  start(clients: number): void {
+  start(clients: number, keyedClients = 0): void {
     this.startedAt = Date.now();
-    this.running = Array.from({ length: clients }, (_, client) => this.client(client));
+    this.running = Array.from({ length: clients + keyedClients }, (_, client) => this.client(client, client >= clients));
   }
 
   async stop(): Promise<void> {
@@ -63,41 +73,76 @@ export class ChaosLoad {
     return this.records.filter((r) => r.kind === 'post' && r.outcome === 'acknowledged').map((r) => r.id!);
   }
 
-  private async client(client: number): Promise<void> {
+  private async client(client: number, keyed: boolean): Promise<void> {
     while (!this.stopped) {
       const posts = this.acknowledgedPosts();
-      if (posts.length === 0 || this.random.chance(0.15)) await this.write('post', client);
-      else await this.write('comment', client, this.random.pick(posts));
+      const kind = posts.length === 0 || this.random.chance(0.15) ? 'post' : 'comment';
+      const record = this.record(kind, client, keyed, kind === 'comment' ? this.random.pick(posts) : undefined);
+      await (keyed ? this.writeUntilAnswered(record) : this.write(record));
       await new Promise((resolve) => setTimeout(resolve, this.random.int(5, 30)));
     }
   }
 
-  private async write(kind: 'post' | 'comment', client: number, postId?: string): Promise<void> {
+  private record(kind: 'post' | 'comment', client: number, keyed: boolean, postId?: string): WriteRecord {
     this.counter += 1;
     const marker = `chaos-${client}-${this.counter}`;
     const text = kind === 'post' ? `Post ${marker}` : this.random.chance(0.1) ? `${marker} has an orange` : `${marker} looks fine`;
-    const { posts, comments } = this.targets();
-    const replicas = kind === 'post' ? posts : comments;
-    const path = kind === 'post' ? '/posts' : `/posts/${postId}/comments`;
-    const body = JSON.stringify(kind === 'post' ? { title: text } : { content: text });
-    const record: WriteRecord = { kind, marker, text, outcome: 'unanswered', status: null, postId, sentAtMs: Date.now() - this.startedAt };
+    const record: WriteRecord = { kind, keyed, attempts: 0, marker, text, outcome: 'unanswered', status: null, postId, sentAtMs: Date.now() - this.startedAt };
     this.records.push(record);
+    return record;
+  }
+
+  private request(record: WriteRecord): { replicas: string[]; path: string; body: string } {
+    const { posts, comments } = this.targets();
+    return {
+      replicas: record.kind === 'post' ? posts : comments,
+      path: record.kind === 'post' ? '/posts' : `/posts/${record.postId}/comments`,
+      body: JSON.stringify(record.kind === 'post' ? { title: record.text } : { content: record.text }),
+    };
+  }
+
+  private answered(record: WriteRecord, answer: { status: number; text: string }): void {
+    record.status = answer.status;
+    // 504 is "outcome unknown" (the write may still appear), so it counts with the unanswered.
+    record.outcome = answer.status === 201 ? 'acknowledged' : answer.status === 504 ? 'unanswered' : 'refused';
+    if (answer.status === 201) record.id = (JSON.parse(answer.text) as { id: string }).id;
+  }
+
+  private async write(record: WriteRecord): Promise<void> {
+    const { replicas, path, body } = this.request(record);
     // A refused connection reached no one, and a 503 stored nothing, so the next replica is tried, as a
     // Kubernetes Service routes around a dead or unready pod; the write is refused only if every one refuses.
     const first = this.counter % replicas.length;
     for (let tried = 0; tried < replicas.length; tried += 1) {
+      record.attempts += 1;
       try {
-        const answer = await this.http.send('POST', `${replicas[(first + tried) % replicas.length]}${path}`, body);
-        record.status = answer.status;
-        // 504 is "outcome unknown" (the write may still appear), so it counts with the unanswered.
-        record.outcome = answer.status === 201 ? 'acknowledged' : answer.status === 504 ? 'unanswered' : 'refused';
-        if (answer.status === 201) record.id = (JSON.parse(answer.text) as { id: string }).id;
-        if (answer.status !== 503) return;
+        this.answered(record, await this.http.send('POST', `${replicas[(first + tried) % replicas.length]}${path}`, body));
+        if (record.status !== 503) return;
       } catch (error) {
         record.status = describeHttpFailure(error);
         record.outcome = neverReached(error) ? 'refused' : 'unanswered';
         if (record.outcome === 'unanswered') return;
       }
+    }
+  }
+
+  /** As the page sends a write: one key, sent again after no answer, 409, 502, 503 or 504, until about a minute has gone. */
+  private async writeUntilAnswered(record: WriteRecord): Promise<void> {
+    const key = randomUUID();
+    const started = Date.now();
+    for (let wait: number = WRITE_RETRY.firstWaitMs; ; wait = Math.min(wait * 2, WRITE_RETRY.maxWaitMs)) {
+      const { replicas, path, body } = this.request(record);
+      const url = `${replicas[(this.counter + record.attempts) % replicas.length]}${path}`;
+      record.attempts += 1;
+      try {
+        this.answered(record, await this.http.send('POST', url, body, undefined, { 'idempotency-key': key }));
+        if (!RETRIED_WRITE_STATUSES.includes(record.status as number)) return;
+      } catch (error) {
+        record.status = describeHttpFailure(error);
+        record.outcome = neverReached(error) ? 'refused' : 'unanswered';
+      }
+      if (Date.now() - started + wait > WRITE_RETRY.giveUpAfterMs) return;
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
 }

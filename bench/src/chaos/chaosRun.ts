@@ -2,13 +2,16 @@ import { LocalSystem, SERVICE_NAMES, type EngineName, type NatsNode, type Servic
 import { ChaosLoad, type WriteRecord } from './chaosLoad';
 import { Forger, type ForgeryCount } from './forger';
 import { SeededRandom } from './random';
-import { converged, verify, type StoredEvent, type Verdict, type ViewPost } from './verify';
+import { converged, countsOf, verify, type StoredEvent, type Verdict, type ViewPost, type WriteCounts } from './verify';
 
 export interface ChaosOptions {
   seed: number;
   /** How long the load and the kills go on. */
   durationSeconds: number;
+  /** Clients writing without keys, each write sent once (as curl or the course's client would). */
   clients: number;
+  /** Clients writing with Idempotency-Keys and retrying as the page does; their writes must all land, once. */
+  keyedClients?: number;
   /** Pause between a restart and the next kill, and how long a killed service stays down, in ms. */
   killGapMs: [number, number];
   downMs: [number, number];
@@ -32,8 +35,9 @@ export type KillTarget = ServiceName | 'nats';
 export interface ChaosSummary {
   seed: number;
   durationSeconds: number;
-  requests: { sent: number; acknowledged: number; refused: number; unanswered: number; unansweredThatAppeared: number };
-  refusedByStatus: Record<string, number>;
+  /** The clients without keys' writes, and the keyed clients' (null when the run had none). */
+  requests: WriteCounts;
+  keyedRequests: WriteCounts | null;
   kills: Partial<Record<KillTarget, number>>;
   /** From the last restart to every acknowledged write final in the view; null when it never got there. */
   convergeSeconds: number | null;
@@ -140,7 +144,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   try {
     await system.startAll();
     const load = new ChaosLoad(() => ({ posts: system.urls('posts'), comments: system.urls('comments') }), random);
-    load.start(options.clients);
+    load.start(options.clients, options.keyedClients ?? 0);
     const forger = system.credentials
       ? new Forger(system.credentials, () => ({ busUrl: random.pick(system.urls('event-bus')), natsServers: system.nats.map((node) => node.url) }), load.records, random)
       : null;
@@ -177,22 +181,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
         verdict.problems.push(`${forgedInLog} forged event(s) are in the log (${forger.count.stored} publish(es) of a type the caller does not own were answered as stored)`);
       }
     }
-    const count = (outcome: string) => load.records.filter((r) => r.outcome === outcome).length;
-    const refusedByStatus: Record<string, number> = {};
-    for (const record of load.records.filter((r) => r.outcome === 'refused')) {
-      refusedByStatus[String(record.status)] = (refusedByStatus[String(record.status)] ?? 0) + 1;
-    }
+    // Counted on the first query replica's view (verify has checked every replica's).
+    const keyed = load.records.filter((record) => record.keyed);
     return {
       seed: options.seed,
       durationSeconds: options.durationSeconds,
-      requests: {
-        sent: load.records.length,
-        acknowledged: count('acknowledged'),
-        refused: count('refused'),
-        unanswered: count('unanswered'),
-        unansweredThatAppeared: verdict.unansweredThatAppeared,
-      },
-      refusedByStatus,
+      requests: countsOf(load.records.filter((record) => !record.keyed), finalViews[0]!),
+      keyedRequests: keyed.length > 0 ? countsOf(keyed, finalViews[0]!) : null,
       kills,
       convergeSeconds,
       logEvents: log.length,
@@ -215,13 +210,21 @@ function combined(verdicts: Verdict[]): Verdict {
   };
 }
 
+/** One line per kind of client: what its writes came to. */
+function countsLine(label: string, counts: WriteCounts): string {
+  const refused = Object.entries(counts.refusedByStatus).map(([status, n]) => `${n}x ${status}`).join(', ') || 'none';
+  return (
+    `${label}: ${counts.sent} writes, ${counts.acknowledged} acknowledged (201), ${counts.refused} refused (${refused}), ` +
+    `${counts.unanswered} unanswered (${counts.unansweredThatAppeared} of them appeared); ${counts.duplicated} duplicated, ${counts.lost} lost; ${counts.retries} retries`
+  );
+}
+
 export function formatSummary(summary: ChaosSummary): string {
-  const { requests, kills } = summary;
+  const { kills } = summary;
   const lines = [
     `chaos run: seed ${summary.seed}, ${summary.durationSeconds} s of load and kills`,
-    `requests: ${requests.sent} sent, ${requests.acknowledged} acknowledged (201), ${requests.refused} refused ` +
-      `(${Object.entries(summary.refusedByStatus).map(([status, n]) => `${n}x ${status}`).join(', ') || 'none'}), ` +
-      `${requests.unanswered} unanswered (${requests.unansweredThatAppeared} of them appeared, once each)`,
+    countsLine('without keys (each write sent once)', summary.requests),
+    ...(summary.keyedRequests ? [countsLine('with keys (retried as the page does)', summary.keyedRequests)] : []),
     `kills: ${Object.entries(kills).map(([name, n]) => `${name} ${n}`).join(', ')} (${Object.values(kills).reduce((a, b) => a + b, 0)} in all)`,
     `converged ${summary.convergeSeconds === null ? 'never' : `${summary.convergeSeconds.toFixed(1)} s`} after the last restart; ${summary.logEvents} events in the log`,
     ...(summary.forgeries

@@ -1,6 +1,10 @@
 /**
- *   npm run chaos -- [--duration S] [--seed N] [--clients N] [--engine embedded|nats] [--nats-nodes N] [--replicas N] [--no-credentials]
+ *   npm run chaos -- [--duration S] [--seed N] [--clients N] [--keyed-clients N] [--engine embedded|nats] [--nats-nodes N] [--replicas N] [--no-credentials]
  *   npm run chaos -- --node-down [--seed N]
+ *
+ * --clients write without keys, each write sent once; --keyed-clients send an Idempotency-Key and retry
+ * as the page does (no answer, 409, 502, 503, 504: the same key again, for about a minute). The summary
+ * counts the two side by side: refused, unanswered, duplicated and lost.
  *
  * --node-down: on NATS (three servers, two processes of each service), one server killed and kept down,
  * then replaced by one with an empty store, then another frozen for 15 s, with comments written all
@@ -21,6 +25,7 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     duration: { type: 'string', default: '60' },
     clients: { type: 'string', default: '4' },
+    'keyed-clients': { type: 'string', default: '4' },
     json: { type: 'boolean', default: false },
     engine: { type: 'string', default: 'embedded' },
     'nats-nodes': { type: 'string', default: '3' },
@@ -58,6 +63,7 @@ async function main(): Promise<number> {
     seed,
     durationSeconds: positiveInt('duration', values.duration),
     clients: positiveInt('clients', values.clients),
+    keyedClients: values['keyed-clients'] === '0' ? 0 : positiveInt('keyed-clients', values['keyed-clients']),
     killGapMs: [500, 4000],
     downMs: [100, 3000],
     convergeTimeoutSeconds: 120,

@@ -35,6 +35,41 @@ function viewTexts(view: Record<string, ViewPost>) {
   return counts;
 }
 
+/** What one kind of client's writes came to, from its side and in the final view. */
+export interface WriteCounts {
+  sent: number;
+  acknowledged: number;
+  refused: number;
+  unanswered: number;
+  /** Unanswered writes that are in the view (once each). */
+  unansweredThatAppeared: number;
+  /** Writes in the view more than once. */
+  duplicated: number;
+  /** Acknowledged writes missing from the view. */
+  lost: number;
+  /** Requests sent beyond the first, over all writes (keyed clients retry). */
+  retries: number;
+  refusedByStatus: Record<string, number>;
+}
+
+export function countsOf(records: WriteRecord[], view: Record<string, ViewPost>): WriteCounts {
+  const texts = viewTexts(view);
+  const count = (outcome: string) => records.filter((record) => record.outcome === outcome).length;
+  const refusedByStatus: Record<string, number> = {};
+  for (const record of records.filter((r) => r.outcome === 'refused')) refusedByStatus[String(record.status)] = (refusedByStatus[String(record.status)] ?? 0) + 1;
+  return {
+    sent: records.length,
+    acknowledged: count('acknowledged'),
+    refused: count('refused'),
+    unanswered: count('unanswered'),
+    unansweredThatAppeared: records.filter((record) => record.outcome === 'unanswered' && texts.has(record.text)).length,
+    duplicated: records.filter((record) => (texts.get(record.text) ?? 0) > 1).length,
+    lost: records.filter((record) => record.outcome === 'acknowledged' && !texts.has(record.text)).length,
+    retries: records.reduce((sum, record) => sum + Math.max(0, record.attempts - 1), 0),
+    refusedByStatus,
+  };
+}
+
 /** True when every acknowledged write is in the view with its final status (what the run waits for). */
 export function converged(records: WriteRecord[], view: Record<string, ViewPost>): boolean {
   const comments = new Map(Object.values(view).flatMap((post) => post.comments.map((c) => [c.id, c.status] as const)));

@@ -1,3 +1,5 @@
+// The policy itself, from the contracts' limits file (plain constants): the package's index would bring zod into the page.
+import { WRITE_RETRY as SHARED_WRITE_RETRY } from '../../../contracts/src/limits';
 import { ApiError } from './api';
 
 /** How long a write keeps trying before the page gives up and says so, and how it spaces its attempts. */
@@ -8,7 +10,7 @@ export interface RetryPolicy {
 }
 
 /** About a minute: longer than a service takes to restart (the supervisor's back-off, a pod's rollout). */
-export const WRITE_RETRY: RetryPolicy = { giveUpAfterMs: 60_000, firstWaitMs: 500, maxWaitMs: 5_000 };
+export const WRITE_RETRY: RetryPolicy = SHARED_WRITE_RETRY;
 
 /**
  * The failures a keyed write waits out: no answer or a refused connection, 502, 503, 504 (the service was

@@ -29,13 +29,14 @@ export class HttpTransport {
   }
 
   /** Any status is an answer; only a failure to get one (refused, reset, timed out, aborted) throws. */
-  async send(method: 'GET' | 'POST', url: string, body?: string, signal?: AbortSignal): Promise<HttpAnswer> {
+  async send(method: 'GET' | 'POST', url: string, body?: string, signal?: AbortSignal, extraHeaders?: Record<string, string>): Promise<HttpAnswer> {
     // The dispatcher's headers and body timeouts bound every call; no per-request timer is needed.
+    const headers = body === undefined ? this.headers : this.jsonHeaders;
     const response = await this.dispatcher.request({
       ...this.target(url),
       method,
       body,
-      headers: body === undefined ? this.headers : this.jsonHeaders,
+      headers: extraHeaders ? { ...headers, ...extraHeaders } : headers,
       signal,
     });
     return { status: response.statusCode, text: await response.body.text() };
