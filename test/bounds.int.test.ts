@@ -1,3 +1,4 @@
+import { wholeView } from './support/blogApi';
 import http from 'node:http';
 import net from 'node:net';
 import { VIEW_COMMENTS_PER_POST, VIEW_MAX_BYTES } from '@blog/contracts';
@@ -70,6 +71,16 @@ describe('a page of the view', () => {
     const earliestShown = first[oldestShown]!.comments[0]!.id;
     const earlier = (await (await fetch(`${running().url('comments')}/posts/${oldestShown}/comments?before=${earliestShown}`)).json()) as unknown[];
     expect(earlier).toHaveLength(COMMENTS - VIEW_COMMENTS_PER_POST);
+    // query answers the same, with the statuses its view holds: every comment can be read from the view.
+    const fromQuery = (await (await fetch(`${running().url('query')}/posts/${oldestShown}/comments?before=${earliestShown}`)).json()) as { status: string }[];
+    expect(fromQuery).toHaveLength(COMMENTS - VIEW_COMMENTS_PER_POST);
+    expect(fromQuery.every((comment) => comment.status !== undefined)).toBe(true);
+  });
+
+  it('when the whole view is read page by page, then it holds every post and every comment once', async () => {
+    const view = await wholeView(running().url('query'));
+    expect(Object.keys(view)).toEqual(posts);
+    for (const post of Object.values(view)) expect(new Set(post.comments.map((comment) => comment.id)).size).toBe(COMMENTS);
   });
 });
 

@@ -1,3 +1,4 @@
+import { wholeView } from './wholeView';
 import { busAuthHeaders } from '@blog/service-kit';
 import { performance } from 'node:perf_hooks';
 import { HttpClient } from './httpClient';
@@ -125,7 +126,7 @@ async function warmUp(client: HttpClient, targets: Targets, watcher: FinalStatus
 
 /** Reads the final view and checks every accepted comment is there once, with the right verdict. */
 async function verify(client: HttpClient, targets: Targets, accepted: Sample[], sent: number): Promise<PipelineResult['check']> {
-  const view = await client.getJson<Record<string, { comments: { id: string; content: string; status: string }[] }>>(`${targets.query}/posts`);
+  const view = await wholeView(targets.query);
   const seen = new Map<string, { count: number; status: string; content: string }>();
   for (const post of Object.values(view)) {
     for (const comment of post.comments) {

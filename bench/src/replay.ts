@@ -1,8 +1,8 @@
+import { wholeView } from './wholeView';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { buildEnvelope, type Envelope, type KnownEvent } from '@blog/contracts';
 import { SqliteStore } from '@blog/event-bus/store';
-import { HttpClient } from './httpClient';
 import { LocalSystem } from '@blog/launcher';
 
 const COMMENTS_PER_POST = 100;
@@ -84,9 +84,7 @@ export async function runReplay(eventCount: number, onProgress: (written: number
     await system.services.query.start();
     const queryReadySeconds = (performance.now() - queryStart) / 1000;
 
-    const client = new HttpClient(1);
-    const view = await client.getJson<Record<string, { comments: unknown[] }>>(`${system.url('query')}/posts`);
-    client.close();
+    const view = await wholeView(system.url('query'));
     return {
       events: written,
       expected,

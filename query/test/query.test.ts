@@ -115,6 +115,21 @@ describe('GET /posts', () => {
   });
 });
 
+describe('GET /posts/:id/comments', () => {
+  it('when a post\'s comments are asked for, then all come with their statuses, or the N before one of them', async () => {
+    const { app } = setUp();
+    const { events, expected } = story();
+    await request(app).post('/events').send(delivered(events)).expect(200);
+    const [postId] = Object.keys(expected);
+    const comments = expected[postId!]!.comments;
+
+    expect((await request(app).get(`/posts/${postId}/comments`)).body).toEqual(comments);
+    expect((await request(app).get(`/posts/${postId}/comments?before=${comments[1]!.id}&limit=5`)).body).toEqual([comments[0]]);
+    expect((await request(app).get('/posts/nope/comments')).status).toBe(404);
+    expect((await request(app).get(`/posts/${postId}/comments?before=nope`)).status).toBe(404);
+  });
+});
+
 describe('GET /updates', () => {
   it('when the view changes, then each change is pushed as a server-sent event', async () => {
     const { app } = setUp();

@@ -12,6 +12,7 @@ export * from './receiver';
 export * from './feedWatch';
 export * from './sealedIds';
 export * from './idempotency';
+export * from './commentsPage';
 export * from './streamSeats';
 export * from './deliveryEndpoint';
 export * from './subscriberApp';

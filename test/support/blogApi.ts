@@ -27,19 +27,8 @@ export const createComment = (commentsUrl: string, postId: string, content: stri
 /** The first page of the view: the newest posts that fit in one answer. */
 export const queryView = (queryUrl: string) => getJson<QueryView>(`${queryUrl}/posts`);
 
-/** Every post of the view, page after page (GET /posts?before=<the oldest post of the last page>) until none is older. */
-export async function wholeView(queryUrl: string): Promise<QueryView> {
-  const all: QueryView = {};
-  let before: string | undefined;
-  for (;;) {
-    const response = await fetch(`${queryUrl}/posts${before === undefined ? '' : `?before=${encodeURIComponent(before)}`}`);
-    if (response.status !== 200) throw new Error(`GET ${queryUrl}/posts answered ${response.status}`);
-    const page = (await response.json()) as QueryView;
-    Object.assign(all, page);
-    before = Object.keys(page)[0];
-    if (before === undefined || Number(response.headers.get('x-older-posts') ?? 0) === 0) return all;
-  }
-}
+/** Every post of the view with every comment, page after page. */
+export { wholeView } from '../../bench/src/wholeView';
 
 /** Every comment in the view, by id, with how many times each id appears. */
 export function commentsInView(view: QueryView) {

@@ -2,6 +2,7 @@ import { LocalSystem, SERVICE_NAMES, type EngineName, type NatsNode, type Servic
 import { ChaosLoad, type WriteRecord } from './chaosLoad';
 import { Forger, type ForgeryCount } from './forger';
 import { SeededRandom } from './random';
+import { wholeView } from '../wholeView';
 import { converged, countsOf, verify, type StoredEvent, type Verdict, type ViewPost, type WriteCounts } from './verify';
 
 export interface ChaosOptions {
@@ -15,6 +16,8 @@ export interface ChaosOptions {
   /** Pause between a restart and the next kill, and how long a killed service stays down, in ms. */
   killGapMs: [number, number];
   downMs: [number, number];
+  /** Only these are killed (default: every service, and with NATS its servers). */
+  targets?: KillTarget[];
   /** Longest wait for the view to catch up after the last restart. */
   convergeTimeoutSeconds: number;
   onKill?: (target: KillTarget, downMs: number) => void;
@@ -78,7 +81,7 @@ function victim(system: LocalSystem, target: KillTarget, random: SeededRandom): 
  * service (one replica of it, if it has several) and, with NATS, one of its servers.
  */
 async function killRounds(system: LocalSystem, random: SeededRandom, options: ChaosOptions, deadline: number, timeline: KillRecord[]) {
-  const targets: KillTarget[] = system.nats.length > 0 ? [...SERVICE_NAMES, 'nats'] : [...SERVICE_NAMES];
+  const targets: KillTarget[] = options.targets ?? (system.nats.length > 0 ? [...SERVICE_NAMES, 'nats'] : [...SERVICE_NAMES]);
   const kills: Partial<Record<KillTarget, number>> = Object.fromEntries(targets.map((name) => [name, 0]));
   const startedAt = Date.now();
   while (Date.now() < deadline) {
@@ -125,7 +128,7 @@ async function failureDetail(system: LocalSystem, records: WriteRecord[], views:
 
 /** Every query replica's view; the run has converged only when each of them has. */
 async function views(system: LocalSystem): Promise<Record<string, ViewPost>[]> {
-  return Promise.all(system.urls('query').map((url) => fetchJson<Record<string, ViewPost>>(`${url}/posts`)));
+  return Promise.all(system.urls('query').map((url) => wholeView(url)));
 }
 
 /**

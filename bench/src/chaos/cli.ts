@@ -1,10 +1,11 @@
 /**
- *   npm run chaos -- [--duration S] [--seed N] [--clients N] [--keyed-clients N] [--engine embedded|nats] [--nats-nodes N] [--replicas N] [--no-credentials]
+ *   npm run chaos -- [--duration S] [--seed N] [--clients N] [--keyed-clients N] [--kill a,b] [--engine embedded|nats] [--nats-nodes N] [--replicas N] [--no-credentials]
  *   npm run chaos -- --node-down [--seed N]
  *
  * --clients write without keys, each write sent once; --keyed-clients send an Idempotency-Key and retry
  * as the page does (no answer, 409, 502, 503, 504: the same key again, for about a minute). The summary
- * counts the two side by side: refused, unanswered, duplicated and lost.
+ * counts the two side by side: refused, unanswered, duplicated and lost. --kill names what is killed
+ * (services, and nats for a NATS server; default: all of them, in shuffled rounds).
  *
  * --node-down: on NATS (three servers, two processes of each service), one server killed and kept down,
  * then replaced by one with an empty store, then another frozen for 15 s, with comments written all
@@ -17,7 +18,8 @@
  * --no-credentials runs without (as npm start does).
  */
 import { parseArgs } from 'node:util';
-import { formatSummary, runChaos } from './chaosRun';
+import { SERVICE_NAMES } from '@blog/launcher';
+import { formatSummary, runChaos, type KillTarget } from './chaosRun';
 import { formatNodeDown, runNodeDown } from './nodeDown';
 
 const { values } = parseArgs({
@@ -26,6 +28,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '60' },
     clients: { type: 'string', default: '4' },
     'keyed-clients': { type: 'string', default: '4' },
+    kill: { type: 'string' },
     json: { type: 'boolean', default: false },
     engine: { type: 'string', default: 'embedded' },
     'nats-nodes': { type: 'string', default: '3' },
@@ -40,6 +43,19 @@ function engineOption(raw: string): 'embedded' | 'nats' {
   if (raw === 'embedded' || raw === 'nats') return raw;
   console.error(`--engine must be embedded or nats, got "${raw}"`);
   process.exit(2);
+}
+
+const KILLABLE = [...SERVICE_NAMES, 'nats'] as const;
+
+function killTargets(raw: string | undefined): KillTarget[] | undefined {
+  if (raw === undefined) return undefined;
+  const names = raw.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !(KILLABLE as readonly string[]).includes(name));
+  if (unknown.length > 0 || names.length === 0) {
+    console.error(`--kill takes a comma-separated list of ${KILLABLE.join(', ')}; got "${raw}"`);
+    process.exit(2);
+  }
+  return names as KillTarget[];
 }
 
 function positiveInt(name: string, raw: string): number {
@@ -64,6 +80,7 @@ async function main(): Promise<number> {
     durationSeconds: positiveInt('duration', values.duration),
     clients: positiveInt('clients', values.clients),
     keyedClients: values['keyed-clients'] === '0' ? 0 : positiveInt('keyed-clients', values['keyed-clients']),
+    targets: killTargets(values.kill),
     killGapMs: [500, 4000],
     downMs: [100, 3000],
     convergeTimeoutSeconds: 120,

@@ -1,3 +1,4 @@
+import { wholeView } from '../wholeView';
 import { READY_GRACE_MS } from '@blog/contracts';
 import { expectedStatus } from '../pipeline';
 
@@ -13,10 +14,6 @@ export interface ReadinessLie {
   replica: string;
   atMs: number;
   missing: number;
-}
-
-interface ViewPost {
-  comments: { id: string; status: string }[];
 }
 
 /**
@@ -90,7 +87,7 @@ export class ReplicaSampler {
 
   private async sample(replica: string): Promise<void> {
     const viewedAt = Date.now();
-    const view = (await (await fetch(`${replica}/posts`, { signal: AbortSignal.timeout(2_000) })).json()) as Record<string, ViewPost>;
+    const view = await wholeView(replica);
     const ready = (await fetch(`${replica}/readyz`, { signal: AbortSignal.timeout(2_000) })).status === 200;
     const statuses = new Map(Object.values(view).flatMap((post) => post.comments.map((comment) => [comment.id, comment.status] as const)));
     const seen = this.finalAt.get(replica)!;

@@ -1,11 +1,8 @@
 import { expectedStatus } from '../pipeline';
+import type { ViewPost } from '../wholeView';
 import type { WriteRecord } from './chaosLoad';
 
-export interface ViewPost {
-  id: string;
-  title: string;
-  comments: { id: string; content: string; status: string }[];
-}
+export type { ViewPost } from '../wholeView';
 
 export interface StoredEvent {
   seq: number;

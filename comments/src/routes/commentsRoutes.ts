@@ -1,14 +1,8 @@
-import { API_BODY_LIMIT_BYTES, MAX_COMMENT_LENGTH, VIEW_COMMENTS_PER_POST, entityIdSchema, visibleTextSchema } from '@blog/contracts';
-import { AppError, idempotencyKeyOf, jsonBody, parseOrThrow, requestIdOf } from '@blog/service-kit';
+import { API_BODY_LIMIT_BYTES, MAX_COMMENT_LENGTH, entityIdSchema, visibleTextSchema } from '@blog/contracts';
+import { AppError, commentsPage, commentsPageQuery, idempotencyKeyOf, jsonBody, parseOrThrow, requestIdOf } from '@blog/service-kit';
 import { Router } from 'express';
 import { z } from 'zod';
 import { createComment, type CreateCommentDeps } from '../domain/createComment';
-
-/** Only `before` and `limit` are read; anything else in the query is ignored, as the course's list ignores it. */
-const commentsQuery = z.object({
-  before: entityIdSchema.optional().catch(undefined),
-  limit: z.coerce.number().int().min(1).max(VIEW_COMMENTS_PER_POST).optional().catch(undefined),
-});
 
 const createCommentBody = z.object({
   content: visibleTextSchema('content', MAX_COMMENT_LENGTH),
@@ -38,16 +32,7 @@ export function commentsRoutes(deps: CreateCommentDeps): Router {
       comments = deps.store.commentsOf(postId);
     }
     if (!comments) throw new AppError(404, `post ${postId} not found`);
-    // ?before=<comment id>&limit=N: the N comments before that one (the earlier ones a page leaves out).
-    const { before, limit } = parseOrThrow(commentsQuery, req.query, 'query');
-    if (before === undefined && limit === undefined) {
-      res.json(comments);
-      return;
-    }
-    const end = before === undefined ? comments.length : comments.findIndex((comment) => comment.id === before);
-    if (end === -1) throw new AppError(404, `comment ${before} not found on post ${postId}`);
-    const count = limit ?? VIEW_COMMENTS_PER_POST;
-    res.json(comments.slice(Math.max(0, end - count), end));
+    res.json(commentsPage(comments, parseOrThrow(commentsPageQuery, req.query, 'query'), postId));
   });
   return router;
 }

@@ -1,5 +1,5 @@
 import { VIEW_COMMENTS_PER_POST, VIEW_MAX_BYTES, entityIdSchema } from '@blog/contracts';
-import { clientOf, parseOrThrow, type Lifecycle } from '@blog/service-kit';
+import { AppError, clientOf, commentsPage, commentsPageQuery, parseOrThrow, type Lifecycle } from '@blog/service-kit';
 import { z } from 'zod';
 import { Router } from 'express';
 import type { QueryStore, ViewChange } from '../store/queryStore';
@@ -34,6 +34,15 @@ export function queryRoutes(store: QueryStore, lifecycle: Lifecycle, readers = n
     const page = store.page(VIEW_MAX_BYTES, VIEW_COMMENTS_PER_POST, before);
     if (page.olderPosts > 0) res.setHeader('x-older-posts', String(page.olderPosts));
     res.json(page.posts);
+  });
+
+  // A post's comments with their statuses, or those before one (?before=<comment id>&limit=N): the
+  // earlier ones a page of the view leaves out, so every comment in the view can be read from here.
+  router.get('/posts/:id/comments', (req, res) => {
+    const parsed = entityIdSchema.safeParse(req.params.id);
+    const comments = parsed.success ? store.commentsOf(parsed.data) : undefined;
+    if (!comments) throw new AppError(404, `post ${String(req.params.id).slice(0, 100)} not found`);
+    res.json(commentsPage(comments, parseOrThrow(commentsPageQuery, req.query, 'query'), parsed.data!));
   });
 
   // Server-sent events: every change to the view as it happens, so a page (or the benchmark) sees a

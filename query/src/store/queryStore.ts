@@ -72,6 +72,11 @@ export class QueryStore {
     return true;
   }
 
+  /** A post's comments, as copies; undefined for an unknown post. */
+  commentsOf(postId: string): QueryComment[] | undefined {
+    return this.posts.get(postId)?.comments.map((comment) => ({ ...comment }));
+  }
+
   toRecord(): Record<string, QueryPost> {
     return Object.fromEntries(this.posts);
   }
