@@ -52,12 +52,13 @@ describe('MemoryEngine', () => {
     expect(engine.events[0]).toMatchObject({ specversion: '1.0', source: '/posts', type: 'PostCreated' });
   });
 
-  it('when the same id is published twice by one source, then it is stored once and both get its position', async () => {
+  it('when the same id is published twice by one source, then it is stored once and the second receipt says it is a duplicate at the first one\'s position', async () => {
     const engine = new MemoryEngine('/posts');
     const first = await engine.publish(postCreated(), { id: 'same' });
     const second = await engine.publish(postCreated(), { id: 'same' });
 
-    expect(second).toEqual(first);
+    expect(first).toEqual({ id: 'same', seq: 1 });
+    expect(second).toEqual({ ...first, duplicate: true });
     expect(engine.events).toHaveLength(1);
   });
 

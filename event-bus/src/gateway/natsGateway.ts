@@ -73,7 +73,14 @@ export function createGateway(config: Config, logger: Logger, lifecycle = new Li
     logEnd: () => quickly('read the event log', async (link) => (await link.jsm.streams.info(natsNames.EVENTS_STREAM)).state.last_seq),
     subscribers: () => quickly('list the subscribers', natsSubscribers),
     deadLetters: () => quickly('list the dead letters', async (link) => (await listDeadLetters(link, READ_WAIT_MS)).map(({ event: _event, ...letter }): DeadLetter => letter)),
-    retryDeadLetters: async (filter) => retryNatsDeadLetters(await connector.connected(), filter, config.BUS_TIMEOUT_MS),
+    retryDeadLetters: async (filter) => {
+      try {
+        return await retryNatsDeadLetters(await connector.connected(), filter, config.BUS_TIMEOUT_MS);
+      } catch (error) {
+        // Each letter leaves the list only once it is sent back, so asking again finishes the rest.
+        throw new EngineUnavailableError(describeNatsFailure(error), 'cannot send the dead letters back right now');
+      }
+    },
   };
   const app = createApp({ backend, lifecycle, logger, security: securityFrom(config), metrics: { service: new ServiceMetrics() } });
   return { app, close: () => connector.close() };

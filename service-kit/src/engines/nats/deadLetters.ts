@@ -2,7 +2,7 @@ import { DeliverPolicy } from '@nats-io/jetstream';
 import { z } from 'zod';
 import type { NatsLink } from './connection';
 import { DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECTS, deadLetterSubjectOf, retrySubjectOf } from './names';
-import { parsedOrNull } from './reader';
+import { parsedOrNull, retryingNoResponders } from './reader';
 
 /** A parked event in the dead-letter stream: what GET /dead-letters lists, and the event itself. */
 export const storedDeadLetterSchema = z.object({
@@ -57,19 +57,21 @@ async function parked(link: NatsLink, timeoutMs: number): Promise<Parked[]> {
   const info = await link.jsm.streams.info(DEAD_LETTER_STREAM, { subjects_filter: DEAD_LETTER_SUBJECTS });
   const count = Object.values(info.state.subjects ?? {}).reduce((sum, n) => sum + n, 0);
   if (count === 0) return [];
-  const ordered = await link.js.consumers.get(DEAD_LETTER_STREAM, { filter_subjects: DEAD_LETTER_SUBJECTS, deliver_policy: DeliverPolicy.All });
-  const found: Parked[] = [];
-  try {
-    const messages = await ordered.fetch({ max_messages: count, expires: timeoutMs });
-    for await (const message of messages) {
-      const letter = storedDeadLetterSchema.safeParse(parsedOrNull(message.string()));
-      if (letter.success) found.push({ letter: letter.data, streamSeq: message.seq });
-      if (message.info.pending === 0) break;
+  return retryingNoResponders(async () => {
+    const ordered = await link.js.consumers.get(DEAD_LETTER_STREAM, { filter_subjects: DEAD_LETTER_SUBJECTS, deliver_policy: DeliverPolicy.All });
+    const found: Parked[] = [];
+    try {
+      const messages = await ordered.fetch({ max_messages: count, expires: timeoutMs });
+      for await (const message of messages) {
+        const letter = storedDeadLetterSchema.safeParse(parsedOrNull(message.string()));
+        if (letter.success) found.push({ letter: letter.data, streamSeq: message.seq });
+        if (message.info.pending === 0) break;
+      }
+    } finally {
+      await ordered.delete().catch(() => undefined);
     }
-  } finally {
-    await ordered.delete().catch(() => undefined);
-  }
-  return found;
+    return found;
+  });
 }
 
 export async function listDeadLetters(link: NatsLink, timeoutMs: number): Promise<StoredDeadLetter[]> {
