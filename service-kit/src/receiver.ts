@@ -44,6 +44,7 @@ export class EventReceiver implements EventConsumer {
   private readonly replayPage: number;
   private applied = 0;
   private replaying: Promise<void> | null = null;
+  private nextReplay: Promise<void> | null = null;
   private readonly waiting = new Set<{ seq: number; reached: (yes: boolean) => void }>();
 
   private readonly sealId: (id: string) => string;
@@ -136,9 +137,22 @@ export class EventReceiver implements EventConsumer {
     return reactToDelivered(this.handlers, delivered).map((followUp) => ({ ...followUp, id: this.sealId(followUp.id) }));
   }
 
-  /** Reads the log from the current position to its end; concurrent callers share one read. */
+  /**
+   * Reads the log from the current position to its end as it is now. A read already under way may have
+   * asked where the log ends before the caller's event was stored (a post created a moment ago), so the
+   * caller waits for the next read, which every caller arriving meanwhile shares.
+   */
   catchUp(): Promise<void> {
-    this.replaying ??= this.replayToEnd().finally(() => {
+    if (this.replaying) {
+      this.nextReplay ??= this.replaying
+        .catch(() => undefined)
+        .then(() => {
+          this.nextReplay = null;
+          return this.catchUp();
+        });
+      return this.nextReplay;
+    }
+    this.replaying = this.replayToEnd().finally(() => {
       this.replaying = null;
     });
     return this.replaying;

@@ -162,3 +162,35 @@ describe('EventReceiver replaying an uneven log', () => {
     expect(engine.reads).toBeGreaterThan(20);
   });
 });
+
+/** A log whose reads wait until `release` is called: a replay that is still under way. */
+class SlowLog extends MemoryEngine {
+  release!: () => void;
+  private readonly gate = new Promise<void>((resolve) => (this.release = resolve));
+
+  override async read(after: number, limit: number) {
+    await this.gate;
+    return super.read(after, limit);
+  }
+}
+
+describe('EventReceiver catching up while a replay is under way', () => {
+  it('when an event is stored after a replay began, then a catch-up asked for next still reads it', async () => {
+    const engine = new SlowLog();
+    await engine.publish(postCreated());
+    const { applied, handlers } = recordingHandlers();
+    const { receiver } = receiverWith(engine, handlers, 1);
+    const first = receiver.catchUp();
+    // Lets the first replay ask where the log ends (1) before the post below is stored.
+    await new Promise((resolve) => setImmediate(resolve));
+    const post = postCreated();
+    await engine.publish(post);
+
+    const second = receiver.catchUp();
+    engine.release();
+    await Promise.all([first, second]);
+
+    expect(applied.map((event) => event.data.id)).toContain(post.data.id);
+    expect(receiver.position).toBe(2);
+  });
+});
