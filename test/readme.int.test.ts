@@ -56,7 +56,12 @@ it('the quick start runs and announces every service with its URL, and the guide
   expect(out).toContain('CommentCreated CommentModerated CommentUpdated');
   expect(out).toMatch(/^bus_events_stored_total \d+/m);
   expect(out).toContain('{"status":"ok"}');
+  // 5. The keyed comment sent twice is in the view once, and so is the one curl retried through comments' stop.
+  expect(out.match(/"content":"Sent twice, stored once","status":"pending"/g)).toHaveLength(2);
+  expect(out.match(/^1 of them in the view$/gm)).toHaveLength(2);
+  expect(out).toMatch(/"content":"Waited for comments","status":"pending"/);
   // The supervisor showed the kill and the restart the tour caused, and moderation's stop and start.
   expect(changesOf(system.stdout, 'query').map((change) => change.state)).toEqual(expect.arrayContaining(['crashed', 'ready']));
   expect(changesOf(system.stdout, 'moderation').map((change) => change.state)).toEqual(expect.arrayContaining(['stopped', 'ready']));
+  expect(changesOf(system.stdout, 'comments').map((change) => change.state)).toEqual(expect.arrayContaining(['stopped', 'ready']));
 });

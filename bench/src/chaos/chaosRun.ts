@@ -174,8 +174,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       const status = await fetchJson<{ lag: number }[]>(`${system.url('event-bus')}/subscribers`, readToken);
       return status.every((subscriber) => subscriber.lag === 0);
     }, { timeoutMs: 30_000, intervalMs: 200 }).catch(() => undefined);
-    const log = await fetchJson<StoredEvent[]>(`${system.url('event-bus')}/events`, readToken);
-    const finalViews = await views(system);
+    // A read through a server the kills left catching up may break off (the gateway ends the stream
+    // rather than send a log with a hole): the checks read again, as a reader would.
+    const log = await waitFor('the whole log', () => fetchJson<StoredEvent[]>(`${system.url('event-bus')}/events`, readToken).catch(() => undefined), { timeoutMs: 60_000, intervalMs: 1_000 });
+    const finalViews = await waitFor('every view', () => views(system).catch(() => undefined), { timeoutMs: 60_000, intervalMs: 1_000 });
     const verdict = combined(finalViews.map((view) => verify(load.records, view, log)));
     if (forger) {
       const forgedInLog = log.filter((event) => forger.ids.has(event.id)).length;
