@@ -1,21 +1,22 @@
-/**
- * `npm run nats:repair`: mends the NATS events stream when a server came back with acknowledged events
- * missing from its store (the services then report `damaged` on /readyz and refuse to publish), and says
- * exactly what was lost. Connects like the event-bus gateway (NATS_URL, NATS_USER, NATS_PASSWORD; the
- * local `npm run start:nats` server when NATS_URL is unset). `--save-dir DIR` is where a copy of the
- * kept events goes first (default `data/`); `--json` prints the report as JSON. For the local server,
- * `--store-dir DIR` (default `data/nats/`, or NATS_STORE_DIR) is where its store should be: a folder that
- * is not there is "no store here", and a store deleted under the running server is said and saved. Exit
- * 0 when the stream is whole or was repaired, 1 when it could not be repaired.
- */
+/** `npm run nats:repair`: mends a NATS events stream that lost acknowledged events, and says which (USAGE). */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { rangeText } from '@blog/contracts';
-import { NatsConnector, natsOptionsFrom, repairStream, saveStream, type StreamRepairReport } from '@blog/service-kit';
+import { NatsConnector, natsOptionsFrom, readCommandLine, repairStream, saveStream, type StreamRepairReport } from '@blog/service-kit';
 import { loadConfig } from './config';
 
 const LOCAL_NATS = 'nats://127.0.0.1:4222';
+
+const USAGE = `usage: npm run nats:repair -- [--save-dir DIR] [--store-dir DIR] [--json]
+  mends the NATS events stream when a server came back with acknowledged events missing from its store
+  (the services then report damaged on /readyz and refuse to publish), and says exactly what was lost.
+  Connects as the event-bus gateway does: NATS_URL, NATS_USER, NATS_PASSWORD (unset NATS_URL: the local
+  npm run start:nats server)
+  --save-dir   where a copy of the kept events goes first (default data/)
+  --store-dir  the local server's store (default data/nats/, or NATS_STORE_DIR): a folder that is not
+               there is "no store here"; a store deleted under the running server is said and saved
+  --json       the report as JSON
+exit 0 when the stream is whole or was repaired, 1 when it could not be repaired`;
 
 function describe(report: StreamRepairReport): string {
   if (report.outcome === 'sound') return 'The NATS events stream holds every event its consumers were handed: nothing to repair, nothing changed.';
@@ -35,7 +36,7 @@ function describe(report: StreamRepairReport): string {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { 'save-dir': { type: 'string' }, 'store-dir': { type: 'string' }, json: { type: 'boolean', default: false } } });
+  const values = readCommandLine(USAGE, { options: { 'save-dir': { type: 'string' }, 'store-dir': { type: 'string' }, json: { type: 'boolean', default: false } } });
   const config = loadConfig({ NATS_URL: LOCAL_NATS, ...process.env });
   const from = process.env.INIT_CWD ?? process.cwd();
   const saveDir = path.resolve(from, values['save-dir'] ?? 'data');

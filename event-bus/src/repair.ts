@@ -1,15 +1,18 @@
-/**
- * `npm run bus:repair`: repairs the embedded bus's log when its start-up check found it damaged, and
- * says exactly what was lost. Reads DATA_DIR like the bus (or `--data-dir DIR`); `--json` prints the
- * report as JSON. Exit 0 when the log is sound or was repaired, 1 when it could not be repaired.
- */
+/** `npm run bus:repair`: repairs the embedded bus's damaged log and says what was lost (USAGE). */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { readCommandLine } from '@blog/service-kit';
 import { loadConfig } from './config';
 import { rangeText } from '@blog/contracts';
 import { highWaterPath } from './store/sqlite/highWater';
 import { repairLog, type RepairReport } from './store/sqlite/logRepair';
+
+const USAGE = `usage: npm run bus:repair -- [--data-dir DIR] [--json]
+  repairs the embedded bus's event log when its start-up check found it damaged, and says exactly what
+  was lost; refuses a log a running bus holds
+  --data-dir  the log's folder (default: DATA_DIR, read as the bus reads it)
+  --json      the report as JSON
+exit 0 when the log is sound or was repaired, 1 when it could not be repaired`;
 
 function describe(report: RepairReport, dataDir: string): string {
   if (report.outcome === 'sound') return `The event log in ${dataDir} passes the bus's check: nothing to repair, nothing changed.`;
@@ -31,7 +34,7 @@ function describe(report: RepairReport, dataDir: string): string {
 }
 
 function main(): number {
-  const { values } = parseArgs({ options: { 'data-dir': { type: 'string' }, json: { type: 'boolean', default: false } } });
+  const values = readCommandLine(USAGE, { options: { 'data-dir': { type: 'string' }, json: { type: 'boolean', default: false } } });
   const dataDir = path.resolve(values['data-dir'] ?? loadConfig().DATA_DIR);
   // A folder mistyped, or never used: nothing to check, and nothing to make there.
   if (!fs.existsSync(path.join(dataDir, 'events.db')) && !fs.existsSync(highWaterPath(dataDir))) {

@@ -1,8 +1,14 @@
-import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
+import { readCommandLine } from '@blog/service-kit';
+
+const USAGE = `usage: npm run status -- [--bus-url URL] [--json]
+  the bus's view of its subscribers (GET /subscribers), as a table
+  --bus-url  the bus to ask (default: EVENT_BUS_URL, or http://localhost:4005)
+  --json     the bus's answer as it is
+environment: BUS_TOKEN, sent to a bus that asks for a credential`;
 
 /** `npm run status`: the bus's view of its subscribers, as a table (or JSON with --json). */
-const { values } = parseArgs({
+const values = readCommandLine(USAGE, {
   options: {
     'bus-url': { type: 'string', default: process.env.EVENT_BUS_URL ?? 'http://localhost:4005' },
     json: { type: 'boolean', default: false },

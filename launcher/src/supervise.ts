@@ -8,6 +8,7 @@ import { nodeVersionProblem, requiredNodeMajor } from './supervisor/nodeVersion'
 import { claimFolder, releaseFolder } from './supervisor/folderLock';
 import { blockedPorts, heldPorts } from './supervisor/portCheck';
 import { JsonReporter, TextReporter, type Reporter } from './supervisor/reporter';
+import { commandLineProblem, wantsHelp } from '@blog/service-kit';
 import { readRunOptions, USAGE, type RunOptions } from './supervisor/runOptions';
 import { Supervisor } from './supervisor/supervisor';
 
@@ -63,11 +64,16 @@ function portsMessage(held: Awaited<ReturnType<typeof heldPorts>>, options: RunO
 }
 
 async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  if (wantsHelp(args)) {
+    console.log(USAGE);
+    return 0;
+  }
   let options: RunOptions;
   try {
-    options = readRunOptions(process.argv.slice(2), process.env, process.stdout.isTTY === true, ROOT);
+    options = readRunOptions(args, process.env, process.stdout.isTTY === true, ROOT);
   } catch (error) {
-    console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    console.error(`${commandLineProblem(error)}; --help lists the options`);
     return 2;
   }
   const reporter = reporterFor(options);

@@ -158,7 +158,21 @@ function podFindings(): Finding[] {
   return findings;
 }
 
+const USAGE = `usage: npm run k8s:doctor -- [--scale]
+  asks the current kubectl context why the blog is not running there: images the cluster cannot see,
+  pods stuck, and the fix for each
+  --scale  check infra/scale (kubectl apply -k) instead of infra/k8s`;
+
 export function main(args: string[] = process.argv.slice(2)): number {
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
+  const unknown = args.find((arg) => arg !== '--scale');
+  if (unknown !== undefined) {
+    console.error(`Unknown option '${unknown}'; --help lists the options`);
+    return 2;
+  }
   const scale = args.includes('--scale');
   const context = run('kubectl', ['config', 'current-context']);
   if (!context.ok || !context.out) {

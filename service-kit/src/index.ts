@@ -30,3 +30,4 @@ export { repairStream, saveStream, type StreamRepairReport } from './engines/nat
 export { listDeadLetters, retryDeadLetters as retryNatsDeadLetters, type StoredDeadLetter } from './engines/nats/deadLetters';
 export * as natsNames from './engines/nats/names';
 export { natsAuthorizationConfig, passwordVariableOf, servicePermissions, gatewayPermissions, NATS_SERVICE_USERS, NATS_GATEWAY_USER, type NatsUserPermissions } from './engines/nats/permissions';
+export { commandLineProblem, positiveWholeOption, readCommandLine, refuseOption, wantsHelp } from './commandLine';
