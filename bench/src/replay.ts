@@ -1,7 +1,7 @@
 import { wholeView } from './wholeView';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { buildEnvelope, type Envelope, type KnownEvent } from '@blog/contracts';
+import { BLOG_SERVICES, buildEnvelope, type Envelope, type KnownEvent } from '@blog/contracts';
 import { SqliteStore } from '@blog/event-bus/store';
 import { LocalSystem } from '@blog/launcher';
 
@@ -71,7 +71,7 @@ export async function runReplay(eventCount: number, onProgress: (written: number
     if (batch.length > 0) written += (await log.append(batch)).length;
     onProgress(written);
     // Every subscriber had seen the whole log before "restarting": only the replay itself is measured.
-    const subscribers = (['posts', 'comments', 'query', 'moderation'] as const).map((name) => `${system.url(name)}/events`);
+    const subscribers = BLOG_SERVICES.map((name) => `${system.url(name)}/events`);
     log.savePositions(new Map(subscribers.map((url) => [url, log.lastSeq])));
     await log.close();
     const writeSeconds = (performance.now() - writeStart) / 1000;

@@ -9,3 +9,4 @@ export * from './busAnswers';
 export * from './seqRanges';
 export * from './natsServerVersion';
 export * from './natsServerConfig';
+export * from './system';

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { CALLER_NAMES, type CallerName } from '@blog/contracts';
 import { NATS_GATEWAY_USER, NATS_SERVICE_USERS, passwordVariableOf } from '@blog/service-kit';
 import type { ServiceName } from './serviceProcess';
 
 /**
- * Who may call the bus, each with a token of its own: the four services, the client server (read only:
- * the flow page), and the operator (the one credential that may send dead letters back). The bus holds them all (BUS_CREDENTIALS); each service
+ * Who may call the bus, each with a token of its own: the blog's services, the client server (read only:
+ * the flow page), and the operator (CALLER_NAMES). The bus holds them all (BUS_CREDENTIALS); each service
  * holds only its own (BUS_TOKEN), as one Kubernetes Secret per service does.
  */
-export const CALLER_NAMES = ['posts', 'comments', 'moderation', 'query', 'client', 'operator'] as const;
-export type CallerName = (typeof CALLER_NAMES)[number];
 
 export interface Credentials {
   /** Each caller's bus token. */

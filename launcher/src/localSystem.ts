@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { NatsSync } from '@blog/contracts';
+import { BLOG_SERVICES, type NatsSync } from '@blog/contracts';
 import type { ManagedProcess } from './childProcess';
 import { credentialEnv, natsPasswordEnv, newCredentials, type Credentials } from './credentials';
 import { natsAuth, natsCluster, type NatsNode } from './natsCluster';
@@ -28,8 +28,6 @@ export interface LocalSystemOptions {
   credentials?: boolean;
 }
 
-const SUBSCRIBING: ServiceName[] = ['posts', 'comments', 'query', 'moderation'];
-
 /** Where the services find their engine, and what it is: the environment every process starts with. */
 function engineEnv(engine: EngineName, busPorts: number[], ports: Record<ServiceName, number[]>, nats: NatsNode[]): NodeJS.ProcessEnv {
   if (engine === 'nats') {
@@ -42,7 +40,7 @@ function engineEnv(engine: EngineName, busPorts: number[], ports: Record<Service
   return {
     EVENT_BUS_URL: `http://127.0.0.1:${busPorts[0]}`,
     // Named, so that with credentials each is delivered to with its own token.
-    SUBSCRIBERS: SUBSCRIBING.map((name) => `${name}=http://127.0.0.1:${ports[name][0]}/events`).join(','),
+    SUBSCRIBERS: BLOG_SERVICES.map((name) => `${name}=http://127.0.0.1:${ports[name][0]}/events`).join(','),
   };
 }
 

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { SERVICE_NAMES, type ServiceName } from '@blog/contracts';
 import { ManagedProcess } from './childProcess';
 
 const ROOT = path.resolve(__dirname, '../..');
-export const SERVICE_NAMES = ['event-bus', 'posts', 'comments', 'moderation', 'query'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+export { SERVICE_NAMES, type ServiceName };
 /** The services, and the client server that serves the page and routes the API paths to them. */
 export type ProcessName = ServiceName | 'client';
 

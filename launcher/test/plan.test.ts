@@ -22,7 +22,7 @@ describe('the plan of a run', () => {
 
     expect(spec(specs, 'posts').env).toMatchObject({ HOME: '/home/me', PORT: '14000', EVENT_BUS_URL: 'http://localhost:14005' });
     expect(spec(specs, 'event-bus').env.SUBSCRIBERS).toBe(
-      'posts=http://localhost:14000/events,comments=http://localhost:14001/events,query=http://localhost:14002/events,moderation=http://localhost:14003/events',
+      'posts=http://localhost:14000/events,comments=http://localhost:14001/events,moderation=http://localhost:14003/events,query=http://localhost:14002/events',
     );
     expect(spec(specs, 'client').env).toMatchObject({
       PORT: '13000',

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { EnvVar } from 'kubernetes-types/core/v1';
 import { READ_ONLY_CALLERS } from '../../contracts/src/owners';
-import { CALLER_NAMES } from '../../launcher/src/credentials';
+import { CALLER_NAMES } from '@blog/contracts';
 
 import {
   ROOT,

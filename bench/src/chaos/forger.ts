@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { EVENT_OWNERS, type EventType } from '@blog/contracts';
-import type { Credentials, CallerName } from '@blog/launcher';
+import { CALLER_NAMES, EVENT_OWNERS, type BlogServiceName, type CallerName, type EventType } from '@blog/contracts';
+import type { Credentials } from '@blog/launcher';
 import { NatsConnector, busAuthHeaders, natsNames } from '@blog/service-kit';
 import type { WriteRecord } from './chaosLoad';
 import type { SeededRandom } from './random';
@@ -19,8 +19,7 @@ export interface ForgerTargets {
   natsServers: string[];
 }
 
-const SERVICE_CALLERS = ['posts', 'comments', 'moderation', 'query'] as const;
-type ServiceCaller = (typeof SERVICE_CALLERS)[number];
+type ServiceCaller = BlogServiceName;
 
 /**
  * A publisher that holds a real credential and uses it for what it does not own, while the chaos run
@@ -69,7 +68,7 @@ export class Forger {
   }
 
   private async forgeOne(): Promise<void> {
-    const caller = this.random.pick<CallerName>(['posts', 'comments', 'moderation', 'query', 'client', 'operator']);
+    const caller = this.random.pick<CallerName>([...CALLER_NAMES]);
     const type = this.random.pick((Object.keys(EVENT_OWNERS) as EventType[]).filter((candidate) => EVENT_OWNERS[candidate] !== caller));
     const id = randomUUID();
     this.ids.add(id);

@@ -1,3 +1,4 @@
+import { DEFAULT_PORTS } from '@blog/contracts';
 import type { BusReader, BusSubscriber } from './busReader';
 import { readinessOf } from './health';
 import type { SupervisorClient } from './supervisor';
@@ -15,7 +16,7 @@ export interface FlowSources {
   writes?: () => WriteAttempt[];
 }
 
-const DEFAULT_PORTS: Record<number, FlowServiceName> = { 4000: 'posts', 4001: 'comments', 4002: 'query', 4003: 'moderation', 4005: 'event-bus' };
+const SERVICE_OF_PORT = new Map<number, FlowServiceName>(FLOW_SERVICES.map((name) => [DEFAULT_PORTS[name], name]));
 
 const originOf = (url: string): string | null => {
   try {
@@ -38,7 +39,7 @@ export function serviceOfSubscriber(id: string, services: Record<FlowServiceName
   for (const name of FLOW_SERVICES) if (originOf(services[name].url) === origin) return name;
   const { hostname, port } = new URL(id);
   for (const name of FLOW_SERVICES) if (hostname.split(/[.-]/).includes(name)) return name;
-  return DEFAULT_PORTS[Number(port)] ?? null;
+  return SERVICE_OF_PORT.get(Number(port)) ?? null;
 }
 
 /** NATS names durable consumers; the embedded bus names subscribers by URL. */

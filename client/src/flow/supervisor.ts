@@ -1,8 +1,9 @@
+import { PROCESS_NAMES } from '@blog/contracts';
 import { z } from 'zod';
 import { UpstreamFailure, type FlowHttp, type FlowUpstream, type UpstreamAnswer } from './upstream';
 import { FLOW_SERVICES, MODERATION_DELAYS_MS, type FlowEngine, type KubectlCommands, type SupervisorView } from './wire';
 
-const processName = z.enum(['event-bus', 'posts', 'comments', 'moderation', 'query', 'client', 'nats']);
+const processName = z.enum(PROCESS_NAMES);
 /** The processes the page may stop and start; the client is the page's own server (the supervisor answers 409). */
 export const CONTROLLABLE = processName.exclude(['client']);
 

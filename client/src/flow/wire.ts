@@ -1,12 +1,17 @@
 /**
  * What the flow API answers, as the page reads it. No runtime imports: the web page imports this file
- * too, so the server and the page cannot drift apart.
+ * too, so the server and the page cannot drift apart (and the contracts' index would bring zod into it).
  */
-import type { DeadLetter } from '@blog/contracts';
+import type { DeadLetter, ProcessName, ServiceName } from '@blog/contracts';
 
-/** The processes the flow page knows: the five services. */
-export const FLOW_SERVICES = ['event-bus', 'posts', 'comments', 'moderation', 'query'] as const;
+/**
+ * The processes the flow page draws: the contracts' SERVICE_NAMES, written out for the page's bundle.
+ * The compiler holds the two together: a service missing here, or one that is not there, fails the build.
+ */
+export const FLOW_SERVICES = ['event-bus', 'posts', 'comments', 'moderation', 'query'] as const satisfies readonly ServiceName[];
 export type FlowServiceName = (typeof FLOW_SERVICES)[number];
+const everyService: [Exclude<ServiceName, FlowServiceName>] extends [never] ? true : never = true;
+void everyService;
 
 /** `local`: a supervisor runs the processes and the page may stop and start them. `cluster`: Kubernetes does. */
 export type FlowMode = 'local' | 'cluster';
@@ -58,7 +63,7 @@ export interface SubscriberView {
 /** A dead letter as the bus lists it. */
 export type DeadLetterView = DeadLetter;
 
-export type ProcessName = 'event-bus' | 'posts' | 'comments' | 'moderation' | 'query' | 'client' | 'nats';
+export type { ProcessName };
 export type ProcessState = 'starting' | 'ready' | 'crashed' | 'backing-off' | 'stopping' | 'stopped';
 
 /** One process as the local supervisor runs it. */

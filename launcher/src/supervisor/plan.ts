@@ -1,29 +1,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { natsServerConfig } from '@blog/contracts';
+import { BLOG_SERVICES, DEFAULT_PORTS, PROCESS_NAMES, natsServerConfig, type ProcessName } from '@blog/contracts';
 
 /** The repository root, from this file in src/supervisor/ or dist/supervisor/ alike. */
 export const ROOT = path.resolve(__dirname, '../../..');
 
-export const SUPERVISED_NAMES = ['nats', 'event-bus', 'posts', 'comments', 'moderation', 'query', 'client'] as const;
-export type SupervisedName = (typeof SUPERVISED_NAMES)[number];
+export const SUPERVISED_NAMES = PROCESS_NAMES;
+export type SupervisedName = ProcessName;
 /** The blog's own programs: every supervised process but NATS. */
 export type AppName = Exclude<SupervisedName, 'nats'>;
-export const APP_NAMES: readonly AppName[] = ['event-bus', 'posts', 'comments', 'moderation', 'query', 'client'];
+export const APP_NAMES = SUPERVISED_NAMES.filter((name): name is AppName => name !== 'nats');
 
 export type EngineName = 'embedded' | 'nats';
 export type RunMode = 'start' | 'dev';
 
 /** The ports of `npm start`: the course's, which the README, the client's defaults and the manifests use. */
-export const DEFAULT_PORTS: Readonly<Record<SupervisedName, number>> = {
-  nats: 4222,
-  'event-bus': 4005,
-  posts: 4000,
-  comments: 4001,
-  moderation: 4003,
-  query: 4002,
-  client: 3000,
-};
+export { DEFAULT_PORTS };
 export const NATS_MONITOR_PORT = 8222;
 export const CONTROL_PORT = 4100;
 
@@ -88,7 +80,7 @@ function wiringOf(name: AppName, port: (name: SupervisedName) => number, options
   // reached through their Services, keep their default of every interface).
   const common = { PORT: String(port(name)), HOST: options.listenHost ?? '127.0.0.1', EVENT_BUS_URL: local('event-bus'), ...nats, ...(options.mode === 'dev' ? { LOG_FORMAT: 'pretty' } : {}) };
   if (name === 'event-bus' && options.engine === 'embedded') {
-    const subscribers = (['posts', 'comments', 'query', 'moderation'] as const).map((service) => `${service}=${local(service)}/events`);
+    const subscribers = BLOG_SERVICES.map((service) => `${service}=${local(service)}/events`);
     return { ...common, SUBSCRIBERS: subscribers.join(','), ...(options.busDataDir ? { DATA_DIR: options.busDataDir } : {}) };
   }
   if (name === 'client') {

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { BLOG_SERVICES } from '@blog/contracts';
 import { waitFor } from '../waitFor';
 import type { EngineName, Plan, SupervisedName } from './plan';
 import { ProcessOutput } from './processOutput';
@@ -27,7 +28,7 @@ export interface SupervisorOptions {
 }
 
 /** Stopped in this order: what takes requests first, then the bus they publish to, then its engine. */
-const STOP_ORDER: readonly (readonly SupervisedName[])[] = [['client', 'posts', 'comments', 'moderation', 'query'], ['event-bus'], ['nats']];
+const STOP_ORDER: readonly (readonly SupervisedName[])[] = [['client', ...BLOG_SERVICES], ['event-bus'], ['nats']];
 
 /** How long the services wait for NATS to be ready before they start anyway (they retry the connection). */
 const NATS_FIRST_MS = 20_000;

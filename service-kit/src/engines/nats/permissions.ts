@@ -1,4 +1,4 @@
-import { EVENT_OWNERS, type PublisherName } from '@blog/contracts';
+import { BLOG_SERVICES, EVENT_OWNERS, type PublisherName } from '@blog/contracts';
 import { DEAD_LETTER_STREAM, EVENTS_STREAM, deadLetterSubjectOf, subjectOf } from './names';
 
 /**
@@ -8,7 +8,7 @@ import { DEAD_LETTER_STREAM, EVENTS_STREAM, deadLetterSubjectOf, subjectOf } fro
  */
 
 /** The services that connect to NATS, each as a user of its own (its name, its token as password). */
-export const NATS_SERVICE_USERS = ['posts', 'comments', 'moderation', 'query'] as const;
+export const NATS_SERVICE_USERS = BLOG_SERVICES;
 /** The event-bus gateway: it holds the publish map for HTTP callers itself, so NATS lets it do everything. */
 export const NATS_GATEWAY_USER = 'event-bus';
 

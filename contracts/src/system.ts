@@ -1,0 +1,34 @@
+/**
+ * The blog's parts, in the order they start and are listed: the one description of the system. The
+ * supervisor (npm start), the test launcher, the flow page's server, the NATS permissions, the bench and
+ * the manifests' tests read their names and ports here; who publishes each event is EVENT_OWNERS
+ * (owners.ts). Adding a service is a line here, its folder, and its event types' owners.
+ */
+export const DEFAULT_PORTS = {
+  nats: 4222,
+  'event-bus': 4005,
+  posts: 4000,
+  comments: 4001,
+  moderation: 4003,
+  query: 4002,
+  client: 3000,
+} as const;
+
+/** Every process a local run starts (nats only on the NATS engine), in start order. */
+export type ProcessName = keyof typeof DEFAULT_PORTS;
+export const PROCESS_NAMES = Object.keys(DEFAULT_PORTS) as ProcessName[];
+
+/**
+ * The services that talk to each other only through events: each subscribes to the bus (or has a
+ * durable consumer on NATS), has a credential and a NATS user of its own.
+ */
+export const BLOG_SERVICES = ['posts', 'comments', 'moderation', 'query'] as const satisfies readonly ProcessName[];
+export type BlogServiceName = (typeof BLOG_SERVICES)[number];
+
+/** The bus and the blog's services: what a test system or the flow page shows as boxes. */
+export const SERVICE_NAMES = ['event-bus', ...BLOG_SERVICES] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** Everyone who may call the bus: the services, the client server (reads only) and the operator. */
+export const CALLER_NAMES = [...BLOG_SERVICES, 'client', 'operator'] as const;
+export type CallerName = (typeof CALLER_NAMES)[number];
