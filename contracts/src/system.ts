@@ -32,3 +32,7 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
 /** Everyone who may call the bus: the services, the client server (reads only) and the operator. */
 export const CALLER_NAMES = [...BLOG_SERVICES, 'client', 'operator'] as const;
 export type CallerName = (typeof CALLER_NAMES)[number];
+
+/** The two event engines behind the one port: the embedded bus (a SQLite log) and NATS JetStream. */
+export const ENGINE_NAMES = ['embedded', 'nats'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];

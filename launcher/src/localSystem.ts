@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BLOG_SERVICES, type NatsSync } from '@blog/contracts';
+import { BLOG_SERVICES, type EngineName, type NatsSync } from '@blog/contracts';
 import type { ManagedProcess } from './childProcess';
 import { credentialEnv, natsPasswordEnv, newCredentials, type Credentials } from './credentials';
 import { natsAuth, natsCluster, type NatsNode } from './natsCluster';
 import { freePort } from './ports';
 import { SERVICE_NAMES, ServiceProcess, type ProcessName, type ServiceName } from './serviceProcess';
 
-export type EngineName = 'embedded' | 'nats';
+export type { EngineName };
 
 export interface LocalSystemOptions {
   /** Also run the client server (needs `npm run build -w client` for its page), routed to these services. */

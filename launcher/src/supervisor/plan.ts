@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { BLOG_SERVICES, DEFAULT_PORTS, PROCESS_NAMES, natsServerConfig, type ProcessName } from '@blog/contracts';
+import { BLOG_SERVICES, DEFAULT_PORTS, PROCESS_NAMES, natsServerConfig, type EngineName, type ProcessName } from '@blog/contracts';
 
 /** The repository root, from this file in src/supervisor/ or dist/supervisor/ alike. */
 export const ROOT = path.resolve(__dirname, '../../..');
@@ -11,7 +11,7 @@ export type SupervisedName = ProcessName;
 export type AppName = Exclude<SupervisedName, 'nats'>;
 export const APP_NAMES = SUPERVISED_NAMES.filter((name): name is AppName => name !== 'nats');
 
-export type EngineName = 'embedded' | 'nats';
+export type { EngineName };
 export type RunMode = 'start' | 'dev';
 
 /** The ports of `npm start`: the course's, which the README, the client's defaults and the manifests use. */

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { ENGINE_NAMES } from '@blog/contracts';
 import { z } from 'zod';
 import { CONTROL_PORT, type EngineName, type RunMode } from './plan';
 
@@ -57,7 +58,7 @@ export function readRunOptions(args: string[], env: NodeJS.ProcessEnv, stdoutIsT
     },
     strict: true,
   });
-  const engine = z.enum(['embedded', 'nats']).safeParse(values.engine);
+  const engine = z.enum(ENGINE_NAMES).safeParse(values.engine);
   if (!engine.success) throw new Error(`--engine must be embedded or nats, not "${values.engine}"`);
   const output = z.enum(['auto', 'text', 'json']).safeParse(values.output);
   if (!output.success) throw new Error(`--output must be auto, text or json, not "${values.output}"`);
