@@ -1,7 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import { StreamSeats, clientOf, describeHttpFailure, requestIdOf, requestLogger, type Lifecycle, type Logger } from '@blog/service-kit';
 import type { Request, RequestHandler, Response } from 'express';
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
+import { upstreamAgent } from './upstreamAgent';
 import { copyResponseHeaders, failureAnswer, forwardedHeaders } from './forwarding';
 import type { WriteAttempts } from './writeAttempts';
 
@@ -50,12 +51,7 @@ export class ApiProxy {
   private readonly seats = new StreamSeats(PROXIED_STREAMS.total, PROXIED_STREAMS.perClient);
 
   constructor(private readonly options: ProxyOptions) {
-    this.agent = new Agent({
-      connect: { timeout: options.connectTimeoutMs },
-      keepAliveTimeout: 4_000,
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-    });
+    this.agent = upstreamAgent(options);
     // Long-lived event streams end when the server starts draining, so a shutdown is not held open by them;
     // the browser's EventSource reconnects, to another pod in Kubernetes.
     options.lifecycle.onDrain(() => {

@@ -20,3 +20,15 @@ export function visibleTextSchema(field: string, max: number) {
     .max(max)
     .refine(hasVisibleCharacter, `${field} must contain a visible character (spaces and zero-width characters alone are empty)`);
 }
+
+/**
+ * JSON read from something not trusted to send it (a subscriber's answer, a stranger's NATS message), or
+ * null when it is not JSON.
+ */
+export function parsedOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EventEngine, Subscription } from '@blog/contracts';
@@ -29,7 +30,6 @@ export interface StartOptions {
   shutdownTimeoutMs?: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Tries `work` until it succeeds or the service shuts down: the engine may not be reachable yet. */
 async function untilDone<T>(work: () => Promise<T>, what: string, lifecycle: Lifecycle, logger: Logger): Promise<T | null> {

@@ -1,5 +1,6 @@
 import { AppError, describeHttpFailure, httpFailureCode, neverReached } from '@blog/service-kit';
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
+import { upstreamAgent } from '../upstreamAgent';
 
 /** A service the flow page reads from, named in its error answers. */
 export interface FlowUpstream {
@@ -66,14 +67,8 @@ export class FlowHttp {
   private readonly agent: Agent;
 
   constructor(private readonly options: FlowHttpOptions) {
-    this.agent = new Agent({
-      connect: { timeout: options.connectTimeoutMs },
-      keepAliveTimeout: 4_000,
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-      // A handful of connections per service is plenty for one poller and a few page actions.
-      connections: 4,
-    });
+    // A handful of connections per service is plenty for one poller and a few page actions.
+    this.agent = upstreamAgent({ ...options, connections: 4 });
   }
 
   async call(upstream: FlowUpstream, path: string, { method = 'GET', headers = {}, body, maxBytes = DEFAULT_MAX_BYTES, timeoutMs }: CallOptions = {}): Promise<UpstreamAnswer> {

@@ -2,7 +2,7 @@ import type { Logger } from '@blog/service-kit';
 import type { LogRow } from '../store/eventLog';
 import type { DeadLetter, SubscriberState } from '../store/subscriberState';
 import type { DeliveryObserver } from './deliveryStats';
-import { parseJsonOrNull } from './outcome';
+import { parsedOrNull } from '@blog/contracts';
 
 export interface DeadLetterShelfOptions {
   subscriber: string;
@@ -43,7 +43,7 @@ export class DeadLetterShelf {
   }
 
   park(row: LogRow, attempts: number, lastError: string): void {
-    const stored = parseJsonOrNull(row.body) as { id?: unknown } | null;
+    const stored = parsedOrNull(row.body) as { id?: unknown } | null;
     const letter: DeadLetter = {
       subscriber: this.subscriber,
       seq: row.seq,

@@ -1,7 +1,8 @@
 import { AppError, describeHttpFailure, type Logger } from '@blog/service-kit';
 import { logStored, toEnvelopes } from '../publishing';
 import type { EventLog } from '../store/eventLog';
-import { DELIVERED, parseJsonOrNull, type Outcome } from './outcome';
+import { parsedOrNull } from '@blog/contracts';
+import { DELIVERED, type Outcome } from './outcome';
 
 export interface FollowUpsOptions {
   log: EventLog;
@@ -28,7 +29,7 @@ export class FollowUps {
 
   /** Stores the follow-ups of a 2xx answer; answers whether the delivery it answered is done. */
   async storeFrom(answerText: string): Promise<Outcome> {
-    const publish = (parseJsonOrNull(answerText) as { publish?: unknown } | null)?.publish;
+    const publish = (parsedOrNull(answerText) as { publish?: unknown } | null)?.publish;
     if (publish === undefined || (Array.isArray(publish) && publish.length === 0)) return DELIVERED;
     let envelopes;
     try {

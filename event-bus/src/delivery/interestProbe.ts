@@ -1,7 +1,7 @@
 import type { HttpTransport } from '@blog/service-kit';
 import { z } from 'zod';
 import type { LogRow } from '../store/eventLog';
-import { parseJsonOrNull } from './outcome';
+import { parsedOrNull } from '@blog/contracts';
 
 const interestsSchema = z.object({ types: z.array(z.string()) });
 
@@ -39,7 +39,7 @@ export class InterestProbe {
   /** Asks the subscriber; throws when it cannot be reached (what it said before still holds then). */
   async ask(): Promise<void> {
     const answer = await this.http.send('GET', this.url);
-    const parsed = answer.status === 200 ? interestsSchema.safeParse(parseJsonOrNull(answer.text)) : null;
+    const parsed = answer.status === 200 ? interestsSchema.safeParse(parsedOrNull(answer.text)) : null;
     this.wanted = parsed?.success ? new Set(parsed.data.types) : null;
     this.known = true;
   }

@@ -8,11 +8,3 @@ export type Outcome = { kind: 'delivered' } | { kind: 'refused'; reason: string 
 
 export const DELIVERED: Outcome = { kind: 'delivered' };
 
-/** JSON from a subscriber, or null when it is not JSON: its answers are read, never trusted. */
-export function parseJsonOrNull(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import {
   EVENTS_BODY_LIMIT_BYTES,
@@ -48,7 +49,6 @@ const receiptSchema = z.object({ id: z.string(), seq: z.number().int().positive(
 const logEndSchema = z.object({ lastSeq: z.number().int().min(0) });
 const subscriberPositionsSchema = z.array(z.object({ name: z.string().nullable(), position: z.number().int().min(0) }));
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 interface QueuedPublish {
   envelope: Envelope;

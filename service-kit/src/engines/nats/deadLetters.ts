@@ -2,7 +2,8 @@ import { DeliverPolicy } from '@nats-io/jetstream';
 import { z } from 'zod';
 import type { NatsLink } from './connection';
 import { DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECTS, deadLetterSubjectOf, retrySubjectOf } from './names';
-import { parsedOrNull, retryingNoResponders } from './reader';
+import { parsedOrNull } from '@blog/contracts';
+import { retryingNoResponders } from './reader';
 
 /** A parked event in the dead-letter stream: what GET /dead-letters lists, and the event itself. */
 export const storedDeadLetterSchema = z.object({

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineOutcomeUnknownError, EngineUnavailableError, type Envelope } from '@blog/contracts';
 import { NoRespondersError, PermissionViolationError } from '@nats-io/nats-core';
 import { JetStreamApiError } from '@nats-io/jetstream';
@@ -11,7 +12,6 @@ export interface StoredReceipt {
   duplicate: boolean;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** How long a publish waits for a client that lost its server to find another, before answering 503. */
 const OFFLINE_WAIT_MS = 1_000;

@@ -1,4 +1,4 @@
-import { EngineUnavailableError, READ_PAGE_MAX_BYTES } from '@blog/contracts';
+import { EngineUnavailableError, READ_PAGE_MAX_BYTES, parsedOrNull } from '@blog/contracts';
 import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type { NatsLink } from './connection';
 import { EVENTS_STREAM, typeOfSubject } from './names';
@@ -107,11 +107,3 @@ export function eventOfMessage(subject: string, text: string): { stored: unknown
   return { stored };
 }
 
-/** A message's JSON, or null when it is not JSON (nothing the blog publishes; a stranger's message). */
-export function parsedOrNull(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}

@@ -1,11 +1,11 @@
-import { deliveredFrom, type Delivered, type EventConsumer, type EventEngine } from '@blog/contracts';
+import { deliveredFrom, parsedOrNull, type Delivered, type EventConsumer, type EventEngine } from '@blog/contracts';
 import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type ConsumerConfig, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import type { Logger } from '../../logger';
 import type { NatsLink } from './connection';
 import { parkDeadLetter, storedDeadLetterSchema } from './deadLetters';
 import { DEAD_LETTER_STREAM, EVENTS_STREAM, PULL_EXPIRES_MS, filterFor, retrySubjectOf } from './names';
-import { eventOfMessage, parsedOrNull } from './reader';
+import { eventOfMessage } from './reader';
 
 export interface ReactionOptions {
   /** How long a replica may hold an event unanswered before the server gives it to another. */
