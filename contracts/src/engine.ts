@@ -6,8 +6,8 @@ import { isKnownEventType, knownEventSchema, type EventType, type KnownEvent } f
  * their events. A service publishes events durably, receives the events of the types it handles (in
  * order, at least once) and replays the log from the start to rebuild its state; nothing else.
  *
- * Adapters: the embedded bus over HTTP (service-kit's `HttpEngine`, the default) and `MemoryEngine` here,
- * which the unit tests use.
+ * Adapters: the embedded bus over HTTP (service-kit's `HttpEngine`, the default), NATS JetStream
+ * (service-kit's `NatsEngine`, when NATS_URL is set) and `MemoryEngine` here, which the unit tests use.
  */
 export interface EventEngine {
   /** CloudEvents `source` of everything this engine publishes for its service, e.g. "/comments". */
@@ -198,12 +198,6 @@ export function applyDelivered(handlers: EventHandlers, { event, context }: Deli
 export function reactToDelivered(handlers: EventHandlers, { event, context }: Delivered): OutgoingEvent[] {
   if (!handlers.reactsTo.includes(event.type)) return [];
   return (handlers.react?.(event, context) ?? []).map((followUp) => ({ ...followUp, requestId: context.requestId }));
-}
-
-/** One received event through the handlers: applied if it is of an `applies` type, then reacted to. */
-export function handleDelivered(handlers: EventHandlers, delivered: Delivered): OutgoingEvent[] {
-  applyDelivered(handlers, delivered);
-  return reactToDelivered(handlers, delivered);
 }
 
 /**

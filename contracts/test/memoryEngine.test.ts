@@ -1,4 +1,4 @@
-import { EVENT_TYPES, EngineUnavailableError, MemoryEngine, MemoryLog, applyDelivered, derivedEventId, handleDelivered, reactToDelivered, knownEventSchema, type EventConsumer, type EventHandlers } from '../src';
+import { EVENT_TYPES, EngineUnavailableError, MemoryEngine, MemoryLog, applyDelivered, derivedEventId, reactToDelivered, knownEventSchema, type EventConsumer, type EventHandlers } from '../src';
 import { commentCreated, postCreated } from '../../test/support/factories';
 
 /** A consumer that counts what it was handed and, for CommentCreated, answers a derived verdict. */
@@ -23,7 +23,11 @@ function recordingConsumer(types: EventConsumer['types'], ready = () => true) {
     get position() {
       return position;
     },
-    receive: (events) => events.flatMap((delivered) => handleDelivered(handlers, delivered)),
+    receive: (events) =>
+      events.flatMap((delivered) => {
+        applyDelivered(handlers, delivered);
+        return reactToDelivered(handlers, delivered);
+      }),
     apply: (delivered) => applyDelivered(handlers, delivered),
     passed: (seq) => {
       position = Math.max(position, seq);

@@ -3,13 +3,13 @@ import { DatabaseSync } from 'node:sqlite';
 
 /**
  * How long a statement waits for another connection's lock before failing (a repair writing while a
- * waiting bus tries to open the log): better-sqlite3's default, kept; node:sqlite's own is 0.
+ * waiting bus tries to open the log); node:sqlite's own is 0, which fails at once.
  */
 const BUSY_TIMEOUT_MS = 5000;
 
 /**
- * The page cache better-sqlite3 was built with (16 MB; node:sqlite uses SQLite's default of 2 MB), so the
- * reads, the replay and the bus's memory stay as docs/PERFORMANCE.md measured them.
+ * A 16 MB page cache (node:sqlite uses SQLite's default of 2 MB), the size docs/PERFORMANCE.md measured
+ * the reads, the replay and the bus's memory with.
  */
 const PAGE_CACHE_KIB = 16_000;
 

@@ -29,7 +29,7 @@ export class LogDamagedError extends Error {
 }
 
 /**
- * node:sqlite refuses to read an integer beyond 2^53 as a number (better-sqlite3 rounded it). Seqs,
+ * node:sqlite refuses to read an integer beyond 2^53 as a number (it throws ERR_OUT_OF_RANGE). Seqs,
  * counts and attempts are written from JS numbers and stay far below that, so such a value in the file
  * is not one the bus wrote: it is read as damage, like a row that is not an event.
  */

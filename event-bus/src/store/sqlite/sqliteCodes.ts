@@ -1,8 +1,9 @@
 /**
  * SQLite's result codes by name. node:sqlite reports a failure as an Error with `code` 'ERR_SQLITE_ERROR'
  * and SQLite's number in `errcode` (an extended code when SQLite has one: 2067 is SQLITE_CONSTRAINT_UNIQUE).
- * The store, the bus's answers and the tests speak of SQLite's own names, as better-sqlite3 gave them, so
- * the number is turned into the name here, once, where an error leaves the database's thread.
+ * The store, the bus's answers and the tests speak of SQLite's own names (SQLITE_FULL, SQLITE_CORRUPT),
+ * which say more than a number, so the number is turned into the name here, once, where an error leaves
+ * the database's thread.
  */
 
 /** Primary codes, by number (sqlite3.h). */

@@ -2,8 +2,8 @@ import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementResultingCha
 
 /**
  * A prepared statement with the parameters and rows its SQL has. node:sqlite types every row as
- * `Record<string, SQLOutputValue>`; these views state each query's shape once, where it is written, as
- * better-sqlite3's type parameters did (a promise about the SQL, not a check at run time). The
+ * `Record<string, SQLOutputValue>`; these views state each query's shape once, where it is written (a
+ * promise about the SQL, not a check at run time). The
  * parameters' type leaves out `undefined`, which node:sqlite refuses to bind, so the compiler catches it.
  */
 export interface Statement<Params extends SQLInputValue[], Row> {

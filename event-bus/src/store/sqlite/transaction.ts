@@ -2,7 +2,7 @@ import type { DatabaseSync } from 'node:sqlite';
 
 /**
  * Runs `work` in one transaction: all of it is committed (one fsync under synchronous=FULL) or none of
- * it, as better-sqlite3's `db.transaction()` did (node:sqlite has no such helper). IMMEDIATE takes the
+ * it (node:sqlite has no helper for it). IMMEDIATE takes the
  * write lock at the start, so a transaction that has begun never fails later for want of it.
  */
 export function inTransaction<T>(db: DatabaseSync, work: () => T): T {
