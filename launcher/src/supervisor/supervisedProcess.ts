@@ -1,41 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { CrashLoopBackOff } from './backoff';
 import type { ProcessSpec, SupervisedName } from './plan';
+import { answers200, signalGroup, spawnGroupLeader } from './processGroup';
 import type { ProcessOutput } from './processOutput';
-import { dyingWithParent } from './parentDeath';
+import type { ExitRecord, ProcessState, ProcessView, StateChange } from './processStates';
 
-export type ProcessState = 'starting' | 'ready' | 'crashed' | 'backing-off' | 'stopping' | 'stopped';
-
-export interface ExitRecord {
-  code: number | null;
-  signal: string | null;
-  at: string;
-}
-
-/** One process as the control API shows it. */
-export interface ProcessView {
-  name: SupervisedName;
-  state: ProcessState;
-  pid: number | null;
-  restarts: number;
-  url: string;
-  lastExit: ExitRecord | null;
-  nextStartAt: string | null;
-}
-
-/** One state change, as the supervisor reports it. */
-export interface StateChange {
-  name: SupervisedName;
-  state: ProcessState;
-  pid: number | null;
-  restarts: number;
-  url: string;
-  /** With `crashed` and `stopped`: how the process ended, after how long, and the last lines it printed. */
-  exit?: ExitRecord & { pid: number | null; ranMs: number; lastOutput: string[] };
-  /** With `backing-off`: the wait before the next start. */
-  restartInMs?: number;
-  nextStartAt?: string;
-}
+export type { ExitRecord, ProcessState, ProcessView, StateChange };
 
 export interface SupervisedProcessOptions {
   spec: ProcessSpec;
@@ -44,16 +14,6 @@ export interface SupervisedProcessOptions {
   backoff?: CrashLoopBackOff;
   /** How often /readyz is asked while the process starts. */
   probeEveryMs?: number;
-}
-
-const PROBE_TIMEOUT_MS = 1_000;
-
-async function answers200(url: string): Promise<boolean> {
-  try {
-    return (await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) })).status === 200;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -171,33 +131,15 @@ export class SupervisedProcess {
     this.nextStartAt = null;
     this.readyAt = null;
     const { spec, output } = this.options;
-    const { command, args } = dyingWithParent(spec.command, spec.args);
-    const child = spawn(command, args, {
-      cwd: spec.cwd,
-      env: { ...spec.env, ...this.extraEnv },
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const child = spawnGroupLeader(spec, this.extraEnv, output, {
+      exited: (code, signal) => this.exited(child, code, signal),
+      failed: (error) => {
+        output.note(`[supervisor] could not start ${spec.command}: ${error.message}`);
+        this.exited(child, null, null);
+      },
     });
     this.child = child;
     this.startedAt = Date.now();
-    if (child.stdout) output.attach(child.stdout);
-    if (child.stderr) output.attach(child.stderr);
-    child.once('exit', (code, signal) => {
-      // Whatever it left in its group (a watcher's child, a shell's) must not keep its port from the next
-      // start; and once they are gone its output pipes close, so its last lines are read before it is reported.
-      signalGroup(child, 'SIGKILL');
-      const settle = setTimeout(() => this.exited(child, code, signal), 500);
-      child.once('close', () => {
-        clearTimeout(settle);
-        this.exited(child, code, signal);
-      });
-    });
-    child.once('error', (error) => {
-      // Only a spawn that failed (no such program) leaves no pid; later errors come with an exit.
-      if (child.pid !== undefined) return;
-      output.note(`[supervisor] could not start ${spec.command}: ${error.message}`);
-      this.exited(child, null, null);
-    });
     this.enter('starting');
     void this.probe(child);
   }
@@ -271,15 +213,5 @@ export class SupervisedProcess {
     this.current = state;
     const { name, url } = { name: this.name, url: this.options.spec.url };
     this.options.onChange({ name, state, pid: this.pid, restarts: this.restarts, url, ...detail });
-  }
-}
-
-/** A signal to the process group `child` leads; a group already gone is not an error. */
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // ESRCH: nothing left in the group.
   }
 }

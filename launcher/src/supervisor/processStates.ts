@@ -1,0 +1,34 @@
+import type { SupervisedName } from './plan';
+
+export type ProcessState = 'starting' | 'ready' | 'crashed' | 'backing-off' | 'stopping' | 'stopped';
+
+export interface ExitRecord {
+  code: number | null;
+  signal: string | null;
+  at: string;
+}
+
+/** One process as the control API shows it. */
+export interface ProcessView {
+  name: SupervisedName;
+  state: ProcessState;
+  pid: number | null;
+  restarts: number;
+  url: string;
+  lastExit: ExitRecord | null;
+  nextStartAt: string | null;
+}
+
+/** One state change, as the supervisor reports it. */
+export interface StateChange {
+  name: SupervisedName;
+  state: ProcessState;
+  pid: number | null;
+  restarts: number;
+  url: string;
+  /** With `crashed` and `stopped`: how the process ended, after how long, and the last lines it printed. */
+  exit?: ExitRecord & { pid: number | null; ranMs: number; lastOutput: string[] };
+  /** With `backing-off`: the wait before the next start. */
+  restartInMs?: number;
+  nextStartAt?: string;
+}
