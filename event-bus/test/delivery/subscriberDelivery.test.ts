@@ -79,7 +79,7 @@ describe('SubscriberDelivery', () => {
 
     await log.append(['a', 'b', 'c', 'd', 'e', 'f'].map(titled));
 
-    await waitFor('six events', () => subscriber.received.length === 6);
+    await waitFor('six events, answered', () => subscriber.received.length === 6 && loop.status().position === 6);
     expect(subscriber.received.map(titleOf)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
     expect(subscriber.deliveries).toBe(2);
     expect(saved).toEqual([4, 6]);
@@ -118,7 +118,8 @@ describe('SubscriberDelivery', () => {
 
     await log.append(['a', 'poison', 'b'].map(titled));
 
-    await waitFor('the two good events', () => subscriber.received.length === 2);
+    // The subscriber holds 'b' before its answer is back at the loop: the position moves on the answer.
+    await waitFor('the two good events, answered', () => subscriber.received.length === 2 && loop.status().position === 3);
     expect(subscriber.received.map(titleOf)).toEqual(['a', 'b']);
     expect(loop.deadLetters()).toEqual([expect.objectContaining({ seq: 2, attempts: 3, lastError: 'answered 500' })]);
     expect(state.loadDeadLetters()).toEqual(loop.deadLetters());
@@ -136,7 +137,7 @@ describe('SubscriberDelivery', () => {
     subscriber.stopRefusing();
 
     expect(loop.retry()).toBe(1);
-    await waitFor('the retried event', () => subscriber.received.some((event) => titleOf(event) === 'poison'));
+    await waitFor('the retried event, answered', () => subscriber.received.some((event) => titleOf(event) === 'poison') && loop.deadLetters().length === 0);
     expect(loop.deadLetters()).toEqual([]);
     expect(loop.status().position).toBe(2);
     await subscriber.close();
@@ -162,7 +163,7 @@ describe('SubscriberDelivery', () => {
 
     await log.append([titled('x')]);
 
-    await waitFor('the event', () => flaky.received.length === 1);
+    await waitFor('the event, answered', () => flaky.received.length === 1 && loop.status().position === 1);
     expect(flaky.deliveries).toBe(4);
     expect(loop.status()).toMatchObject({ position: 1, failures: 3, consecutiveFailures: 0, lastError: 'answered 503', deadLettered: 0 });
     expect(observer.calls.filter((call) => call.startsWith('retried'))).toHaveLength(3);
