@@ -4,7 +4,7 @@ import path from 'node:path';
 import { EngineUnavailableError, derivedEventId, type EventHandlers, type KnownEvent } from '@blog/contracts';
 import { freePort, natsCluster, waitFor, type NatsNode } from '@blog/launcher';
 import { EventReceiver, Lifecycle, NatsConnector, NatsEngine, knownErrorAnswer, listDeadLetters } from '../src';
-import { backoffSteps } from '../src/engines/nats/sharedReactions';
+import { backoffSteps } from '../src/engines/nats/durables';
 import { commentCreated, postCreated } from '../../test/support/factories';
 import { silentLogger } from '../../test/support/silentLogger';
 

@@ -1,21 +1,9 @@
-import { nanos, type NatsConnection } from '@nats-io/nats-core';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import {
-  DiscardPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  RetentionPolicy,
-  StorageType,
-  jetstream,
-  jetstreamManager,
-  type JetStreamClient,
-  type JetStreamManager,
-  type StreamConfig,
-} from '@nats-io/jetstream';
-import { EngineOutcomeUnknownError, EngineUnavailableError, MAX_EVENT_BYTES, NATS_SERVER_ADVICE, natsServerTooOld, type EngineProblem } from '@blog/contracts';
-import { isPermissionViolation } from './publisher';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { EngineOutcomeUnknownError, EngineUnavailableError, NATS_SERVER_ADVICE, natsServerTooOld, type EngineProblem } from '@blog/contracts';
 import { STREAM_REPAIR_ACTION, type StreamWatch } from './streamCheck';
-import { DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECTS, EVENTS_STREAM, EVENTS_SUBJECTS, RETRY_SUBJECTS } from './names';
+import { ensureStreams } from './streams';
 
 export interface NatsOptions {
   /** nats://host:port of one or more servers of the cluster; the client finds the rest. */
@@ -41,48 +29,6 @@ export interface NatsLink {
   nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
-}
-
-function streamConfigs({ replicas, dedupeWindowMs }: NatsOptions): (Partial<StreamConfig> & { name: string })[] {
-  const shared = {
-    storage: StorageType.File,
-    retention: RetentionPolicy.Limits,
-    discard: DiscardPolicy.Old,
-    num_replicas: replicas,
-    duplicate_window: nanos(dedupeWindowMs),
-  };
-  return [
-    // The log: nothing expires, every message is read by many consumers. The server itself refuses an
-    // event larger than the blog allows (the bus answers 413 first), and a dead letter is one plus its story.
-    { name: EVENTS_STREAM, subjects: [EVENTS_SUBJECTS], allow_direct: true, max_msg_size: MAX_EVENT_BYTES, ...shared },
-    { name: DEAD_LETTER_STREAM, subjects: [DEAD_LETTER_SUBJECTS, RETRY_SUBJECTS], max_msg_size: 2 * MAX_EVENT_BYTES, ...shared },
-  ];
-}
-
-/**
- * Creates the streams when they are missing. Every process does this at connect, so whichever starts
- * first makes them; a replica count or dedupe window changed in the configuration is applied to a
- * stream that exists already.
- */
-async function ensureStreams(jsm: JetStreamManager, options: NatsOptions): Promise<void> {
-  for (const config of streamConfigs(options)) {
-    try {
-      const info = await jsm.streams.info(config.name);
-      const sameSubjects = JSON.stringify(info.config.subjects) === JSON.stringify(config.subjects);
-      const changed = info.config.num_replicas !== config.num_replicas || info.config.duplicate_window !== config.duplicate_window || info.config.max_msg_size !== config.max_msg_size;
-      if (!sameSubjects || changed) {
-        // With NATS users, only the gateway may change a stream's settings; a service goes on with them as they are.
-        await jsm.streams
-          .update(config.name, { subjects: config.subjects, num_replicas: config.num_replicas, duplicate_window: config.duplicate_window, max_msg_size: config.max_msg_size })
-          .catch((error: unknown) => {
-            if (!isPermissionViolation(error)) throw error;
-          });
-      }
-    } catch (error) {
-      if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.StreamNotFound) throw error;
-      await jsm.streams.add(config);
-    }
-  }
 }
 
 /**

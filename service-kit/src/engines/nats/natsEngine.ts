@@ -8,7 +8,8 @@ import { NatsPublisher, describeNatsFailure } from './publisher';
 import { readAfter } from './reader';
 import { EVENTS_STREAM, durableNameOf } from './names';
 import { DurableHealth } from './durableHealth';
-import { SharedReactions, liveFeed, retryFeed, type ReactionOptions } from './sharedReactions';
+import { liveFeed, retryFeed, type ReactionOptions } from './durables';
+import { SharedReactions } from './sharedReactions';
 import { StreamWatch } from './streamCheck';
 
 export interface NatsEngineOptions extends NatsOptions {
