@@ -1,6 +1,7 @@
 import type { Lifecycle, Logger } from '@blog/service-kit';
 import { BusReader } from './busReader';
-import { FlowHub, type FlowHubLimits } from './flowHub';
+import { FlowHub } from './flowHub';
+import type { FlowHubLimits } from './flowHubLimits';
 import type { FlowDeps } from './flowRoutes';
 import { SnapshotSource } from './snapshot';
 import { SupervisorClient } from './supervisor';
@@ -8,7 +9,8 @@ import { FlowHttp } from './upstream';
 import type { FlowServiceName, WriteAttempt } from './wire';
 
 export { flowRoutes, OPERATOR_TOKEN_HEADER, type FlowDeps } from './flowRoutes';
-export { DEFAULT_FLOW_HUB_LIMITS, FlowHub, type FlowHubLimits } from './flowHub';
+export { FlowHub } from './flowHub';
+export { DEFAULT_FLOW_HUB_LIMITS, type FlowHubLimits } from './flowHubLimits';
 export { isLoopbackUrl, kubectlCommands } from './supervisor';
 export { serviceStateOf } from './snapshot';
 

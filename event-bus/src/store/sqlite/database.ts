@@ -14,41 +14,8 @@ import { sqliteCodeOf } from './sqliteCodes';
 import { HighWaterMark, readHighWater } from './highWater';
 import { checkLog } from './logCheck';
 import { arrayStatement, statement } from './statements';
+import { LOG_SCHEMA } from './schema';
 import { inTransaction } from './transaction';
-
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY,
-    source TEXT NOT NULL,
-    id TEXT NOT NULL,
-    type TEXT NOT NULL,
-    body TEXT NOT NULL,
-    UNIQUE (source, id)
-  );
-  CREATE TABLE IF NOT EXISTS positions (
-    subscriber TEXT PRIMARY KEY,
-    seq INTEGER NOT NULL
-  );
-  CREATE TABLE IF NOT EXISTS dead_letters (
-    subscriber TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    id TEXT NOT NULL,
-    type TEXT NOT NULL,
-    attempts INTEGER NOT NULL,
-    last_error TEXT NOT NULL,
-    parked_at TEXT NOT NULL,
-    PRIMARY KEY (subscriber, seq)
-  );
-  CREATE TABLE IF NOT EXISTS lost_events (
-    first INTEGER NOT NULL,
-    last INTEGER NOT NULL,
-    found_at TEXT NOT NULL,
-    PRIMARY KEY (first)
-  );
-`;
-
-export const LOG_SCHEMA = SCHEMA;
-
 
 /** Rows as stored must be events the bus wrote; one that is not is never served. */
 function soundRows(rows: RawRow[]): RawRow[] {
@@ -127,7 +94,7 @@ export type LogDatabase = ReturnType<typeof openLogDatabase>;
 export function openLogDatabase(file: string) {
   const { db, lastSeq } = openChecked(file);
   db.exec('PRAGMA synchronous = FULL');
-  db.exec(SCHEMA);
+  db.exec(LOG_SCHEMA);
   const insertEvent = statement<[number, string, string, string, string]>(
     db,
     'INSERT INTO events (seq, source, id, type, body) VALUES (?, ?, ?, ?, ?)',
