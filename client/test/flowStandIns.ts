@@ -128,6 +128,7 @@ export class FakeBus extends StandIn {
       const limit = Number(url.searchParams.get('limit') ?? 1000);
       return sendJson(res, 200, this.events.filter((event) => event.seq > after).slice(0, limit));
     }
+    if (asked.method === 'GET' && url.pathname === '/events/end') return sendJson(res, 200, { lastSeq: this.events.at(-1)?.seq ?? 0 });
     if (asked.method === 'GET' && url.pathname === '/subscribers') return sendJson(res, 200, this.subscribers);
     if (asked.method === 'GET' && url.pathname === '/dead-letters') return sendJson(res, 200, this.deadLetters);
     if (asked.method === 'POST' && url.pathname === '/dead-letters/retry') {
@@ -141,8 +142,11 @@ export class FakeBus extends StandIn {
   }
 }
 
-export function subscriberStatus(url: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+/** A subscriber as the bus lists it: `name` its service (the bus knows it), delivered to at `url`. */
+export function subscriberStatus(name: string | null, url: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
+    name,
+    engine: 'embedded',
     url,
     position: 10,
     lag: 0,

@@ -1,3 +1,4 @@
+import { ENGINE_NAMES } from '@blog/contracts';
 import { busAuthHeaders } from '@blog/service-kit';
 import { z } from 'zod';
 import { UpstreamFailure, type FlowHttp, type FlowUpstream, type UpstreamAnswer } from './upstream';
@@ -18,7 +19,12 @@ const storedEvent = z.looseObject({
   requestid: z.string().optional(),
 });
 
+const logEnd = z.object({ lastSeq: z.number().int().min(0) });
+
 const subscriberStatus = z.object({
+  /** The service it delivers to, as the bus names it (null: a subscriber configured by URL alone). */
+  name: z.string().nullable().default(null),
+  engine: z.enum(ENGINE_NAMES).optional(),
   url: z.string(),
   position: z.number(),
   lag: z.number(),
@@ -96,35 +102,9 @@ export class BusReader {
     return z.array(deadLetter).catch([]).parse(answer).slice(0, 500);
   }
 
-  /**
-   * The seq of the newest event, found with a handful of one-event reads (doubling, then halving), so
-   * the stream can start at the log's end without reading the whole log; 0 for an empty log.
-   */
+  /** Where the log ends (GET /events/end, one small read); 0 for an empty log. */
   async lastSeq(): Promise<number> {
-    const nextAfter = async (after: number) => (await this.readAfter(after, 1))[0]?.seq;
-    let known = await nextAfter(0);
-    if (known === undefined) return 0;
-    // A seq exists at `known`; look for one past `beyond`, doubling the step until there is none.
-    let step = 1;
-    let beyond = known;
-    for (;;) {
-      const next = await nextAfter(beyond);
-      if (next === undefined) break;
-      known = next;
-      step *= 2;
-      beyond = known + step;
-    }
-    // Nothing after `beyond`; the newest is in (known, beyond].
-    let low = known;
-    let high = beyond;
-    while (high - low > 1) {
-      const middle = Math.floor((low + high) / 2);
-      const next = await nextAfter(middle);
-      if (next === undefined) high = middle;
-      else low = next;
-    }
-    // `high` itself may hold the newest event.
-    return (await nextAfter(low)) ?? low;
+    return logEnd.parse(await this.get('/events/end')).lastSeq;
   }
 
   /** Asks the bus to deliver parked events again, with `operatorToken` if the page gave one. */

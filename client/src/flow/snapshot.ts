@@ -1,9 +1,8 @@
-import { DEFAULT_PORTS } from '@blog/contracts';
 import type { BusReader, BusSubscriber } from './busReader';
 import { readinessOf } from './health';
 import type { SupervisorClient } from './supervisor';
 import type { FlowHttp, FlowUpstream } from './upstream';
-import { FLOW_SERVICES, type DeadLetterView, type FlowEngine, type FlowServiceName, type FlowSnapshot, type SubscriberView, type SupervisorView, type WriteAttempt } from './wire';
+import { FLOW_SERVICES, type DeadLetterView, type FlowServiceName, type FlowSnapshot, type SubscriberView, type SupervisorView, type WriteAttempt } from './wire';
 
 export interface FlowSources {
   http: FlowHttp;
@@ -16,36 +15,9 @@ export interface FlowSources {
   writes?: () => WriteAttempt[];
 }
 
-const SERVICE_OF_PORT = new Map<number, FlowServiceName>(FLOW_SERVICES.map((name) => [DEFAULT_PORTS[name], name]));
-
-const originOf = (url: string): string | null => {
-  try {
-    return new URL(url).origin.replace('//localhost:', '//127.0.0.1:');
-  } catch {
-    return null;
-  }
-};
-
-/**
- * The service a subscriber delivers to. NATS names its durable consumers after the service
- * (`moderation`, `moderation_retry`); the embedded bus names a subscriber by its URL, which is the
- * service's own (same origin), or a cluster name such as `moderation-srv`, or a default port.
- */
-export function serviceOfSubscriber(id: string, services: Record<FlowServiceName, FlowUpstream>): FlowServiceName | null {
-  const durable = id.replace(/_retry$/, '');
-  if ((FLOW_SERVICES as readonly string[]).includes(durable)) return durable as FlowServiceName;
-  const origin = originOf(id);
-  if (origin === null) return null;
-  for (const name of FLOW_SERVICES) if (originOf(services[name].url) === origin) return name;
-  const { hostname, port } = new URL(id);
-  for (const name of FLOW_SERVICES) if (hostname.split(/[.-]/).includes(name)) return name;
-  return SERVICE_OF_PORT.get(Number(port)) ?? null;
-}
-
-/** NATS names durable consumers; the embedded bus names subscribers by URL. */
-export function engineOf(subscribers: readonly BusSubscriber[] | null): FlowEngine {
-  if (!subscribers || subscribers.length === 0) return 'unknown';
-  return subscribers.every((subscriber) => /^https?:\/\//.test(subscriber.url)) ? 'embedded' : 'nats';
+/** The service a subscriber delivers to: the bus names it (its SUBSCRIBERS name, a NATS consumer's own). */
+function serviceOf(subscriber: BusSubscriber): FlowServiceName | null {
+  return (FLOW_SERVICES as readonly (string | null)[]).includes(subscriber.name) ? (subscriber.name as FlowServiceName) : null;
 }
 
 type Settled<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -95,9 +67,10 @@ export class SnapshotSource {
 
   private async build(): Promise<FlowSnapshot> {
     const { bus, http, services, supervisor } = this.sources;
-    const [health, subscribers, deadLetters, processes] = await Promise.all([
+    const [health, subscribers, logEnd, deadLetters, processes] = await Promise.all([
       Promise.all(FLOW_SERVICES.map((name) => readinessOf(http, name, services[name]))),
       settle(bus.subscribers()),
+      settle(bus.lastSeq()),
       settle(bus.deadLetters()),
       supervisor ? settle(supervisor.processes()) : Promise.resolve(null),
     ]);
@@ -109,7 +82,7 @@ export class SnapshotSource {
     const views: SubscriberView[] | null = busSubscribers
       ? busSubscribers.map((subscriber) => ({
           id: subscriber.url,
-          service: serviceOfSubscriber(subscriber.url, services),
+          service: serviceOf(subscriber),
           position: subscriber.position,
           lag: subscriber.lag,
           types: subscriber.types && subscriber.types.length > 0 ? subscriber.types : null,
@@ -123,13 +96,12 @@ export class SnapshotSource {
         }))
       : null;
     const supervisorView: SupervisorView | null = processes?.ok ? processes.value : null;
-    const ends = (busSubscribers ?? []).map((subscriber) => subscriber.position + subscriber.lag);
     const known = this.knownLastSeq();
-    const lastSeq = ends.length > 0 || known !== null ? Math.max(known ?? 0, ...ends) : null;
+    const lastSeq = logEnd.ok || known !== null ? Math.max(known ?? 0, logEnd.ok ? logEnd.value : 0) : null;
     return {
       at: new Date((this.options.now ?? Date.now)()).toISOString(),
       mode: this.mode,
-      engine: supervisorView?.engine ?? engineOf(busSubscribers),
+      engine: supervisorView?.engine ?? busSubscribers?.find((subscriber) => subscriber.engine)?.engine ?? 'unknown',
       lastSeq,
       services: health,
       subscribers: views,

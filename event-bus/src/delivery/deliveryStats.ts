@@ -1,3 +1,4 @@
+import type { EngineName } from '@blog/contracts';
 import type { Logger } from '@blog/service-kit';
 
 /** Told by each delivery loop what happened; the metrics count it. */
@@ -24,6 +25,8 @@ export interface DeliveryCounts {
 export interface SubscriberStatus extends DeliveryCounts {
   /** The service it is (its SUBSCRIBERS name; a NATS durable consumer's own), or null for an unnamed URL. */
   name: string | null;
+  /** Which engine carries the events: a reader (the flow page) need not guess it from the names. */
+  engine: EngineName;
   url: string;
   position: number;
   lag: number;

@@ -92,6 +92,7 @@ export class SubscriberDelivery {
   status(): SubscriberStatus {
     return {
       name: this.options.name ?? null,
+      engine: 'embedded',
       url: this.url,
       position: this.position,
       lag: Math.max(0, this.log.lastSeq - this.position),

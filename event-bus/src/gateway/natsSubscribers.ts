@@ -25,6 +25,7 @@ export async function natsSubscribers(link: NatsLink): Promise<SubscriberStatus[
     const filter = consumer.config.filter_subject;
     statuses.push({
       name,
+      engine: 'nats',
       url: name,
       position: lag === 0 ? state.last_seq : consumer.ack_floor.stream_seq,
       lag,
