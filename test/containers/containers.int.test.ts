@@ -414,6 +414,23 @@ async function blogStream(address: string): Promise<StreamInfo | undefined> {
   return jsz.account_details?.flatMap((account) => account.stream_detail ?? []).find((stream) => stream.name === 'BLOG_EVENTS');
 }
 
+/**
+ * What each NATS server says of its cluster (its routes, and JetStream's meta group as it sees it) and its
+ * last lines: for a failure message, when the services cannot create the stream on it.
+ */
+async function natsPicture(): Promise<string> {
+  const monitor = resolveTargetPort(natsSet.container, 'monitor');
+  const lines: string[] = [];
+  for (const pod of podsOf(natsSet)) {
+    const ask = async (path: string) => fetch(`http://${pod.address}:${monitor}${path}`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.json() as Promise<Record<string, unknown>>, (error: Error) => ({ error: error.message }));
+    const [varz, jsz] = await Promise.all([ask('/varz'), ask('/jsz')]);
+    lines.push(`${pod.name}: routes ${JSON.stringify((varz as { cluster?: unknown }).cluster ?? varz)}; meta ${JSON.stringify((jsz as { meta_cluster?: unknown }).meta_cluster ?? jsz)}`);
+    const logs = podman(['logs', '--tail', '15', pod.container], { check: false });
+    lines.push(...`${logs.stdout}${logs.stderr}`.trimEnd().split('\n').map((line) => `  ${line}`));
+  }
+  return lines.join('\n');
+}
+
 describe('the infra/scale overlay: a NATS cluster of 3 and the services, the flow through it', () => {
   /** What the flow below stored, to count the log against. */
   const stored = { posts: 0, comments: [] as { id: string; content: string }[] };
@@ -465,7 +482,9 @@ describe('the infra/scale overlay: a NATS cluster of 3 and the services, the flo
     phases.scaleStartNats = since(started);
     const rest = scale.workloads.filter((w) => w !== natsSet).flatMap((w) => scalePlays.get(w)!);
     for (const play of rest) playOnNetwork(play);
-    await Promise.all(rest.map(waitUntilPlayReady));
+    await Promise.all(rest.map(waitUntilPlayReady)).catch(async (error: Error) => {
+      throw new Error(`${error.message}\nthe NATS servers then:\n${await natsPicture()}`);
+    });
     phases.scaleStartPods = since(started);
     console.log(`infra/scale: ${scalePods.size} pods on ${SCALE_NETWORK}, NATS ready in ${phases.scaleStartNats} s, all in ${phases.scaleStartPods} s`);
     scaleTestsStarted = performance.now();
