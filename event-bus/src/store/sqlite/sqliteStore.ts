@@ -9,7 +9,6 @@ import { unpackRows } from './packedRows';
 import { errorOf, type StateRequest, type ThreadReply } from './protocol';
 import { RecentEvents } from './recentEvents';
 import { ThreadLink } from './threadLink';
-import { MainThreadLink } from './mainThreadLink';
 import { tornWalBytes } from './tornTail';
 
 /**
@@ -31,7 +30,7 @@ const letterKey = (subscriber: string, seq: number) => `${subscriber}\u0000${seq
  */
 export class SqliteStore implements EventLog, SubscriberState {
   private readonly file: string;
-  private link: ThreadLink | MainThreadLink;
+  private link: ThreadLink;
   private readonly commits = new CommitQueue((groups) => this.connected().send({ kind: 'append', groups }));
   private readonly recent = new RecentEvents(RECENT_EVENTS, RECENT_EVENTS_BYTES);
   private readonly listeners = new Set<() => void>();
@@ -115,8 +114,7 @@ export class SqliteStore implements EventLog, SubscriberState {
     return this.closing;
   }
 
-  private openLink(): ThreadLink | MainThreadLink {
-    if (process.env.LOG_THREAD === 'main') return new MainThreadLink(this.file, (reply) => this.onReply(reply));
+  private openLink(): ThreadLink {
     return new ThreadLink(
       this.file,
       (reply) => this.onReply(reply),
@@ -125,7 +123,7 @@ export class SqliteStore implements EventLog, SubscriberState {
   }
 
   /** The thread, started again if it crashed (its opening tells how far the log got). */
-  private connected(): ThreadLink | MainThreadLink {
+  private connected(): ThreadLink {
     if (!this.link.alive && !this.closing) {
       this.link = this.openLink();
       this.last = this.link.opened.lastSeq;

@@ -9,7 +9,7 @@ import { packRows, transferablesOf } from './packedRows';
 import { asDamage } from './damage';
 import { failureOf, type OpenAnswer, type ThreadReply, type ThreadRequest, type ThreadStart } from './protocol';
 
-export function handle(db: LogDatabase, request: ThreadRequest): ThreadReply | null {
+function handle(db: LogDatabase, request: ThreadRequest): ThreadReply | null {
   switch (request.kind) {
     case 'append': {
       const started = process.hrtime.bigint();
