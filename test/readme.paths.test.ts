@@ -27,6 +27,15 @@ describe('docs/DEVELOPING.md names files that exist', () => {
     expect(text.match(/^\s*\d+\. /gm)?.length).toBeLessThanOrEqual(12);
   });
 
+  it('when "Follow one comment on NATS" is read, then every file it names is there, in a handful of steps', () => {
+    const text = section('Follow one comment on NATS');
+    const files = sourcePaths(text);
+
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    expect(files.filter((file) => !fs.existsSync(path.join(ROOT, file)))).toEqual([]);
+    expect(text.match(/^\s*\d+\. /gm)?.length).toBeLessThanOrEqual(12);
+  });
+
   it('when "Extending it" and "Layout" are read, then every source file and folder they name is there', () => {
     // `src/...` there is the new service's own, still to be written.
     const extending = sourcePaths(section('Extending it')).filter((file) => !file.startsWith('src/'));
