@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineUnavailableError, READ_PAGE_MAX_BYTES, parsedOrNull } from '@blog/contracts';
 import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type { NatsLink } from './connection';
@@ -20,7 +21,7 @@ export async function retryingNoResponders<T>(read: () => Promise<T>): Promise<T
       return await read();
     } catch (error) {
       if (!isNoResponders(error) || attempt >= NO_RESPONDER_ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      await sleep(50 * 2 ** attempt);
     }
   }
 }
