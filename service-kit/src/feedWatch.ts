@@ -104,7 +104,9 @@ export class FeedWatch {
       while (this.samples.length > 2 && this.samples[1]!.at <= now - this.graceMs - SAMPLE_EVERY_MS) this.samples.shift();
     } catch (error) {
       this.lastFailure = describeEngineFailure(error);
-      this.serverHung = error instanceof ServerNotAnsweringError;
+      // Until it reaches the log again: a client that leaves a hung server is out of reach for a moment,
+      // and that must not make a replica that is behind look like one serving through an outage.
+      this.serverHung ||= error instanceof ServerNotAnsweringError;
     }
     if (this.position !== this.lastPosition) {
       this.lastPosition = this.position;

@@ -1,4 +1,4 @@
-import { MemoryEngine, type EventHandlers } from '@blog/contracts';
+import { MemoryEngine, ServerNotAnsweringError, type EventHandlers } from '@blog/contracts';
 import { EventReceiver, FeedWatch, Lifecycle } from '../src';
 import { postCreated } from '../../test/support/factories';
 import { silentLogger } from '../../test/support/silentLogger';
@@ -8,11 +8,14 @@ import { waitFor } from '../../test/support/waitFor';
 class SwitchableLog extends MemoryEngine {
   readsFail = false;
   unreachable = false;
+  /** Its own server hangs (answers no ping): what the NATS engine says then. */
+  hung = false;
   override async read(after: number, limit: number) {
     if (this.readsFail || this.unreachable) throw new Error('read timed out');
     return super.read(after, limit);
   }
   override async feedPosition() {
+    if (this.hung) throw new ServerNotAnsweringError('its NATS server answers no ping');
     if (this.unreachable) throw new Error('no server answers');
     return super.feedPosition();
   }
@@ -79,5 +82,25 @@ describe('FeedWatch', () => {
     await waitFor('the log to be reported out of reach', () => watch.state().state === 'unreachable', { timeoutMs: 6_000 });
     expect(lifecycle.isReady).toBe(true);
     expect(watch.state()).toMatchObject({ detail: expect.stringMatching(/out of reach since .*no server answers.*serving the view as of seq 1/) });
+  });
+
+  it('when its own server hangs and then its connection drops, then it stays not ready until it reaches the log again, never ready while it lacks what the log holds', async () => {
+    const engine = new SwitchableLog();
+    await engine.publish(postCreated());
+    const { lifecycle, watch } = await replicaOf(engine);
+    watches.push(watch);
+    engine.hung = true;
+    await waitFor('the hung server to be reported', () => watch.state().state === 'behind', { timeoutMs: 6_000 });
+
+    // The client leaves the hung server: now the engine says it is out of reach, not that a server hangs.
+    engine.hung = false;
+    engine.unreachable = true;
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(watch.state().state).toBe('behind');
+    expect(lifecycle.isReady).toBe(false);
+
+    engine.unreachable = false;
+    await waitFor('the replica to follow the log again', () => watch.state().state === 'following', { timeoutMs: 6_000 });
+    expect(lifecycle.isReady).toBe(true);
   });
 });
