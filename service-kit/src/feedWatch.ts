@@ -25,9 +25,10 @@ export type FeedState = { state: 'following' } | { state: 'behind' | 'unreachabl
 /**
  * Keeps a replica's readiness true to its state: every half second it asks the engine where the log ends
  * and compares that with how far the replica has applied it. A replica that keeps state is behind when
- * it lacks events the log held READY_GRACE_MS ago; the engine may also report a feed of its own stalled
- * (a durable consumer that hands nothing out). One that is behind and not moving heals itself: it reads
- * the log up to its end and asks the engine to make its live feed again.
+ * it lacks what the log held at its first look of the last READY_GRACE_MS (after a gap in its looks,
+ * the first look after the gap: the log may have held that all along); the engine may also report a
+ * feed of its own stalled (a durable consumer that hands nothing out). One that is behind and not moving
+ * heals itself: it reads the log up to its end and asks the engine to make its live feed again.
  */
 export class FeedWatch {
   private readonly samples: { at: number; logEnd: number }[] = [];
@@ -65,11 +66,14 @@ export class FeedWatch {
     return Math.max(this.receiver.position, this.passed);
   }
 
-  /** The log's end as it was at least `ms` ago (the newest sample that old), or null when none is. */
-  private endAsOf(ms: number): number | null {
-    const before = Date.now() - ms;
-    for (let index = this.samples.length - 1; index >= 0; index -= 1) if (this.samples[index]!.at <= before) return this.samples[index]!.logEnd;
-    return null;
+  /**
+   * The first look at the log's end taken within the last `ms`, or null when none was. The log
+   * held at least that much for all of those `ms` that come after the look; a look from before a gap
+   * (its server hung, the log out of reach) would understate what the log took during the gap.
+   */
+  private firstLookWithin(ms: number): { at: number; logEnd: number } | null {
+    const since = Date.now() - ms;
+    return this.samples.find((sample) => sample.at >= since) ?? null;
   }
 
   state(): FeedState {
@@ -79,9 +83,9 @@ export class FeedWatch {
     if (Date.now() - this.reachedAt > UNREACHABLE_AFTER_MS) {
       return { state: 'unreachable', detail: `the event log has been out of reach since ${new Date(this.reachedAt).toISOString()} (${this.lastFailure}); serving the view as of seq ${this.position}` };
     }
-    const end = this.receiver.replays ? this.endAsOf(this.graceMs) : null;
-    if (end !== null && this.position < end) {
-      return { state: 'behind', detail: `it has applied the log up to seq ${this.position}, but the log held seq ${end} ${this.graceMs / 1000} s ago` };
+    const look = this.receiver.replays ? this.firstLookWithin(this.graceMs) : null;
+    if (look !== null && this.position < look.logEnd) {
+      return { state: 'behind', detail: `it has applied the log up to seq ${this.position}, but the log already held seq ${look.logEnd} ${((Date.now() - look.at) / 1000).toFixed(1)} s ago` };
     }
     return this.subscription?.health?.() ?? { state: 'following' };
   }
@@ -101,7 +105,7 @@ export class FeedWatch {
       this.reachedAt = now;
       this.serverHung = false;
       this.samples.push({ at: now, logEnd });
-      while (this.samples.length > 2 && this.samples[1]!.at <= now - this.graceMs - SAMPLE_EVERY_MS) this.samples.shift();
+      while (this.samples[0]!.at < now - this.graceMs) this.samples.shift();
     } catch (error) {
       this.lastFailure = describeEngineFailure(error);
       // Until it reaches the log again: a client that leaves a hung server is out of reach for a moment,
@@ -112,8 +116,8 @@ export class FeedWatch {
       this.lastPosition = this.position;
       this.movedAt = now;
     }
-    const stalledEnd = this.receiver.replays ? this.endAsOf(STALL_MS) : null;
-    if (stalledEnd !== null && this.position < stalledEnd && now - this.movedAt >= STALL_MS) void this.heal();
+    const stalledLook = this.receiver.replays ? this.firstLookWithin(STALL_MS) : null;
+    if (stalledLook !== null && this.position < stalledLook.logEnd && now - this.movedAt >= STALL_MS) void this.heal();
     this.report();
   }
 
