@@ -17,15 +17,17 @@ export interface ReadinessLie {
 }
 
 /**
- * A time slack on top of the grace: the view is read a moment before /readyz is, and an acknowledged
- * event reaches the log a moment before its answer arrives.
+ * A time slack on top of the grace: an acknowledged event reaches the log a moment before its answer
+ * arrives, and the replica's last look at the log's end may be that moment old.
  */
 const SAMPLING_SLACK_MS = 500;
 
 /**
- * Watches every query replica as a reader would, every `everyMs`: its view, then its /readyz. It notes
- * when each acknowledged comment was first seen final on each replica, and every time a replica said
- * ready while it lacked a comment acknowledged more than READY_GRACE_MS before.
+ * Watches every query replica as a reader would, every `everyMs`: its /readyz, then its view (a view
+ * that lacks a comment lacked it when the replica said ready a moment before; asked the other way
+ * round, a replica that caught up in between would look as if it had said ready while lacking it).
+ * It notes when each acknowledged comment was first seen final on each replica, and every time a
+ * replica said ready while it lacked a comment acknowledged more than READY_GRACE_MS before.
  */
 export class ReplicaSampler {
   /** Per replica, per comment id: when it was first seen with its final status. */
@@ -86,9 +88,10 @@ export class ReplicaSampler {
   }
 
   private async sample(replica: string): Promise<void> {
+    const askedAt = Date.now();
+    const ready = (await fetch(`${replica}/readyz`, { signal: AbortSignal.timeout(2_000) })).status === 200;
     const viewedAt = Date.now();
     const view = await wholeView(replica);
-    const ready = (await fetch(`${replica}/readyz`, { signal: AbortSignal.timeout(2_000) })).status === 200;
     const statuses = new Map(Object.values(view).flatMap((post) => post.comments.map((comment) => [comment.id, comment.status] as const)));
     const seen = this.finalAt.get(replica)!;
     const acknowledged = this.acknowledged();
@@ -105,7 +108,7 @@ export class ReplicaSampler {
     if (ready) counts.ready += 1;
     else counts.notReady += 1;
     if (!ready) return;
-    const missing = acknowledged.filter((comment) => comment.ackAt < viewedAt - READY_GRACE_MS - SAMPLING_SLACK_MS && !statuses.has(comment.id)).length;
-    if (missing > 0) this.lies.push({ replica, atMs: viewedAt - this.startedAt, missing });
+    const missing = acknowledged.filter((comment) => comment.ackAt < askedAt - READY_GRACE_MS - SAMPLING_SLACK_MS && !statuses.has(comment.id)).length;
+    if (missing > 0) this.lies.push({ replica, atMs: askedAt - this.startedAt, missing });
   }
 }
