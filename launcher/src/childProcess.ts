@@ -18,6 +18,12 @@ function runningChildren(): Set<ChildProcess> {
   return holder[RUNNING_KEY];
 }
 
+/**
+ * How long a program may take to answer its health URL. A 3-server NATS cluster with two processes of
+ * every service starting at once on 2 cores took 8 s here and over 20 s in CI on a slower day.
+ */
+const START_TIMEOUT_MS = 60_000;
+
 export class ManagedProcess {
   private child: ChildProcess | null = null;
   private output: string[] = [];
@@ -39,7 +45,7 @@ export class ManagedProcess {
   }
 
   /** Spawns `program` and waits until `healthUrl` answers 200 (as `what`), or the program exits. */
-  protected async run(program: string, args: string[], env: NodeJS.ProcessEnv, healthUrl: string, what: string, timeoutMs = 20_000): Promise<void> {
+  protected async run(program: string, args: string[], env: NodeJS.ProcessEnv, healthUrl: string, what: string, timeoutMs = START_TIMEOUT_MS): Promise<void> {
     const child = spawn(program, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (chunk: Buffer) => {
       this.output.push(chunk.toString());
@@ -57,8 +63,18 @@ export class ManagedProcess {
       child.once('exit', onExit);
       stopWaiting = () => void child.off('exit', onExit);
     });
+    let lastAnswer = 'nothing';
+    const healthy = async () => {
+      const answer = await fetch(healthUrl);
+      lastAnswer = `${answer.status} ${(await answer.text()).slice(0, 500)}`;
+      return answer.status === 200;
+    };
     try {
-      await Promise.race([waitFor(what, async () => (await fetch(healthUrl)).status === 200, { timeoutMs, intervalMs: 50 }), exited]);
+      await Promise.race([waitFor(what, healthy, { timeoutMs, intervalMs: 50 }), exited]);
+    } catch (error) {
+      // Why it is not ready, for a test that fails on a slow machine: what it answered, what it printed.
+      if (child.exitCode !== null || child.signalCode !== null) throw error;
+      throw new Error(`${(error as Error).message}; ${healthUrl} last answered ${lastAnswer}; its last output: ${this.recentOutput() || '(none)'}`);
     } finally {
       stopWaiting();
     }
