@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 
 export interface Sample {
@@ -50,7 +51,7 @@ export async function openLoop(ratePerSecond: number, durationSeconds: number, s
   for (let index = 0; index < total; index += 1) {
     const due = begin + index * intervalMs;
     const wait = due - performance.now();
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait > 1) await sleep(wait);
     pending.push(
       timed(index, send, due).then((sample) => {
         onDone?.();

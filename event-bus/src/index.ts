@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Lifecycle, createLogger, createServiceApp, runService, securityFrom } from '@blog/service-kit';
 import type { RequestListener } from 'node:http';
 import { createBus, type Bus } from './bus';
@@ -57,7 +58,7 @@ function runEmbedded(config: Config): void {
           logger.error({ dataDir: config.DATA_DIR, reason: report, retryInMs }, `cannot open the event log: ${unavailable}`);
         }
         lastReport = report;
-        await new Promise((resolve) => setTimeout(resolve, retryInMs));
+        await sleep(retryInMs);
       }
     }
   }

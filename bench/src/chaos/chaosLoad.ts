@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { RETRIED_WRITE_STATUSES, WRITE_RETRY } from '@blog/contracts';
 import { HttpTransport, describeHttpFailure, neverReached } from '@blog/service-kit';
@@ -79,7 +80,7 @@ export class ChaosLoad {
       const kind = posts.length === 0 || this.random.chance(0.15) ? 'post' : 'comment';
       const record = this.record(kind, client, keyed, kind === 'comment' ? this.random.pick(posts) : undefined);
       await (keyed ? this.writeUntilAnswered(record) : this.write(record));
-      await new Promise((resolve) => setTimeout(resolve, this.random.int(5, 30)));
+      await sleep(this.random.int(5, 30));
     }
   }
 
@@ -142,7 +143,7 @@ export class ChaosLoad {
         record.outcome = neverReached(error) ? 'refused' : 'unanswered';
       }
       if (Date.now() - started + wait > WRITE_RETRY.giveUpAfterMs) return;
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      await sleep(wait);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { CALLER_NAMES, EVENT_OWNERS, type BlogServiceName, type CallerName, type EventType } from '@blog/contracts';
 import type { Credentials } from '@blog/launcher';
@@ -53,7 +54,7 @@ export class Forger {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      await new Promise((resolve) => setTimeout(resolve, this.random.int(100, 400)));
+      await sleep(this.random.int(100, 400));
       await this.forgeOne();
     }
   }

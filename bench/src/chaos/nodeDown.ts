@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LocalSystem, type NatsNode } from '@blog/launcher';
@@ -43,8 +44,6 @@ export interface NodeDownSummary {
   killed: string;
   rounds: RoundFigures[];
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function spread(values: number[]): { median: number; worst: number } | null {
   if (values.length === 0) return null;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { wholeView } from '../wholeView';
 import { READY_GRACE_MS } from '@blog/contracts';
 import { expectedStatus } from '../pipeline';
@@ -83,7 +84,7 @@ export class ReplicaSampler {
   private async loop(): Promise<void> {
     while (!this.stopped) {
       await Promise.all(this.replicas.map((replica) => this.sample(replica).catch(() => undefined)));
-      await new Promise((resolve) => setTimeout(resolve, this.everyMs));
+      await sleep(this.everyMs);
     }
   }
 

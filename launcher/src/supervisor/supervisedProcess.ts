@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
 import { CrashLoopBackOff } from './backoff';
 import type { ProcessSpec, SupervisedName } from './plan';
@@ -153,7 +154,7 @@ export class SupervisedProcess {
         this.enter('ready');
         return;
       }
-      await new Promise((resolve) => setTimeout(resolve, this.probeEveryMs));
+      await sleep(this.probeEveryMs);
     }
   }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Delivered, EventConsumer, EventEngine } from '@blog/contracts';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from '../../logger';
@@ -73,7 +74,7 @@ export class SharedReactions {
     if (this.consumer.handlers.applies.length > 0 && seq !== undefined && !(await this.consumer.whenAt(seq, this.options.ackWaitMs / 2))) {
       return (m) => m.nak();
     }
-    if (this.options.holdMs) await this.whileWorking(message, () => new Promise((resolve) => setTimeout(resolve, this.options.holdMs)));
+    if (this.options.holdMs) await this.whileWorking(message, () => sleep(this.options.holdMs));
     let outgoing;
     try {
       outgoing = this.consumer.react(delivered);

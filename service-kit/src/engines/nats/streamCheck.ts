@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineUnavailableError, type EngineProblem } from '@blog/contracts';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from '../../logger';
@@ -176,7 +177,7 @@ export class StreamWatch {
     try {
       let look = await lookAtStream(link.jsm, this.seenUpTo);
       if (look.lost && !this.lost) {
-        await new Promise((resolve) => setTimeout(resolve, CONFIRM_MS));
+        await sleep(CONFIRM_MS);
         look = await lookAtStream(link.jsm, this.seenUpTo);
       }
       this.found(look.lost);
