@@ -19,6 +19,7 @@ import {
 import { z } from 'zod';
 import { busAuthHeaders } from '../security';
 import { HttpTransport, describeHttpFailure, isRetryableStatus, neverReached } from './httpTransport';
+import { TurnBatch, type Waiting } from './turnBatch';
 
 export interface HttpEngineOptions {
   baseUrl: string;
@@ -50,12 +51,12 @@ const logEndSchema = z.object({ lastSeq: z.number().int().min(0) });
 const subscriberPositionsSchema = z.array(z.object({ name: z.string().nullable(), position: z.number().int().min(0) }));
 
 
-interface QueuedPublish {
+/** An envelope to publish, serialized once (its size decides which request it travels in). */
+interface Outgoing {
   envelope: Envelope;
   text: string;
-  resolve: (receipt: PublishReceipt) => void;
-  reject: (error: unknown) => void;
 }
+type QueuedPublish = Waiting<Outgoing, PublishReceipt>;
 
 /**
  * The embedded bus (the event-bus service) over HTTP: publishes are `POST /events` to it, the replay is
@@ -66,8 +67,7 @@ export class HttpEngine implements EventEngine {
   private readonly http: HttpTransport;
   private readonly retryDelayMs: number;
   private readonly unknownOutcomeMs: number;
-  private queue: QueuedPublish[] = [];
-  private sendScheduled = false;
+  private readonly outbox = new TurnBatch<Outgoing, PublishReceipt>((queued) => this.sendQueued(queued));
 
   constructor(private readonly options: HttpEngineOptions) {
     this.http = new HttpTransport(options.timeoutMs, { headers: busAuthHeaders(options.token) });
@@ -91,13 +91,7 @@ export class HttpEngine implements EventEngine {
   publish(event: KnownEvent, { id = randomUUID(), requestId }: PublishOptions = {}): Promise<PublishReceipt> {
     // The id is fixed before the first attempt, so a retry of a publish that did land is deduplicated.
     const envelope = buildEnvelope(event, this.source, id, new Date(), requestId);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ envelope, text: JSON.stringify(envelope), resolve, reject });
-      if (!this.sendScheduled) {
-        this.sendScheduled = true;
-        setImmediate(() => this.sendQueued());
-      }
-    });
+    return this.outbox.add({ envelope, text: JSON.stringify(envelope) });
   }
 
   /** Nothing to start: the bus pushes live events to the service's `POST /events`. */
@@ -106,12 +100,11 @@ export class HttpEngine implements EventEngine {
   }
 
   /** Sends the queue in requests the bus accepts: at most MAX_EVENT_BATCH events and EVENTS_BODY_LIMIT_BYTES each. */
-  private sendQueued(): void {
-    this.sendScheduled = false;
+  private sendQueued(queue: QueuedPublish[]): void {
     let batch: QueuedPublish[] = [];
     let bytes = 2;
-    for (const queued of this.queue.splice(0)) {
-      const size = Buffer.byteLength(queued.text) + 1;
+    for (const queued of queue) {
+      const size = Buffer.byteLength(queued.item.text) + 1;
       if (batch.length > 0 && (batch.length === MAX_EVENT_BATCH || bytes + size > EVENTS_BODY_LIMIT_BYTES)) {
         void this.sendBatch(batch);
         batch = [];
@@ -134,7 +127,7 @@ export class HttpEngine implements EventEngine {
 
   private async postWithRetries(batch: QueuedPublish[]): Promise<PublishReceipt[]> {
     const single = batch.length === 1;
-    const body = single ? batch[0]!.text : `[${batch.map((queued) => queued.text).join(',')}]`;
+    const body = single ? batch[0]!.item.text : `[${batch.map((queued) => queued.item.text).join(',')}]`;
     const unknownDeadline = Date.now() + this.unknownOutcomeMs;
     let lastFailure = 'no attempt made';
     let outcomeUnknown = false;
@@ -155,7 +148,7 @@ export class HttpEngine implements EventEngine {
       }
       if (!isRetryableStatus(answer.status)) {
         // The bus refused the events themselves: a contract bug on our side, not an outage.
-        throw new Error(`bus rejected ${batch.map((queued) => queued.envelope.type).join(', ')}: ${answer.status} ${answer.text}`);
+        throw new Error(`bus rejected ${batch.map((queued) => queued.item.envelope.type).join(', ')}: ${answer.status} ${answer.text}`);
       }
       lastFailure = `bus answered ${answer.status}`;
     }

@@ -4,6 +4,7 @@ import { NoRespondersError, PermissionViolationError } from '@nats-io/nats-core'
 import { JetStreamApiError } from '@nats-io/jetstream';
 import type { NatsConnector, NatsLink } from './connection';
 import { subjectOf } from './names';
+import { TurnBatch } from '../turnBatch';
 
 export interface StoredReceipt {
   id: string;
@@ -43,32 +44,22 @@ export function isPermissionViolation(error: unknown): boolean {
  * may have been stored.
  */
 export class NatsPublisher {
-  private queue: { envelope: Envelope; resolve: (receipt: StoredReceipt) => void; reject: (error: unknown) => void }[] = [];
-  private sendScheduled = false;
+  /**
+   * Publishes made in one turn of the event loop are written to the connection together: the client
+   * flushes its buffer once for all of them instead of once each (a system call per event showed in the
+   * profiles). Each still gets its own acknowledgement, and its own retries.
+   */
+  private readonly outbox = new TurnBatch<Envelope, StoredReceipt>((queued) => {
+    for (const { item, resolve, reject } of queued) this.publishWithRetries(item).then(resolve, reject);
+  });
 
   constructor(
     private readonly connector: NatsConnector,
     private readonly waitMs: number,
   ) {}
 
-  /**
-   * Publishes made in one turn of the event loop are written to the connection together: the client
-   * flushes its buffer once for all of them instead of once each (a system call per event showed in the
-   * profiles). Each still gets its own acknowledgement, and its own retries.
-   */
   publish(envelope: Envelope): Promise<StoredReceipt> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ envelope, resolve, reject });
-      if (!this.sendScheduled) {
-        this.sendScheduled = true;
-        setImmediate(() => this.sendQueued());
-      }
-    });
-  }
-
-  private sendQueued(): void {
-    this.sendScheduled = false;
-    for (const { envelope, resolve, reject } of this.queue.splice(0)) this.publishWithRetries(envelope).then(resolve, reject);
+    return this.outbox.add(envelope);
   }
 
   private async publishWithRetries(envelope: Envelope): Promise<StoredReceipt> {
