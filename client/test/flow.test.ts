@@ -133,6 +133,8 @@ describe('the snapshot', () => {
       supervisor: null,
       problems: [],
       deadLetters: [{ seq: 4, type: 'CommentCreated', attempts: 10 }],
+      // Every service is listed by the bus: none reads the log by itself.
+      streamReaders: [],
     });
     expect(snapshot.services).toEqual([
       { name: 'event-bus', state: 'ready', reason: null },
@@ -148,13 +150,18 @@ describe('the snapshot', () => {
     ]);
   });
 
-  it('when the bus lists NATS durable consumers, then the engine and each consumer\'s service are the ones the bus names', async () => {
+  it('when the bus lists NATS durable consumers, then the engine and each consumer\'s service are the ones the bus names, and the services that read the stream themselves come with the types they apply', async () => {
     const nats = { engine: 'nats' };
     bus.subscribers = [subscriberStatus('comments', 'comments', nats), subscriberStatus('moderation', 'moderation', { ...nats, types: ['CommentCreated'] })];
     const { app } = setUp();
     const snapshot = (await request(app).get('/flow/api/snapshot').expect(200)).body as FlowSnapshot;
     expect(snapshot.engine).toBe('nats');
     expect(snapshot.subscribers!.map((subscriber) => subscriber.service)).toEqual(['comments', 'moderation']);
+    expect(snapshot.streamReaders).toEqual([
+      { service: 'posts', types: ['PostCreated'] },
+      { service: 'comments', types: ['PostCreated', 'CommentCreated', 'CommentModerated'] },
+      { service: 'query', types: ['PostCreated', 'CommentCreated', 'CommentUpdated'] },
+    ]);
   });
 
   it('when a subscriber is configured by URL alone, then the page shows it without a service rather than guessing one', async () => {

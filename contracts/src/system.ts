@@ -1,8 +1,11 @@
+import type { EventType } from './events';
+
 /**
  * The blog's parts, in the order they start and are listed: the one description of the system. The
  * supervisor (npm start), the test launcher, the flow page's server, the NATS permissions, the bench and
- * the manifests' tests read their names and ports here; who publishes each event is EVENT_OWNERS
- * (owners.ts). Adding a service is a line here, its folder, and its event types' owners.
+ * the manifests' tests read their names and ports here, and each service's handlers the events it takes
+ * in (EVENTS_HANDLED); who publishes each event is EVENT_OWNERS (owners.ts). Adding a service is a line
+ * here and in EVENTS_HANDLED, its folder, and its event types' owners.
  */
 export const DEFAULT_PORTS = {
   nats: 4222,
@@ -24,6 +27,19 @@ export const PROCESS_NAMES = Object.keys(DEFAULT_PORTS) as ProcessName[];
  */
 export const BLOG_SERVICES = ['posts', 'comments', 'moderation', 'query'] as const satisfies readonly ProcessName[];
 export type BlogServiceName = (typeof BLOG_SERVICES)[number];
+
+/**
+ * What each service takes from the log: the events it `applies` to the state it keeps (every replica, in
+ * order, and again on replay), and those it `reactsTo` with events of its own (one replica each). Its
+ * handlers declare exactly these; on NATS a service that applies reads the stream through a consumer of
+ * its own that the gateway does not list, and the flow page draws it from here.
+ */
+export const EVENTS_HANDLED = {
+  posts: { applies: ['PostCreated'], reactsTo: [] },
+  comments: { applies: ['PostCreated', 'CommentCreated', 'CommentModerated'], reactsTo: ['CommentModerated'] },
+  moderation: { applies: [], reactsTo: ['CommentCreated'] },
+  query: { applies: ['PostCreated', 'CommentCreated', 'CommentUpdated'], reactsTo: [] },
+} as const satisfies Record<BlogServiceName, { applies: readonly EventType[]; reactsTo: readonly EventType[] }>;
 
 /** The bus and the blog's services: what a test system or the flow page shows as boxes. */
 export const SERVICE_NAMES = ['event-bus', ...BLOG_SERVICES] as const;

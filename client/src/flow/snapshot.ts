@@ -1,3 +1,4 @@
+import { BLOG_SERVICES, EVENTS_HANDLED } from '@blog/contracts';
 import type { BusReader, BusSubscriber } from './busReader';
 import { readinessOf } from './health';
 import type { SupervisorClient } from './supervisor';
@@ -98,19 +99,26 @@ export class SnapshotSource {
     const supervisorView: SupervisorView | null = processes?.ok ? processes.value : null;
     const known = this.knownLastSeq();
     const lastSeq = logEnd.ok || known !== null ? Math.max(known ?? 0, logEnd.ok ? logEnd.value : 0) : null;
+    const engine = supervisorView?.engine ?? busSubscribers?.find((subscriber) => subscriber.engine)?.engine ?? 'unknown';
     return {
       at: new Date((this.options.now ?? Date.now)()).toISOString(),
       mode: this.mode,
-      engine: supervisorView?.engine ?? busSubscribers?.find((subscriber) => subscriber.engine)?.engine ?? 'unknown',
+      engine,
       lastSeq,
       services: health,
       subscribers: views,
+      streamReaders: engine === 'nats' ? streamReaders() : [],
       deadLetters: deadLetters.ok ? (deadLetters.value as DeadLetterView[]) : null,
       supervisor: supervisorView,
       writes: this.sources.writes?.() ?? [],
       problems,
     };
   }
+}
+
+/** The services that keep state: on NATS each reads the stream itself for the types it applies. */
+function streamReaders(): FlowSnapshot['streamReaders'] {
+  return BLOG_SERVICES.filter((service) => EVENTS_HANDLED[service].applies.length > 0).map((service) => ({ service, types: [...EVENTS_HANDLED[service].applies] }));
 }
 
 /**

@@ -92,6 +92,11 @@ export interface FlowSnapshot {
   lastSeq: number | null;
   services: ServiceHealth[];
   subscribers: SubscriberView[] | null;
+  /**
+   * With NATS, the services that read the stream through consumers of their own, which `subscribers`
+   * does not list (the read models), and the types each takes in; empty on the embedded engine.
+   */
+  streamReaders: { service: FlowServiceName; types: string[] }[];
   deadLetters: DeadLetterView[] | null;
   /** The supervisor's processes (local mode); null in a cluster or when it did not answer. */
   supervisor: SupervisorView | null;

@@ -64,6 +64,7 @@ export const flowFactory = {
         flowFactory.subscriber('query', { types: ['PostCreated', 'CommentCreated', 'CommentUpdated'] }),
         flowFactory.subscriber('moderation', { types: ['CommentCreated'] }),
       ],
+      streamReaders: [],
       deadLetters: [],
       supervisor: null,
       writes: [],

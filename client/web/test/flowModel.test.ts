@@ -29,12 +29,24 @@ describe('where an event goes', () => {
   it('when the engine is NATS, then the read models that keep no durable consumer still receive their types, with no position to wait for', () => {
     const snapshot = flowFactory.snapshot({
       engine: 'nats',
-      subscribers: [flowFactory.subscriber('moderation', { id: 'moderation', types: ['CommentCreated'] }), flowFactory.subscriber('moderation', { id: 'moderation_retry' })],
+      subscribers: [
+        flowFactory.subscriber('comments', { id: 'comments', types: ['CommentModerated'] }),
+        flowFactory.subscriber('moderation', { id: 'moderation', types: ['CommentCreated'] }),
+        flowFactory.subscriber('moderation', { id: 'moderation_retry' }),
+      ],
+      streamReaders: [
+        { service: 'posts', types: ['PostCreated'] },
+        { service: 'comments', types: ['PostCreated', 'CommentCreated', 'CommentModerated'] },
+        { service: 'query', types: ['PostCreated', 'CommentCreated', 'CommentUpdated'] },
+      ],
     });
     expect(routesOf('CommentCreated', snapshot)).toEqual([
       { service: 'moderation', subscriber: expect.objectContaining({ id: 'moderation' }) },
+      { service: 'comments', subscriber: null },
       { service: 'query', subscriber: null },
     ]);
+    // A service with a durable consumer for the type is reached at that consumer's position, once.
+    expect(routesOf('CommentModerated', snapshot)).toEqual([{ service: 'comments', subscriber: expect.objectContaining({ id: 'comments' }) }]);
   });
 });
 

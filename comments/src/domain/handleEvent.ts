@@ -1,4 +1,4 @@
-import { assertNever, derivedEventId, type EventHandlers, type FollowUp, type KnownEvent } from '@blog/contracts';
+import { EVENTS_HANDLED, assertNever, derivedEventId, type EventHandlers, type FollowUp, type KnownEvent } from '@blog/contracts';
 import type { CommentStore } from '../store/commentStore';
 
 /** Applies an event to the comments' state; safe to call any number of times for the same event. */
@@ -42,9 +42,8 @@ export function announceVerdict(store: CommentStore, event: KnownEvent): FollowU
  */
 export function commentsEventHandlers(store: CommentStore): EventHandlers {
   return {
-    applies: ['PostCreated', 'CommentCreated', 'CommentModerated'],
+    ...EVENTS_HANDLED.comments,
     apply: (event) => applyEvent(store, event),
-    reactsTo: ['CommentModerated'],
     react: (event) => announceVerdict(store, event),
   };
 }

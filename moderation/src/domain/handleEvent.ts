@@ -1,4 +1,4 @@
-import { assertNever, derivedEventId, type EventHandlers, type FollowUp, type KnownEvent } from '@blog/contracts';
+import { EVENTS_HANDLED, assertNever, derivedEventId, type EventHandlers, type FollowUp, type KnownEvent } from '@blog/contracts';
 import { moderate } from './moderate';
 
 /**
@@ -21,4 +21,4 @@ export function moderateComment(event: KnownEvent): FollowUp[] {
 }
 
 /** Moderation keeps no state (so it never replays the log): it only reacts to new comments. */
-export const moderationEventHandlers: EventHandlers = { applies: [], reactsTo: ['CommentCreated'], react: moderateComment };
+export const moderationEventHandlers: EventHandlers = { ...EVENTS_HANDLED.moderation, react: moderateComment };

@@ -1,4 +1,4 @@
-import { assertNever, type EventHandlers, type KnownEvent } from '@blog/contracts';
+import { EVENTS_HANDLED, assertNever, type EventHandlers, type KnownEvent } from '@blog/contracts';
 import type { PostStore } from '../store/postStore';
 
 /** posts keeps its own list; replaying its PostCreated events rebuilds it. */
@@ -18,5 +18,5 @@ export function applyEvent(store: PostStore, event: KnownEvent): void {
 
 /** What posts does with events: keeps its list of posts, reacts to nothing. */
 export function postsEventHandlers(store: PostStore): EventHandlers {
-  return { applies: ['PostCreated'], apply: (event) => applyEvent(store, event), reactsTo: [] };
+  return { ...EVENTS_HANDLED.posts, apply: (event) => applyEvent(store, event) };
 }

@@ -1,4 +1,4 @@
-import { assertNever, type EventHandlers, type KnownEvent } from '@blog/contracts';
+import { EVENTS_HANDLED, assertNever, type EventHandlers, type KnownEvent } from '@blog/contracts';
 import { type Logger } from '@blog/service-kit';
 import type { QueryStore } from '../store/queryStore';
 
@@ -30,8 +30,7 @@ export function applyEvent(store: QueryStore, event: KnownEvent, logger?: Logger
 /** What query does with events: projects posts and their comments' final status into its view. */
 export function queryEventHandlers(store: QueryStore, logger?: Logger): EventHandlers {
   return {
-    applies: ['PostCreated', 'CommentCreated', 'CommentUpdated'],
+    ...EVENTS_HANDLED.query,
     apply: (event) => applyEvent(store, event, logger),
-    reactsTo: [],
   };
 }

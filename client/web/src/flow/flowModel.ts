@@ -38,15 +38,6 @@ export function publisherOf(event: Pick<FlowEvent, 'source'>): FlowServiceName |
   return (FLOW_SERVICES as readonly string[]).includes(name) && name !== 'event-bus' ? (name as FlowServiceName) : null;
 }
 
-/**
- * With NATS the read models (posts' list, query's view) replay the stream through consumers of their
- * own that the gateway does not list; their types are the ones they handle (shared/ARCHITECTURE.md).
- */
-const READS_THE_STREAM_ITSELF: Partial<Record<FlowServiceName, readonly string[]>> = {
-  posts: ['PostCreated'],
-  query: ['PostCreated', 'CommentCreated', 'CommentUpdated'],
-};
-
 /** One place an event goes after the bus: a service, and the subscriber whose position says when it got there. */
 export interface Route {
   service: FlowServiceName;
@@ -56,7 +47,7 @@ export interface Route {
 
 export const receives = (subscriber: Pick<SubscriberView, 'types'>, type: string) => subscriber.types === null || subscriber.types.length === 0 || subscriber.types.includes(type);
 
-/** The services an event of `type` is delivered to, per the bus's subscribers (and, with NATS, the read models). */
+/** The services an event of `type` is delivered to, per the bus's subscribers and, with NATS, the stream's own readers. */
 export function routesOf(type: string, snapshot: FlowSnapshot | null): Route[] {
   if (!snapshot?.subscribers) return [];
   const routes: Route[] = [];
@@ -68,10 +59,9 @@ export function routesOf(type: string, snapshot: FlowSnapshot | null): Route[] {
     seen.add(subscriber.service);
     routes.push({ service: subscriber.service, subscriber });
   }
-  if (snapshot.engine === 'nats') {
-    for (const [service, types] of Object.entries(READS_THE_STREAM_ITSELF) as [FlowServiceName, string[]][]) {
-      if (!seen.has(service) && types.includes(type)) routes.push({ service, subscriber: null });
-    }
+  // With NATS, the read models take their types through consumers the gateway does not list.
+  for (const { service, types } of snapshot.streamReaders) {
+    if (!seen.has(service) && types.includes(type)) routes.push({ service, subscriber: null });
   }
   return routes;
 }
