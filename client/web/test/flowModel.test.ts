@@ -32,7 +32,6 @@ describe('where an event goes', () => {
       subscribers: [
         flowFactory.subscriber('comments', { id: 'comments', types: ['CommentModerated'] }),
         flowFactory.subscriber('moderation', { id: 'moderation', types: ['CommentCreated'] }),
-        flowFactory.subscriber('moderation', { id: 'moderation_retry' }),
       ],
       streamReaders: [
         { service: 'posts', types: ['PostCreated'] },

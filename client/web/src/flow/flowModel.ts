@@ -54,8 +54,6 @@ export function routesOf(type: string, snapshot: FlowSnapshot | null): Route[] {
   const seen = new Set<FlowServiceName>();
   for (const subscriber of snapshot.subscribers) {
     if (!subscriber.service || seen.has(subscriber.service) || !receives(subscriber, type)) continue;
-    // A retry consumer is not a second destination.
-    if (subscriber.id.endsWith('_retry')) continue;
     seen.add(subscriber.service);
     routes.push({ service: subscriber.service, subscriber });
   }
@@ -70,7 +68,7 @@ export function routesOf(type: string, snapshot: FlowSnapshot | null): Route[] {
 export const hasReached = (subscriber: Pick<SubscriberView, 'position' | 'lag'> | null, seq: number) =>
   subscriber === null || subscriber.position >= seq;
 
-/** The subscribers that belong to a service (a service may have a live and a retry consumer). */
+/** The subscribers that belong to a service. */
 export function subscribersOf(service: FlowServiceName, snapshot: FlowSnapshot | null): SubscriberView[] {
   return snapshot?.subscribers?.filter((subscriber) => subscriber.service === service) ?? [];
 }
