@@ -1,13 +1,9 @@
-import { MAX_EVENT_BATCH } from '@blog/contracts';
+import { BLOG_SERVICES, DEFAULT_PORTS, MAX_EVENT_BATCH } from '@blog/contracts';
 import { baseConfigShape, credentialsVar, intVar, natsConfigShape, portVar, readConfig } from '@blog/service-kit';
 import { z } from 'zod';
 
-const LOCAL_SUBSCRIBERS = [
-  'posts=http://localhost:4000/events',
-  'comments=http://localhost:4001/events',
-  'query=http://localhost:4002/events',
-  'moderation=http://localhost:4003/events',
-].join(',');
+/** Every service on its default port, as `npm start` runs them. */
+const LOCAL_SUBSCRIBERS = BLOG_SERVICES.map((name) => `${name}=http://localhost:${DEFAULT_PORTS[name]}/events`).join(',');
 
 /** A subscriber: its URL, and the name whose credential it is delivered with (and whose follow-ups it may publish). */
 export interface SubscriberConfig {
