@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { processUsage } from './processUsage';
+import { ProcessOutput } from './supervisor/processOutput';
 import { waitFor } from './waitFor';
 
 /**
@@ -26,7 +27,7 @@ const START_TIMEOUT_MS = 60_000;
 
 export class ManagedProcess {
   private child: ChildProcess | null = null;
-  private output: string[] = [];
+  private output = new ProcessOutput(null, null, 200);
 
   constructor(readonly name: string) {}
 
@@ -34,9 +35,9 @@ export class ManagedProcess {
     return this.child?.pid;
   }
 
-  /** The last lines the process printed, for a failing test's message. */
-  recentOutput(): string {
-    return this.output.slice(-30).join('');
+  /** The last lines the process printed (up to 200), for a failing test's message. */
+  recentOutput(count = 200): string {
+    return this.output.lastLines(count).join('\n');
   }
 
   /** CPU time and peak resident memory so far, read from /proc (Linux); null elsewhere or when stopped. */
@@ -47,19 +48,15 @@ export class ManagedProcess {
   /** Spawns `program` and waits until `healthUrl` answers 200 (as `what`), or the program exits. */
   protected async run(program: string, args: string[], env: NodeJS.ProcessEnv, healthUrl: string, what: string, timeoutMs = START_TIMEOUT_MS): Promise<void> {
     const child = spawn(program, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (chunk: Buffer) => {
-      this.output.push(chunk.toString());
-      if (this.output.length > 200) this.output.splice(0, 100);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
+    if (child.stdout) this.output.attach(child.stdout);
+    if (child.stderr) this.output.attach(child.stderr);
     this.child = child;
     runningChildren().add(child);
     child.once('exit', () => runningChildren().delete(child));
     // A process that exits while starting is reported at once, not when the wait runs out.
     let stopWaiting = () => undefined as void;
     const exited = new Promise<never>((_, reject) => {
-      const onExit = () => reject(new Error(`${this.name} exited with ${child.exitCode ?? child.signalCode} while starting: ${this.recentOutput()}`));
+      const onExit = () => reject(new Error(`${this.name} exited with ${child.exitCode ?? child.signalCode} while starting: ${this.recentOutput(30)}`));
       child.once('exit', onExit);
       stopWaiting = () => void child.off('exit', onExit);
     });
@@ -74,7 +71,7 @@ export class ManagedProcess {
     } catch (error) {
       // Why it is not ready, for a test that fails on a slow machine: what it answered, what it printed.
       if (child.exitCode !== null || child.signalCode !== null) throw error;
-      throw new Error(`${(error as Error).message}; ${healthUrl} last answered ${lastAnswer}; its last output: ${this.recentOutput() || '(none)'}`);
+      throw new Error(`${(error as Error).message}; ${healthUrl} last answered ${lastAnswer}; its last output: ${this.recentOutput(30) || '(none)'}`);
     } finally {
       stopWaiting();
     }

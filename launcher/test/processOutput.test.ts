@@ -43,4 +43,20 @@ describe("a process's output", () => {
     expect(out.lastWords()).toEqual(['/app/config.js:111', '        throw new Error(problems);', 'Error: invalid configuration: LOG_LEVEL']);
     expect(out.lastLines(1)).toEqual(['Node.js v20.20.2']);
   });
+
+  it('when a server logs the same line again and again with new numbers, then it is kept once with its count, and the lines before it are not pushed out', () => {
+    const out = new ProcessOutput(null, null, 3);
+    const stderr = new PassThrough();
+    out.attach(stderr);
+
+    stderr.write('[12] 03:43:01.101 [WRN] RAFT falling behind, commit 59078 != applied 58988\n');
+    for (let probe = 0; probe < 500; probe += 1) stderr.write(`[12] 03:43:${String(probe % 60).padStart(2, '0')}.${probe} [WRN] Healthcheck failed: "JetStream is not current with the meta leader"\n`);
+
+    expect(out.lastLines(3)).toEqual([
+      '[12] 03:43:01.101 [WRN] RAFT falling behind, commit 59078 != applied 58988',
+      '[12] 03:43:19.499 [WRN] Healthcheck failed: "JetStream is not current with the meta leader"',
+      '(the line above came 500 times, differing only in its numbers)',
+    ]);
+    expect(out.lastWords(1)).toEqual(['[12] 03:43:19.499 [WRN] Healthcheck failed: "JetStream is not current with the meta leader"']);
+  });
 });
