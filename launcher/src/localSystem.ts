@@ -5,6 +5,7 @@ import { BLOG_SERVICES, type EngineName, type NatsSync } from '@blog/contracts';
 import type { ManagedProcess } from './childProcess';
 import { credentialEnv, natsPasswordEnv, newCredentials, type Credentials } from './credentials';
 import { natsAuth, natsCluster, type NatsNode } from './natsCluster';
+import { startNatsCluster } from './metaGroup';
 import { freePort } from './ports';
 import { SERVICE_NAMES, ServiceProcess, type ProcessName, type ServiceName } from './serviceProcess';
 
@@ -102,7 +103,7 @@ export class LocalSystem {
   }
 
   async startAll(): Promise<void> {
-    await Promise.all(this.nats.map((node) => node.start()));
+    await startNatsCluster(this.nats);
     await Promise.all(this.replicas['event-bus'].map((bus) => bus.start()));
     await Promise.all(SERVICE_NAMES.slice(1).flatMap((name) => this.replicas[name].map((replica) => replica.start())));
     await this.client?.start();

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { NatsEngine, type StreamRepairReport } from '@blog/service-kit';
-import { LocalSystem, SERVICE_NAMES, natsCluster, type NatsNode } from '../support/localSystem';
+import { LocalSystem, SERVICE_NAMES, natsCluster, startNatsCluster, type NatsNode } from '../support/localSystem';
 import { commentsInView, createComment, createPost, queryView } from '../support/blogApi';
 import { postCreated } from '../support/factories';
 import { silentLogger } from '../support/silentLogger';
@@ -76,7 +76,7 @@ describe("damage to a NATS server's store (three copies of the stream)", () => {
       const nodes = await natsCluster(3, dir);
       const engine = engineOn(nodes.map((node) => node.url), 'damage-test');
       try {
-        await Promise.all(nodes.map((node) => node.start()));
+        await startNatsCluster(nodes);
         for (let sent = 0; sent < EVENTS; sent += 50) await Promise.all(Array.from({ length: 50 }, () => engine.publish(postCreated())));
         await waitFor('every server to hold every event', async () => (await Promise.all(nodes.map(streamOn))).every((state) => state?.messages === EVENTS), { timeoutMs: 20_000 });
 
