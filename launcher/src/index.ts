@@ -11,7 +11,7 @@ export type { ProcessName, ServiceName } from './serviceProcess';
 export { credentialEnv, credentialsList, newCredentials, type Credentials } from './credentials';
 export { CALLER_NAMES, type CallerName } from '@blog/contracts';
 export { NatsNode, natsAuth, type NatsAuth, natsCluster, type NatsClusterOptions } from './natsCluster';
-export { startNatsCluster } from './metaGroup';
+export { joinWholeMetaGroup, startNatsCluster, type ClusterMember } from './metaGroup';
 export { NATS_TOOLS_DIR, natsServerProgram, natsServerVersion, type NatsServerProgram } from './natsServer';
 export { freePort } from './ports';
 export { processUsage } from './processUsage';

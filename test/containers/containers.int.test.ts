@@ -9,6 +9,7 @@ import { ROOT, SCALE_DIR, loadKustomized, loadManifests, resolveTargetPort, reso
 import { WITHOUT_BUS_TOKEN, callerOf, credentialRefOf } from '../support/k8sWiring';
 import { NATS_SERVERS, NATS_WORKLOAD, STREAM_REPLICAS, natsConfigFiles, natsPasswordRefOf } from '../support/scaleWiring';
 import { natsServerTooOld } from '@blog/contracts';
+import { joinWholeMetaGroup } from '@blog/launcher';
 import { addressOn, containerName, networkPlays, playSecrets, podman, podmanAsync, writeKubePlayFile, type NetworkPlay } from '../support/podman';
 import { waitFor } from '../support/waitFor';
 
@@ -373,6 +374,22 @@ const scalePods = new Map<string, { workload: Workload; container: string; addre
 
 const podsOf = (workload: Workload) => [...scalePods.entries()].filter(([, pod]) => pod.workload === workload).map(([name, pod]) => ({ name, ...pod }));
 
+/**
+ * Starts a killed NATS pod's container again and waits until it is ready; answers its new address. podman
+ * stops a kube-played pod with its last container (kube play's exit policy "stop"), so the pod comes back
+ * at a new address, where Kubernetes would restart the container in a pod that keeps its own. Its DNS
+ * names follow it, and its peers and clients find it there as they would a recreated pod.
+ */
+async function startNatsPodAgain(pod: { name: string; container: string }): Promise<string> {
+  // As in the bus's test: podman may not have marked the container exited yet.
+  await waitFor(`the killed ${pod.name} to start again`, () => podman(['start', pod.container], { check: false }).status === 0, { timeoutMs: 15_000, intervalMs: 500 });
+  const address = addressOn(SCALE_NETWORK, pod.container);
+  scalePods.set(pod.name, { ...scalePods.get(pod.name)!, address });
+  // Its startup probe is plain /healthz, which waits for the JetStream cluster and its streams' raft groups.
+  await waitUntilReady(natsSet, pod.container, address);
+  return address;
+}
+
 /** The last lines of every event-bus gateway pod's log, for a failure's message. */
 function gatewayLogs(): string {
   const gateways = scale.workloads.filter((w) => w.name === 'event-bus');
@@ -479,6 +496,21 @@ describe('the infra/scale overlay: a NATS cluster of 3 and the services, the flo
     const natsPlays = scalePlays.get(natsSet)!;
     for (const play of natsPlays) playOnNetwork(play);
     await Promise.all(natsPlays.map(waitUntilPlayReady));
+    // As the tests' own clusters are (launcher/src/metaGroup.ts): a server the meta group leaves out is restarted.
+    const monitor = resolveTargetPort(natsSet.container, 'monitor');
+    await joinWholeMetaGroup(
+      podsOf(natsSet).map((pod) => ({
+        name: pod.name,
+        monitorUrl: () => `http://${scalePods.get(pod.name)!.address}:${monitor}`,
+        restart: async () => {
+          podman(['kill', '--signal', 'KILL', pod.container]);
+          podman(['wait', pod.container], { check: false });
+          await startNatsPodAgain(pod);
+        },
+      })),
+    ).catch(async (error: Error) => {
+      throw new Error(`${error.message}\nthe NATS servers then:\n${await natsPicture()}`);
+    });
     phases.scaleStartNats = since(started);
     const rest = scale.workloads.filter((w) => w !== natsSet).flatMap((w) => scalePlays.get(w)!);
     for (const play of rest) playOnNetwork(play);
@@ -631,17 +663,9 @@ describe('the infra/scale overlay: a NATS cluster of 3 and the services, the flo
     };
     const keptUp = await Promise.all(queryPods.map(showsThem));
 
-    // As in the bus's test above: podman may not have marked the container exited yet.
-    await waitFor(`the killed ${victim.name} to start again`, () => podman(['start', victim.container], { check: false }).status === 0, { timeoutMs: 15_000, intervalMs: 500 });
     const restarted = performance.now();
-    // podman stops a kube-played pod with its last container (kube play's exit policy "stop"), so the pod
-    // comes back at a new address, where Kubernetes would restart the container in a pod that keeps its
-    // own. Its DNS names follow it, and its peers and clients find it there as they would a recreated pod.
-    const address = addressOn(SCALE_NETWORK, victim.container);
-    scalePods.set(victim.name, { ...scalePods.get(victim.name)!, address });
-    // Its startup probe is plain /healthz, which waits for the JetStream cluster and its streams' raft
-    // groups; the copy it holds can still be a few messages behind then (seen here), so that is waited for.
-    await waitUntilReady(natsSet, victim.container, address);
+    // Ready, its copy can still be a few messages behind (seen here), so that is waited for.
+    const address = await startNatsPodAgain(victim);
     const lastSeq = (await blogStream(survivor.address))?.state.last_seq;
     await waitFor(`${victim.name}'s copy of the stream to reach seq ${lastSeq}`, async () => (await blogStream(address))?.state.last_seq === lastSeq, { timeoutMs: 30_000, intervalMs: 250 });
 
