@@ -37,7 +37,7 @@ async function leftOut(members: ClusterMember[]): Promise<ClusterMember[] | null
 
 /**
  * Waits until JetStream's meta group holds every server of a freshly started cluster, restarting one it
- * leaves out. A fresh 3-server cluster whose clients log in (its users file) came up here in 3 of 40
+ * leaves out. A fresh 3-server cluster whose clients log in (its users file) came up here in 7 of 85
  * starts (nats-server 2.10.27) with one server healthy but outside the meta group for good (`/jsz` on
  * the leader: cluster_size 2): no stream of three copies can be placed then ("no suitable peers for
  * placement") and nothing of the blog starts. One restart of that server brought it in every time.
