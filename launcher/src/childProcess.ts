@@ -20,8 +20,9 @@ function runningChildren(): Set<ChildProcess> {
 }
 
 /**
- * How long a program may take to answer its health URL. A 3-server NATS cluster with two processes of
- * every service starting at once on 2 cores took 8 s here and over 20 s in CI on a slower day.
+ * How long a program may take to answer its health URL: a 3-server NATS cluster with two processes of
+ * every service, starting at once on 2 cores, takes about 8 s here; the rest is for a slow day. One
+ * that misses it fails saying what its health URL answered and what it printed.
  */
 const START_TIMEOUT_MS = 60_000;
 
