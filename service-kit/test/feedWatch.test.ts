@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MemoryEngine, ServerNotAnsweringError, type EventHandlers } from '@blog/contracts';
 import { EventReceiver, FeedWatch, Lifecycle } from '../src';
 import { postCreated } from '../../test/support/factories';
@@ -68,7 +69,7 @@ describe('FeedWatch', () => {
       await engine.publish(postCreated());
       await receiver.catchUp();
       expect(lifecycle.isReady).toBe(true);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
   });
 
@@ -95,7 +96,7 @@ describe('FeedWatch', () => {
     // The client leaves the hung server: now the engine says it is out of reach, not that a server hangs.
     engine.hung = false;
     engine.unreachable = true;
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await sleep(1_500);
     expect(watch.state().state).toBe('behind');
     expect(lifecycle.isReady).toBe(false);
 
@@ -121,7 +122,7 @@ describe('FeedWatch', () => {
     const until = Date.now() + 3 * GRACE_MS;
     while (Date.now() < until) {
       if (lifecycle.isReady) readyLooks += 1;
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
     }
     expect(readyLooks).toBe(0);
     expect(lifecycle.problem!.problems[0]).toMatch(/it has applied the log up to seq 1, but the log already held seq 4/);

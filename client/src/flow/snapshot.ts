@@ -107,7 +107,7 @@ export class SnapshotSource {
       lastSeq,
       services: health,
       subscribers: views,
-      streamReaders: engine === 'nats' ? streamReaders() : [],
+      streamReaders: engine === 'nats' ? STREAM_READERS : [],
       deadLetters: deadLetters.ok ? (deadLetters.value as DeadLetterView[]) : null,
       supervisor: supervisorView,
       writes: this.sources.writes?.() ?? [],
@@ -117,9 +117,10 @@ export class SnapshotSource {
 }
 
 /** The services that keep state: on NATS each reads the stream itself for the types it applies. */
-function streamReaders(): FlowSnapshot['streamReaders'] {
-  return BLOG_SERVICES.filter((service) => EVENTS_HANDLED[service].applies.length > 0).map((service) => ({ service, types: [...EVENTS_HANDLED[service].applies] }));
-}
+const STREAM_READERS: FlowSnapshot['streamReaders'] = BLOG_SERVICES.filter((service) => EVENTS_HANDLED[service].applies.length > 0).map((service) => ({
+  service,
+  types: [...EVENTS_HANDLED[service].applies],
+}));
 
 /**
  * A service's state in words, as the snapshot has it: the supervisor's view of its process where there is
