@@ -1,21 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { processUsage } from './processUsage';
+import type { ProcessSpec } from './supervisor/plan';
 import { ProcessOutput } from './supervisor/processOutput';
-import { waitFor } from './waitFor';
+import { STOP_GRACE_MS, SupervisedProcess, type StateChange } from './supervisor/supervisedProcess';
 
 /**
- * One program the launcher runs and watches: its output kept for error messages, started until a
- * health URL answers 200, stopped with a signal. The services and the NATS servers are each one.
- */
-/**
- * Every child started and not yet stopped, kept on the global object so that the test environment
- * (test/support/processSafeEnvironment.js) can kill what a failed test left running after the file's
- * own clean-up has had its turn, instead of jest waiting on it until CI's time limit.
+ * Every process started and not yet gone (pid -> name), kept on the global object so that the test
+ * environment (test/support/processSafeEnvironment.js) can kill what a failed test left running after
+ * the file's own clean-up has had its turn, instead of jest waiting on it until CI's time limit.
  */
 const RUNNING_KEY = '__blogManagedChildren';
-function runningChildren(): Set<ChildProcess> {
-  const holder = globalThis as typeof globalThis & { [RUNNING_KEY]?: Set<ChildProcess> };
-  holder[RUNNING_KEY] ??= new Set();
+function runningProcesses(): Map<number, string> {
+  const holder = globalThis as typeof globalThis & { [RUNNING_KEY]?: Map<number, string> };
+  holder[RUNNING_KEY] ??= new Map();
   return holder[RUNNING_KEY];
 }
 
@@ -26,14 +23,20 @@ function runningChildren(): Set<ChildProcess> {
  */
 const START_TIMEOUT_MS = 60_000;
 
+/**
+ * One program the tests, the bench and the chaos runs start: a SupervisedProcess, spawned, probed and
+ * stopped exactly as `npm start` does it, but never started again on its own (a test that kills it
+ * means it), and started with a wait that fails with the reason. The services and the NATS servers are
+ * each one.
+ */
 export class ManagedProcess {
-  private child: ChildProcess | null = null;
-  private output = new ProcessOutput(null, null, 200);
+  private supervised: SupervisedProcess<string> | null = null;
+  private readonly output = new ProcessOutput(null, null, 200);
 
   constructor(readonly name: string) {}
 
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.supervised?.pid ?? undefined;
   }
 
   /** The last lines the process printed (up to 200), for a failing test's message. */
@@ -46,45 +49,37 @@ export class ManagedProcess {
     return this.pid === undefined ? null : processUsage(this.pid);
   }
 
-  /** Spawns `program` and waits until `healthUrl` answers 200 (as `what`), or the program exits. */
-  protected async run(program: string, args: string[], env: NodeJS.ProcessEnv, healthUrl: string, what: string, timeoutMs = START_TIMEOUT_MS): Promise<void> {
-    const child = spawn(program, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    if (child.stdout) this.output.attach(child.stdout);
-    if (child.stderr) this.output.attach(child.stderr);
-    this.child = child;
-    runningChildren().add(child);
-    child.once('exit', () => runningChildren().delete(child));
-    // A process that exits while starting is reported at once, not when the wait runs out.
-    let stopWaiting = () => undefined as void;
-    const exited = new Promise<never>((_, reject) => {
-      const onExit = () => reject(new Error(`${this.name} exited with ${child.exitCode ?? child.signalCode} while starting: ${this.recentOutput(30)}`));
-      child.once('exit', onExit);
-      stopWaiting = () => void child.off('exit', onExit);
-    });
-    let lastAnswer = 'nothing';
-    const healthy = async () => {
-      const answer = await fetch(healthUrl);
-      lastAnswer = `${answer.status} ${(await answer.text()).slice(0, 500)}`;
-      return answer.status === 200;
-    };
+  /** Starts `spec` and waits until its readiness URL answers 200 (as `what`), or it exits. */
+  protected async run(spec: ProcessSpec<string>, what: string, timeoutMs = START_TIMEOUT_MS): Promise<void> {
+    if (this.pid !== undefined) throw new Error(`${this.name} is already running (pid ${this.pid})`);
+    let settle: (change: StateChange<string>) => void = () => undefined;
+    const settled = new Promise<StateChange<string>>((resolve) => (settle = resolve));
+    const supervised = new SupervisedProcess<string>({ spec, output: this.output, restartPolicy: 'never', probeEveryMs: 50, onChange: (change) => this.changed(change, settle) });
+    this.supervised = supervised;
+    supervised.start();
+    const timer = new AbortController();
+    const timedOut = sleep(timeoutMs, null, { signal: timer.signal }).catch(() => null);
     try {
-      await Promise.race([waitFor(what, healthy, { timeoutMs, intervalMs: 50 }), exited]);
-    } catch (error) {
+      const change = await Promise.race([settled, timedOut]);
+      if (change?.state === 'ready') return;
+      if (change?.exit) throw new Error(`${this.name} exited with ${change.exit.code ?? change.exit.signal} while starting: ${this.recentOutput(30)}`);
       // Why it is not ready, for a test that fails on a slow machine: what it answered, what it printed.
-      if (child.exitCode !== null || child.signalCode !== null) throw error;
-      throw new Error(`${(error as Error).message}; ${healthUrl} last answered ${lastAnswer}; its last output: ${this.recentOutput(30) || '(none)'}`);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${spec.readyUrl} last answered ${supervised.lastReadyAnswer}; its last output: ${this.recentOutput(30) || '(none)'}`);
     } finally {
-      stopWaiting();
+      timer.abort();
     }
   }
 
-  /** Sends `signal` and waits for the process to be gone; answers its exit code. */
+  private changed(change: StateChange<string>, settle: (change: StateChange<string>) => void): void {
+    if (change.state === 'starting' && change.pid !== null) runningProcesses().set(change.pid, this.name);
+    if (change.exit?.pid) runningProcesses().delete(change.exit.pid);
+    if (change.state === 'ready' || change.state === 'crashed' || change.state === 'stopped') settle(change);
+  }
+
+  /** Sends `signal` (SIGKILL after the grace npm start gives) and waits for the process to be gone; answers its exit code. */
   async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
-    const child = this.child;
-    this.child = null;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    child.kill(signal);
-    return exited;
+    const supervised = this.supervised;
+    await supervised?.stop(STOP_GRACE_MS, signal);
+    return supervised?.view().lastExit?.code ?? null;
   }
 }

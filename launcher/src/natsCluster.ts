@@ -51,8 +51,16 @@ export class NatsNode extends ManagedProcess {
    * current, which a server with an empty store in a cluster takes longer to reach (`timeoutMs`).
    */
   async start(timeoutMs?: number): Promise<void> {
-    const env = { ...process.env, ...this.auth?.passwords };
-    await this.run(this.program.path, ['-c', this.configFile], env, `http://127.0.0.1:${this.ports.monitor}/healthz`, `${this.name} to accept connections`, timeoutMs);
+    const spec = {
+      name: this.name,
+      url: this.url,
+      readyUrl: `http://127.0.0.1:${this.ports.monitor}/healthz`,
+      command: this.program.path,
+      args: ['-c', this.configFile],
+      cwd: path.dirname(this.configFile),
+      env: { ...process.env, ...this.auth?.passwords },
+    };
+    await this.run(spec, `${this.name} to accept connections`, timeoutMs);
   }
 
   async restart(): Promise<void> {

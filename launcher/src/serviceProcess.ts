@@ -1,9 +1,7 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { SERVICE_NAMES, type ServiceName } from '@blog/contracts';
 import { ManagedProcess } from './childProcess';
+import { builtCommandOf } from './supervisor/plan';
 
-const ROOT = path.resolve(__dirname, '../..');
 export { SERVICE_NAMES, type ServiceName };
 /** The services, and the client server that serves the page and routes the API paths to them. */
 export type ProcessName = ServiceName | 'client';
@@ -24,12 +22,12 @@ export class ServiceProcess extends ManagedProcess {
 
   /** Starts the process and waits until it answers `/readyz` (or only `/healthz`, for `until: 'alive'`). */
   async start({ until = 'ready' }: { until?: 'ready' | 'alive' } = {}): Promise<void> {
-    const entry = path.join(ROOT, this.name, 'dist', 'index.js');
-    if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" first`);
+    const { command, args, cwd } = builtCommandOf(this.name);
     // SERVICE_NODE_ARGS lets a profiling run pass e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to every service.
     const nodeArgs = (process.env.SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const env = { ...process.env, ...this.env, PORT: String(this.port), HOST: '127.0.0.1' };
-    await this.run(process.execPath, [...nodeArgs, entry], env, `${this.url}/${until === 'ready' ? 'readyz' : 'healthz'}`, `${this.name} to be ${until}`);
+    const readyUrl = `${this.url}/${until === 'ready' ? 'readyz' : 'healthz'}`;
+    await this.run({ name: this.name, url: this.url, readyUrl, command, args: [...nodeArgs, ...args], cwd, env }, `${this.name} to be ${until}`);
   }
 
   async restart(): Promise<void> {

@@ -11,6 +11,7 @@ import { JsonReporter, TextReporter, type Reporter } from './supervisor/reporter
 import { commandLineProblem, wantsHelp } from '@blog/service-kit';
 import { readRunOptions, USAGE, type RunOptions } from './supervisor/runOptions';
 import { Supervisor } from './supervisor/supervisor';
+import { STOP_GRACE_MS } from './supervisor/supervisedProcess';
 
 /**
  * `npm start` (and `npm run dev`, `npm run start:nats`): runs the blog's processes the way Kubernetes
@@ -18,9 +19,6 @@ import { Supervisor } from './supervisor/supervisor';
  * The npm scripts `exec` this program, so npm's child is this process and the signals npm forwards
  * reach it. See supervisor/ for the parts.
  */
-
-/** How long a process may take to stop after SIGTERM: the services give up on their own clean stop after 10 s. */
-const GRACE_MS = 12_000;
 
 function reporterFor(options: RunOptions): Reporter {
   const outputs = { out: process.stdout, err: process.stderr };
@@ -120,7 +118,7 @@ async function main(): Promise<number> {
     reporter,
     logsDir: shortPath(options.logsDir),
     showLogs: options.showLogs,
-    graceMs: GRACE_MS,
+    graceMs: STOP_GRACE_MS,
     moderationDelayMs: options.moderationDelayMs,
     storage: `${shortPath(dataFolderOf(options))}/`,
   });

@@ -7,15 +7,16 @@ const { TestEnvironment } = require('jest-environment-node');
 
 class ProcessSafeEnvironment extends TestEnvironment {
   async teardown() {
-    const left = [...(this.global.__blogManagedChildren ?? [])];
-    for (const child of left) {
+    // pid -> name, kept by launcher/src/childProcess.ts; each process leads a group of its own.
+    const left = [...(this.global.__blogManagedChildren ?? new Map())];
+    for (const [pid] of left) {
       try {
-        child.kill('SIGKILL');
+        process.kill(-pid, 'SIGKILL');
       } catch {
         // Already gone.
       }
     }
-    if (left.length > 0) console.warn(`${left.length} process(es) were still running after the file's tests and were killed: ${left.map((child) => child.spawnfile).join(', ')}`);
+    if (left.length > 0) console.warn(`${left.length} process(es) were still running after the file's tests and were killed: ${left.map(([pid, name]) => `${name} (pid ${pid})`).join(', ')}`);
     await super.teardown();
   }
 }

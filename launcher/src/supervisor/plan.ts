@@ -19,9 +19,12 @@ export { DEFAULT_PORTS };
 export const NATS_MONITOR_PORT = 8222;
 export const CONTROL_PORT = 4100;
 
-/** One program the supervisor runs: how to start it, and how to tell it is ready. */
-export interface ProcessSpec {
-  name: SupervisedName;
+/**
+ * One program the supervisor runs: how to start it, and how to tell it is ready. The tests' processes
+ * are specs too, named as they like (`nats-2`, a stand-in program).
+ */
+export interface ProcessSpec<Name extends string = SupervisedName> {
+  name: Name;
   /** What a person opens or points a client at. */
   url: string;
   /** Answers 200 once the process is ready (its /readyz; NATS's monitoring /healthz). */
@@ -105,16 +108,20 @@ function wiringOf(name: AppName, port: (name: SupervisedName) => number, options
  */
 function commandOf(name: AppName, options: PlanOptions, root: string): Pick<ProcessSpec, 'command' | 'args' | 'cwd'> & { path?: string } {
   const cwd = path.join(root, name);
-  if (options.mode === 'start') {
-    const entry = path.join(cwd, 'dist', 'index.js');
-    if (!fs.existsSync(entry)) throw new Error(`${path.relative(root, entry)} is missing: run "npm run build" first (npm start does)`);
-    return { command: process.execPath, args: [entry], cwd };
-  }
+  if (options.mode === 'start') return builtCommandOf(name, root);
   const manifest = JSON.parse(fs.readFileSync(path.join(cwd, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
   const dev = manifest.scripts?.dev;
   if (!dev) throw new Error(`${name}/package.json has no "dev" script`);
   const bins = [path.join(cwd, 'node_modules', '.bin'), path.join(root, 'node_modules', '.bin')];
   return { command: 'sh', args: ['-c', dev], cwd, path: [...bins, options.env.PATH ?? ''].join(path.delimiter) };
+}
+
+/** How `npm start` runs one of the blog's programs from its build; the tests' processes run the same way. */
+export function builtCommandOf(name: AppName, root = ROOT): Pick<ProcessSpec, 'command' | 'args' | 'cwd'> {
+  const cwd = path.join(root, name);
+  const entry = path.join(cwd, 'dist', 'index.js');
+  if (!fs.existsSync(entry)) throw new Error(`${path.relative(root, entry)} is missing: run "npm run build" first (npm start does)`);
+  return { command: process.execPath, args: [entry], cwd };
 }
 
 /** The single nats-server of `npm run start:nats`: its configuration file lives in its store's folder. */

@@ -5,12 +5,18 @@ import type { ProcessOutput } from './processOutput';
 
 const PROBE_TIMEOUT_MS = 1_000;
 
-/** Whether `url` answers 200 within a second: a readiness probe. */
-export async function answers200(url: string): Promise<boolean> {
+/**
+ * A readiness probe: whether `url` answers 200 within a second, and what it answered (status and the
+ * start of its body, or why there was no answer), for a message that says why a process is not ready.
+ */
+export async function probeReady(url: string): Promise<{ ready: boolean; answer: string }> {
   try {
-    return (await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) })).status === 200;
-  } catch {
-    return false;
+    const response = await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    const body = (await response.text()).slice(0, 500);
+    return { ready: response.status === 200, answer: `${response.status} ${body}` };
+  } catch (error) {
+    const cause = (error as Error & { cause?: { code?: string } }).cause?.code;
+    return { ready: false, answer: cause ?? (error as Error).message };
   }
 }
 
@@ -21,7 +27,7 @@ export async function answers200(url: string): Promise<boolean> {
  * `exited` is told. `failed`: the program could not be started at all (no such program).
  */
 export function spawnGroupLeader(
-  spec: ProcessSpec,
+  spec: ProcessSpec<string>,
   extraEnv: NodeJS.ProcessEnv,
   output: ProcessOutput,
   on: { exited: (code: number | null, signal: NodeJS.Signals | null) => void; failed: (error: Error) => void },

@@ -2,6 +2,12 @@ import type { SupervisedName } from './plan';
 
 export type ProcessState = 'starting' | 'ready' | 'crashed' | 'backing-off' | 'stopping' | 'stopped';
 
+/**
+ * What happens when a process exits on its own: `always` starts it again after a backoff, as a
+ * Deployment does (npm start); `never` leaves it stopped, as a test that killed it on purpose wants.
+ */
+export type RestartPolicy = 'always' | 'never';
+
 export interface ExitRecord {
   code: number | null;
   signal: string | null;
@@ -9,8 +15,8 @@ export interface ExitRecord {
 }
 
 /** One process as the control API shows it. */
-export interface ProcessView {
-  name: SupervisedName;
+export interface ProcessView<Name extends string = SupervisedName> {
+  name: Name;
   state: ProcessState;
   pid: number | null;
   restarts: number;
@@ -20,8 +26,8 @@ export interface ProcessView {
 }
 
 /** One state change, as the supervisor reports it. */
-export interface StateChange {
-  name: SupervisedName;
+export interface StateChange<Name extends string = SupervisedName> {
+  name: Name;
   state: ProcessState;
   pid: number | null;
   restarts: number;

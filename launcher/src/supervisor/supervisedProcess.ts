@@ -2,19 +2,24 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
 import { CrashLoopBackOff } from './backoff';
 import type { ProcessSpec, SupervisedName } from './plan';
-import { answers200, signalGroup, spawnGroupLeader } from './processGroup';
+import { probeReady, signalGroup, spawnGroupLeader } from './processGroup';
 import type { ProcessOutput } from './processOutput';
-import type { ExitRecord, ProcessState, ProcessView, StateChange } from './processStates';
+import type { ExitRecord, ProcessState, ProcessView, RestartPolicy, StateChange } from './processStates';
 
-export type { ExitRecord, ProcessState, ProcessView, StateChange };
+export type { ExitRecord, ProcessState, ProcessView, RestartPolicy, StateChange };
 
-export interface SupervisedProcessOptions {
-  spec: ProcessSpec;
+/** How long a process may take to stop after SIGTERM before it gets SIGKILL: the services give up on their own clean stop after 10 s. */
+export const STOP_GRACE_MS = 12_000;
+
+export interface SupervisedProcessOptions<Name extends string = SupervisedName> {
+  spec: ProcessSpec<Name>;
   output: ProcessOutput;
-  onChange: (change: StateChange) => void;
+  onChange: (change: StateChange<Name>) => void;
   backoff?: CrashLoopBackOff;
   /** How often /readyz is asked while the process starts. */
   probeEveryMs?: number;
+  /** Default `always`. */
+  restartPolicy?: RestartPolicy;
 }
 
 /**
@@ -24,7 +29,7 @@ export interface SupervisedProcessOptions {
  * whole group, so a watcher's or a shell's children go with it; and a terminal's Ctrl+C reaches only
  * the supervisor, which then stops everything in order instead of racing its processes' own exits.
  */
-export class SupervisedProcess {
+export class SupervisedProcess<Name extends string = SupervisedName> {
   private child: ChildProcess | null = null;
   private current: ProcessState = 'stopped';
   private restarts = 0;
@@ -44,13 +49,14 @@ export class SupervisedProcess {
   private readonly gone: (() => void)[] = [];
   private readonly backoff: CrashLoopBackOff;
   private readonly probeEveryMs: number;
+  private lastAnswer = 'nothing yet';
 
-  constructor(private readonly options: SupervisedProcessOptions) {
+  constructor(private readonly options: SupervisedProcessOptions<Name>) {
     this.backoff = options.backoff ?? new CrashLoopBackOff();
     this.probeEveryMs = options.probeEveryMs ?? 200;
   }
 
-  get name(): SupervisedName {
+  get name(): Name {
     return this.options.spec.name;
   }
 
@@ -62,7 +68,12 @@ export class SupervisedProcess {
     return this.child?.pid ?? null;
   }
 
-  view(): ProcessView {
+  /** What its readiness URL answered when last asked (`503 {"status":"replaying"}`, `ECONNREFUSED`). */
+  get lastReadyAnswer(): string {
+    return this.lastAnswer;
+  }
+
+  view(): ProcessView<Name> {
     return {
       name: this.name,
       state: this.current,
@@ -90,12 +101,12 @@ export class SupervisedProcess {
     this.spawnNow();
   }
 
-  /** SIGTERM to its group, SIGKILL after `graceMs`; it then stays stopped until started. */
-  stop(graceMs: number): Promise<void> {
+  /** `signal` (SIGTERM) to its group, SIGKILL after `graceMs`; it then stays stopped until started. */
+  stop(graceMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     this.wanted = false;
     this.startWhenGone = false;
     this.cancelBackoff();
-    return this.terminate(graceMs);
+    return this.terminate(graceMs, signal);
   }
 
   /**
@@ -131,6 +142,7 @@ export class SupervisedProcess {
     }
     this.nextStartAt = null;
     this.readyAt = null;
+    this.lastAnswer = 'nothing yet';
     const { spec, output } = this.options;
     const child = spawnGroupLeader(spec, this.extraEnv, output, {
       exited: (code, signal) => this.exited(child, code, signal),
@@ -148,7 +160,8 @@ export class SupervisedProcess {
   /** Asks its readiness URL until it answers 200, for this child only: an answer after it exited counts for nothing. */
   private async probe(child: ChildProcess): Promise<void> {
     while (this.child === child && this.current === 'starting') {
-      const ready = await answers200(this.options.spec.readyUrl);
+      const { ready, answer } = await probeReady(this.options.spec.readyUrl);
+      if (this.child === child) this.lastAnswer = answer;
       if (ready && this.child === child && this.current === 'starting' && child.exitCode === null) {
         this.readyAt = Date.now();
         this.enter('ready');
@@ -158,7 +171,7 @@ export class SupervisedProcess {
     }
   }
 
-  private terminate(graceMs: number): Promise<void> {
+  private terminate(graceMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.child;
     if (!child) {
       if (this.current !== 'stopped') this.enter('stopped');
@@ -167,7 +180,7 @@ export class SupervisedProcess {
     const gone = new Promise<void>((resolve) => this.gone.push(resolve));
     if (this.current !== 'stopping') {
       this.enter('stopping');
-      signalGroup(child, 'SIGTERM');
+      signalGroup(child, signal);
       this.killTimer = setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs);
     }
     return gone;
@@ -186,6 +199,7 @@ export class SupervisedProcess {
     } else {
       const readyMs = this.readyAt === null ? 0 : Date.now() - this.readyAt;
       this.crashed = true;
+      if (this.options.restartPolicy === 'never') this.wanted = false;
       this.enter('crashed', { exit });
       if (this.wanted) this.backOff(this.backoff.next(readyMs));
       else this.enter('stopped');
@@ -212,7 +226,6 @@ export class SupervisedProcess {
 
   private enter(state: ProcessState, detail: Pick<StateChange, 'exit' | 'restartInMs' | 'nextStartAt'> = {}): void {
     this.current = state;
-    const { name, url } = { name: this.name, url: this.options.spec.url };
-    this.options.onChange({ name, state, pid: this.pid, restarts: this.restarts, url, ...detail });
+    this.options.onChange({ name: this.name, state, pid: this.pid, restarts: this.restarts, url: this.options.spec.url, ...detail });
   }
 }
