@@ -2,7 +2,7 @@ import type { EventEngine, EventHandlers } from '@blog/contracts';
 import type { RequestListener } from 'node:http';
 import type { BusServiceConfig } from './config';
 import { securityFrom } from './config';
-import { engineFor, type EngineExtras } from './engines/engineFor';
+import { engineFor } from './engines/engineFor';
 import { Lifecycle } from './health';
 import { createLogger, type Logger } from './logger';
 import { EventReceiver } from './receiver';
@@ -30,17 +30,18 @@ export interface EventService {
 /**
  * Wires a service from its configuration: its logger, its event engine (publishing as `/<name>`), a
  * receiver running `handlers`, and the start that goes with them. `handlers` gets the logger, for
- * services whose handlers log.
+ * services whose handlers log. `reactionHoldMs`: each event is held that long before it is reacted to,
+ * on either engine (moderation's MODERATION_DELAY_MS).
  */
-export function eventService(name: string, config: BusServiceConfig, handlers: (logger: Logger) => EventHandlers, extras: EngineExtras = {}): EventService {
+export function eventService(name: string, config: BusServiceConfig, handlers: (logger: Logger) => EventHandlers, { reactionHoldMs = 0 } = {}): EventService {
   const logger = createLogger(name, config.LOG_LEVEL, config.LOG_FORMAT);
-  const engine = engineFor(config, `/${name}`, logger, extras);
+  const engine = engineFor(config, `/${name}`, logger);
   const lifecycle = new Lifecycle();
   const engineProblem = engine.problem?.bind(engine);
   if (engineProblem) lifecycle.watchProblems(engineProblem);
   // The service's own secret seals the ids it derives: its NATS password, or its bus token.
   const sealId = idSealer(config.NATS_PASSWORD ?? config.BUS_TOKEN);
-  const receiver = new EventReceiver({ engine, handlers: handlers(logger), lifecycle, logger, sealId });
+  const receiver = new EventReceiver({ engine, handlers: handlers(logger), lifecycle, logger, sealId, reactionHoldMs });
   return {
     parts: { engine, receiver, lifecycle, logger, security: securityFrom(config), sealId },
     run: (app) => runService({ name, app, port: config.PORT, host: config.HOST, lifecycle, logger, events: { engine, receiver } }),

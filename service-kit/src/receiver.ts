@@ -12,6 +12,7 @@ import {
 } from '@blog/contracts';
 import type { Lifecycle } from './health';
 import type { Logger } from './logger';
+import { ReactionHold } from './reactionHold';
 
 /**
  * How long a reaction waits for the live feed to bring the state to its event before reading the log
@@ -28,6 +29,8 @@ export interface EventReceiverOptions {
   replayPage?: number;
   /** Seals the ids of the follow-ups the handlers derive (idSealer), so no other caller can use them first. */
   sealId?: (id: string) => string;
+  /** How long each event is held before it is reacted to (moderation's MODERATION_DELAY_MS; default 0). */
+  reactionHoldMs?: number;
 }
 
 /**
@@ -48,9 +51,11 @@ export class EventReceiver implements EventConsumer {
   private readonly waiting = new Set<{ seq: number; reached: (yes: boolean) => void }>();
 
   private readonly sealId: (id: string) => string;
+  private readonly hold: ReactionHold;
 
-  constructor({ engine, handlers, lifecycle, logger, replayPage = 5000, sealId = (id) => id }: EventReceiverOptions) {
+  constructor({ engine, handlers, lifecycle, logger, replayPage = 5000, sealId = (id) => id, reactionHoldMs = 0 }: EventReceiverOptions) {
     this.sealId = sealId;
+    this.hold = new ReactionHold(reactionHoldMs);
     this.engine = engine;
     this.handlers = handlers;
     this.lifecycle = lifecycle;
@@ -131,6 +136,10 @@ export class EventReceiver implements EventConsumer {
   private moveTo(seq: number): void {
     this.applied = seq;
     for (const waiter of this.waiting) if (waiter.seq <= seq) waiter.reached(true);
+  }
+
+  heldBack(events: readonly Delivered[]): Promise<void> {
+    return this.hold.wait(events.filter(({ event }) => this.handlers.reactsTo.includes(event.type)));
   }
 
   react(delivered: Delivered): OutgoingEvent[] {

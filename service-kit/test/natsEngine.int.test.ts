@@ -28,7 +28,7 @@ afterAll(async () => {
 
 const reactions = { ackWaitMs: 500, maxDeliveries: 3, retryMaxMs: 200, inFlight: 8 };
 
-function engineFor(source: string, servers = [server.url], holdMs?: number): NatsEngine {
+function engineFor(source: string, servers = [server.url]): NatsEngine {
   const engine = new NatsEngine({
     servers,
     name: source,
@@ -37,7 +37,7 @@ function engineFor(source: string, servers = [server.url], holdMs?: number): Nat
     dedupeWindowMs: 60_000,
     timeoutMs: 1000,
     publishWaitMs: 1000,
-    reactions: { ...reactions, holdMs },
+    reactions,
     logger: silentLogger,
   });
   engines.push(engine);
@@ -48,12 +48,13 @@ function engineFor(source: string, servers = [server.url], holdMs?: number): Nat
 function replica(source: string, handlers: Omit<EventHandlers, 'apply' | 'react'>, refuse: (event: KnownEvent) => boolean = () => false, holdMs?: number) {
   const applied: KnownEvent[] = [];
   const reacted: KnownEvent[] = [];
-  const engine = engineFor(source, [server.url], holdMs);
+  const engine = engineFor(source, [server.url]);
   const lifecycle = new Lifecycle();
   const receiver = new EventReceiver({
     engine,
     lifecycle,
     logger: silentLogger,
+    reactionHoldMs: holdMs,
     handlers: {
       ...handlers,
       apply: (event) => applied.push(event),

@@ -1,4 +1,9 @@
-import type { SupervisedName } from './plan';
+import type { CrashLoopBackOff } from './backoff';
+import type { ProcessSpec, SupervisedName } from './plan';
+import type { ProcessOutput } from './processOutput';
+
+/** How long a process may take to stop after SIGTERM before it gets SIGKILL: the services give up on their own clean stop after 10 s. */
+export const STOP_GRACE_MS = 12_000;
 
 export type ProcessState = 'starting' | 'ready' | 'crashed' | 'backing-off' | 'stopping' | 'stopped';
 
@@ -37,4 +42,15 @@ export interface StateChange<Name extends string = SupervisedName> {
   /** With `backing-off`: the wait before the next start. */
   restartInMs?: number;
   nextStartAt?: string;
+}
+
+export interface SupervisedProcessOptions<Name extends string = SupervisedName> {
+  spec: ProcessSpec<Name>;
+  output: ProcessOutput;
+  onChange: (change: StateChange<Name>) => void;
+  backoff?: CrashLoopBackOff;
+  /** How often /readyz is asked while the process starts. */
+  probeEveryMs?: number;
+  /** Default `always`. */
+  restartPolicy?: RestartPolicy;
 }

@@ -1,26 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
 import { CrashLoopBackOff } from './backoff';
-import type { ProcessSpec, SupervisedName } from './plan';
+import type { SupervisedName } from './plan';
 import { probeReady, signalGroup, spawnGroupLeader } from './processGroup';
-import type { ProcessOutput } from './processOutput';
-import type { ExitRecord, ProcessState, ProcessView, RestartPolicy, StateChange } from './processStates';
+import type { ExitRecord, ProcessState, ProcessView, RestartPolicy, StateChange, SupervisedProcessOptions } from './processStates';
 
-export type { ExitRecord, ProcessState, ProcessView, RestartPolicy, StateChange };
-
-/** How long a process may take to stop after SIGTERM before it gets SIGKILL: the services give up on their own clean stop after 10 s. */
-export const STOP_GRACE_MS = 12_000;
-
-export interface SupervisedProcessOptions<Name extends string = SupervisedName> {
-  spec: ProcessSpec<Name>;
-  output: ProcessOutput;
-  onChange: (change: StateChange<Name>) => void;
-  backoff?: CrashLoopBackOff;
-  /** How often /readyz is asked while the process starts. */
-  probeEveryMs?: number;
-  /** Default `always`. */
-  restartPolicy?: RestartPolicy;
-}
+export type { ExitRecord, ProcessState, ProcessView, RestartPolicy, StateChange, SupervisedProcessOptions };
+export { STOP_GRACE_MS } from './processStates';
 
 /**
  * One process kept running as a Deployment keeps its pod: started, watched until its readiness URL

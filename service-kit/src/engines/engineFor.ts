@@ -18,24 +18,18 @@ export function natsOptionsFrom(config: NatsConfig, name: string): NatsOptions {
   };
 }
 
-/** What a service adds to its engine beyond the shared configuration. */
-export interface EngineExtras {
-  /** NATS: each event is held this long before it is reacted to (moderation's MODERATION_DELAY_MS). */
-  reactionHoldMs?: number;
-}
-
 /**
  * The event engine a service's configuration names: NATS JetStream when NATS_URL is set, otherwise the
  * embedded bus at EVENT_BUS_URL. `source` names the service in every event it publishes.
  */
-export function engineFor(config: BusServiceConfig, source: string, logger: Logger, extras: EngineExtras = {}): EventEngine {
+export function engineFor(config: BusServiceConfig, source: string, logger: Logger): EventEngine {
   if (config.NATS_URL.length > 0) {
     return new NatsEngine({
       // The process id tells one replica's connection from another's on the server (its /connz).
       ...natsOptionsFrom(config, `${source.slice(1)} (pid ${process.pid})`),
       source,
       publishWaitMs: config.NATS_PUBLISH_WAIT_MS,
-      reactions: { ackWaitMs: config.NATS_ACK_WAIT_MS, maxDeliveries: config.MAX_DELIVERY_ATTEMPTS, retryMaxMs: config.RETRY_MAX_MS, inFlight: 64, holdMs: extras.reactionHoldMs },
+      reactions: { ackWaitMs: config.NATS_ACK_WAIT_MS, maxDeliveries: config.MAX_DELIVERY_ATTEMPTS, retryMaxMs: config.RETRY_MAX_MS, inFlight: 64 },
       logger,
     });
   }

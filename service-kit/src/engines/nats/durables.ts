@@ -15,13 +15,8 @@ export interface ReactionOptions {
   maxDeliveries: number;
   /** Longest wait between deliveries of an event that keeps failing. */
   retryMaxMs: number;
-  /** Events handled at once by one replica. */
+  /** Events handled at once by one replica (a held event, MODERATION_DELAY_MS, stays in its hands meanwhile). */
   inFlight: number;
-  /**
-   * How long each event is held before it is reacted to (moderation's MODERATION_DELAY_MS, for watching
-   * the lag grow on the flow page); the server is told the replica is still working on it meanwhile.
-   */
-  holdMs?: number;
 }
 
 /** Waits between redeliveries: ack wait, then doubling, up to `retryMaxMs`; one fewer than the deliveries. */

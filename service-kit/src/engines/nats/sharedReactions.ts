@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Delivered, EventConsumer, EventEngine } from '@blog/contracts';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from '../../logger';
@@ -74,7 +73,7 @@ export class SharedReactions {
     if (this.consumer.handlers.applies.length > 0 && seq !== undefined && !(await this.consumer.whenAt(seq, this.options.ackWaitMs / 2))) {
       return (m) => m.nak();
     }
-    if (this.options.holdMs) await this.whileWorking(message, () => sleep(this.options.holdMs));
+    await this.whileWorking(message, () => this.consumer.heldBack([delivered]));
     let outgoing;
     try {
       outgoing = this.consumer.react(delivered);
