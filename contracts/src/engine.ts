@@ -12,10 +12,7 @@ import { isKnownEventType, knownEventSchema, type EventType, type KnownEvent } f
 export interface EventEngine {
   /** CloudEvents `source` of everything this engine publishes for its service, e.g. "/comments". */
   readonly source: string;
-  /**
-   * How live events reach the service. `push`: the engine POSTs them to the service's `/events` (the
-   * embedded bus does), so the service kit mounts that endpoint. `pull`: `subscribe` fetches them.
-   */
+  /** How live events reach it. `push`: POSTed to its `/events` (the embedded bus). `pull`: `subscribe` fetches them. */
   readonly delivery: 'push' | 'pull';
   /** Resolves once the event is durably stored; an event with the same id is stored at most once. */
   publish(event: KnownEvent, options?: PublishOptions): Promise<PublishReceipt>;
