@@ -51,11 +51,12 @@ export class EventReceiver implements EventConsumer {
   private readonly waiting = new Set<{ seq: number; reached: (yes: boolean) => void }>();
 
   private readonly sealId: (id: string) => string;
-  private readonly hold: ReactionHold;
+  /** None without a hold (every service but a slowed moderation): nothing to remember, nothing to wait for. */
+  private readonly hold: ReactionHold | null;
 
   constructor({ engine, handlers, lifecycle, logger, replayPage = 5000, sealId = (id) => id, reactionHoldMs = 0 }: EventReceiverOptions) {
     this.sealId = sealId;
-    this.hold = new ReactionHold(reactionHoldMs);
+    this.hold = reactionHoldMs > 0 ? new ReactionHold(reactionHoldMs) : null;
     this.engine = engine;
     this.handlers = handlers;
     this.lifecycle = lifecycle;
@@ -139,7 +140,7 @@ export class EventReceiver implements EventConsumer {
   }
 
   heldBack(events: readonly Delivered[]): Promise<void> {
-    return this.hold.wait(events.filter(({ event }) => this.handlers.reactsTo.includes(event.type)));
+    return this.hold ? this.hold.wait(events.filter(({ event }) => this.handlers.reactsTo.includes(event.type))) : Promise.resolve();
   }
 
   react(delivered: Delivered): OutgoingEvent[] {
