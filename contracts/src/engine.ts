@@ -122,8 +122,8 @@ export interface EventConsumer {
   passed(seq: number): void;
   /** Reacts to one event; answers the events to store before it counts as handled. */
   react(delivered: Delivered): OutgoingEvent[];
-  /** Resolves when `events` may be reacted to: at once, unless the service holds its reactions (MODERATION_DELAY_MS). */
-  heldBack(events: readonly Delivered[]): Promise<void>;
+  /** Resolves when `events` may be reacted to; undefined when nothing holds them (only MODERATION_DELAY_MS does). */
+  heldBack(events: readonly Delivered[]): Promise<void> | undefined;
   /**
    * Resolves true once the state has reached `seq` (at once if it has), false after `timeoutMs`. An
    * engine that applies and reacts on separate feeds (NATS) waits for it, so a reaction sees the state

@@ -33,7 +33,7 @@ function recordingConsumer(types: EventConsumer['types'], ready = () => true) {
       position = Math.max(position, seq);
     },
     react: (delivered) => reactToDelivered(handlers, delivered),
-    heldBack: async () => undefined,
+    heldBack: () => undefined,
     whenAt: async (seq) => position >= seq,
   };
   return { consumer, handed };

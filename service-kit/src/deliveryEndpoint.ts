@@ -107,7 +107,8 @@ export function interestRoute(receiver: EventReceiver): Router {
 async function receiveDelivery(body: unknown, headers: IncomingHttpHeaders, receiver: EventReceiver, engine: EventEngine): Promise<JsonAnswer> {
   if (!receiver.ready) throw new AppError(503, 'not ready: still replaying the event log or shutting down');
   const { known, received } = parseDelivery(body);
-  await receiver.heldBack(known);
+  const held = receiver.heldBack(known);
+  if (held) await held;
   // Handlers change state synchronously, in order; their follow-ups are stored together, so a batch of
   // comments is moderated with one write to the log, not one after another.
   const outgoing = receiver.receive(known);

@@ -139,8 +139,8 @@ export class EventReceiver implements EventConsumer {
     for (const waiter of this.waiting) if (waiter.seq <= seq) waiter.reached(true);
   }
 
-  heldBack(events: readonly Delivered[]): Promise<void> {
-    return this.hold ? this.hold.wait(events.filter(({ event }) => this.handlers.reactsTo.includes(event.type))) : Promise.resolve();
+  heldBack(events: readonly Delivered[]): Promise<void> | undefined {
+    return this.hold?.wait(events.filter(({ event }) => this.handlers.reactsTo.includes(event.type)));
   }
 
   react(delivered: Delivered): OutgoingEvent[] {

@@ -73,7 +73,8 @@ export class SharedReactions {
     if (this.consumer.handlers.applies.length > 0 && seq !== undefined && !(await this.consumer.whenAt(seq, this.options.ackWaitMs / 2))) {
       return (m) => m.nak();
     }
-    await this.whileWorking(message, () => this.consumer.heldBack([delivered]));
+    const held = this.consumer.heldBack([delivered]);
+    if (held) await this.whileWorking(message, () => held);
     let outgoing;
     try {
       outgoing = this.consumer.react(delivered);
