@@ -67,6 +67,23 @@ export class NatsNode extends ManagedProcess {
     await this.stop('SIGKILL');
     await this.start();
   }
+
+  /**
+   * Starts it again after a kill; one still not healthy after `timeoutMs` is stopped and started once
+   * more, as the kubelet restarts a container whose startup probe keeps failing. nats-server 2.10.27,
+   * killed and started again, has stayed "JetStream is not current with the meta leader" for good, and a
+   * second start brought it back (docs/KUBERNETES.md); said on stderr when it happens.
+   */
+  async startAfterKill(timeoutMs?: number): Promise<void> {
+    try {
+      await this.start(timeoutMs);
+    } catch (error) {
+      if (this.pid === undefined) throw error;
+      console.warn(`${this.name} was not healthy in time after its restart, so it is started once more: ${(error as Error).message.split(';').slice(0, 2).join(';')}`);
+      await this.stop('SIGTERM');
+      await this.start(timeoutMs);
+    }
+  }
 }
 
 export interface NatsClusterOptions {

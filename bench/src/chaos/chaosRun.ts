@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LocalSystem, SERVICE_NAMES, type EngineName, type NatsNode, type ServiceName, type ServiceProcess, waitFor } from '@blog/launcher';
+import { LocalSystem, NatsNode, SERVICE_NAMES, type EngineName, type ServiceName, type ServiceProcess, waitFor } from '@blog/launcher';
 import { ChaosLoad, type WriteRecord } from './chaosLoad';
 import { Forger, type ForgeryCount } from './forger';
 import { SeededRandom } from './random';
@@ -97,7 +97,7 @@ async function killRounds(system: LocalSystem, random: SeededRandom, options: Ch
       await process.stop('SIGKILL');
       kills[target] = (kills[target] ?? 0) + 1;
       await sleep(downMs);
-      await process.start();
+      await (process instanceof NatsNode ? process.startAfterKill() : process.start());
     }
   }
   return kills;
