@@ -66,10 +66,7 @@ export async function startNatsCluster(nodes: NatsNode[]): Promise<void> {
     nodes.map((node) => ({
       name: node.name,
       monitorUrl: () => `http://127.0.0.1:${node.ports.monitor}`,
-      restart: async () => {
-        await node.stop('SIGTERM');
-        await node.start();
-      },
+      restart: () => node.restart('SIGTERM'),
     })),
   );
 }

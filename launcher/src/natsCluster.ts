@@ -63,9 +63,10 @@ export class NatsNode extends ManagedProcess {
     await this.run(spec, `${this.name} to accept connections`, timeoutMs);
   }
 
-  async restart(): Promise<void> {
-    await this.stop('SIGKILL');
-    await this.start();
+  /** Stops it (SIGKILL by default; SIGTERM lets it flush and leave its cluster) and starts it again. */
+  async restart(signal: NodeJS.Signals = 'SIGKILL', timeoutMs?: number): Promise<void> {
+    await this.stop(signal);
+    await this.start(timeoutMs);
   }
 
   /**
@@ -80,8 +81,7 @@ export class NatsNode extends ManagedProcess {
     } catch (error) {
       if (this.pid === undefined) throw error;
       console.warn(`${this.name} was not healthy in time after its restart, so it is started once more: ${(error as Error).message.split(';').slice(0, 2).join(';')}`);
-      await this.stop('SIGTERM');
-      await this.start(timeoutMs);
+      await this.restart('SIGTERM', timeoutMs);
     }
   }
 }
