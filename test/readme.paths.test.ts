@@ -1,21 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { section, sourcePaths } from './support/developingDoc';
 
 const ROOT = path.resolve(__dirname, '..');
-const developing = fs.readFileSync(path.join(ROOT, 'docs', 'DEVELOPING.md'), 'utf8');
-
-/** The text of one `## ` section of docs/DEVELOPING.md, up to the next one. */
-function section(heading: string): string {
-  const start = developing.indexOf(`\n## ${heading}\n`);
-  if (start === -1) throw new Error(`docs/DEVELOPING.md has no "## ${heading}" section`);
-  const end = developing.indexOf('\n## ', start + 1);
-  return developing.slice(start, end === -1 ? undefined : end);
-}
-
-/** Source paths written in backticks, e.g. `comments/src/domain/createComment.ts`. */
-function sourcePaths(text: string): string[] {
-  return [...text.matchAll(/`([\w.-]+\/[\w./-]+\.tsx?)`/g)].map((match) => match[1]!);
-}
 
 describe('docs/DEVELOPING.md names files that exist', () => {
   it('when "Follow one comment" is read, then every file it names is there and the path takes about a dozen steps', () => {
