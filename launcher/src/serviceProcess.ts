@@ -23,9 +23,10 @@ export class ServiceProcess extends ManagedProcess {
   /** Starts the process and waits until it answers `/readyz` (or only `/healthz`, for `until: 'alive'`). */
   async start({ until = 'ready' }: { until?: 'ready' | 'alive' } = {}): Promise<void> {
     const { command, args, cwd } = builtCommandOf(this.name);
-    // SERVICE_NODE_ARGS lets a profiling run pass e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to every service.
-    const nodeArgs = (process.env.SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const env = { ...process.env, ...this.env, PORT: String(this.port), HOST: '127.0.0.1' };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...this.env, PORT: String(this.port), HOST: '127.0.0.1' };
+    // SERVICE_NODE_ARGS passes Node options to every service: "--cpu-prof --cpu-prof-dir=/tmp/prof" for a
+    // profiling run, "--inspect=127.0.0.1:0" for the walk test's coverage.
+    const nodeArgs = (env.SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const readyUrl = `${this.url}/${until === 'ready' ? 'readyz' : 'healthz'}`;
     await this.run({ name: this.name, url: this.url, readyUrl, command, args: [...nodeArgs, ...args], cwd, env }, `${this.name} to be ${until}`);
   }

@@ -41,28 +41,16 @@ async function filesRun(targets: ProtocolTarget[]): Promise<Set<string>> {
   return files;
 }
 
-/** The launcher passes SERVICE_NODE_ARGS to each service it starts; set only while `start` runs. */
-async function withServiceNodeArgs(args: string, start: () => Promise<void>): Promise<void> {
-  const before = process.env.SERVICE_NODE_ARGS;
-  process.env.SERVICE_NODE_ARGS = args;
-  try {
-    await start();
-  } finally {
-    if (before === undefined) delete process.env.SERVICE_NODE_ARGS;
-    else process.env.SERVICE_NODE_ARGS = before;
-  }
-}
-
 /**
  * Runs the system on `engine` with every service process (and the bus's log thread) under the inspector,
  * and answers which project files ran for one comment: from `POST /posts/:id/comments` to its final
  * status in query's view.
  */
 export async function walkOneComment(engine: EngineName): Promise<CommentWalk> {
-  const system = await LocalSystem.create({}, { engine });
+  const system = await LocalSystem.create({ SERVICE_NODE_ARGS: '--inspect=127.0.0.1:0' }, { engine });
   const inspectors: Inspector[] = [];
   try {
-    await withServiceNodeArgs('--inspect=127.0.0.1:0', () => system.startAll());
+    await system.startAll();
     const targets: ProtocolTarget[] = [];
     for (const { name, process: running } of system.processes().filter(({ name }) => !name.startsWith('nats'))) {
       const url = inspectorUrl(running.recentOutput());
