@@ -1,7 +1,7 @@
 import { eventService } from '@blog/service-kit';
 import { createApp } from './app';
 import { loadConfig } from './config';
-import { commentsEventHandlers } from './domain/handleEvent';
+import { commentsEventHandlers } from './store/commentStore';
 import { CommentStore } from './store/commentStore';
 
 const store = new CommentStore();

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { MemoryEngine, MAX_COMMENT_LENGTH, derivedEventId } from '@blog/contracts';
 import { Lifecycle, EventReceiver } from '@blog/service-kit';
 import { createApp } from '../src/app';
-import { commentsEventHandlers } from '../src/domain/handleEvent';
+import { commentsEventHandlers } from '../src/store/commentStore';
 import { CommentStore } from '../src/store/commentStore';
 import { aComment, commentCreated, commentVerdict, delivered, postCreated } from '../../test/support/factories';
 import { badJsonBodies, send } from '../../test/support/badInput';

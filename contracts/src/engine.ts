@@ -1,4 +1,4 @@
-import type { LogEntry } from './envelope';
+import type { LogEntry } from './events';
 import { isKnownEventType, knownEventSchema, type EventType, type KnownEvent } from './events';
 
 /**

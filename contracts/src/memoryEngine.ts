@@ -1,4 +1,4 @@
-import { buildEnvelope, type StoredEvent } from './envelope';
+import { buildEnvelope, type StoredEvent } from './events';
 import {
   EngineUnavailableError,
   type EventConsumer,

@@ -1,7 +1,7 @@
 import { eventService } from '@blog/service-kit';
 import { createApp } from './app';
 import { loadConfig } from './config';
-import { postsEventHandlers } from './domain/applyEvent';
+import { postsEventHandlers } from './store/postStore';
 import { PostStore } from './store/postStore';
 
 const store = new PostStore();

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { MemoryEngine, MAX_TITLE_LENGTH } from '@blog/contracts';
 import { Lifecycle, EventReceiver, idSealer } from '@blog/service-kit';
 import { createApp } from '../src/app';
-import { postsEventHandlers } from '../src/domain/applyEvent';
+import { postsEventHandlers } from '../src/store/postStore';
 import { PostStore } from '../src/store/postStore';
 import { aTitle, delivered, postCreated } from '../../test/support/factories';
 import { badJsonBodies, send } from '../../test/support/badInput';

@@ -1,7 +1,7 @@
 import { eventService } from '@blog/service-kit';
 import { createApp } from './app';
 import { loadConfig } from './config';
-import { queryEventHandlers } from './domain/applyEvent';
+import { queryEventHandlers } from './store/queryStore';
 import { QueryStore } from './store/queryStore';
 
 // query never publishes; it only reads the log to rebuild its view and receives what comes after.

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { MemoryEngine } from '@blog/contracts';
 import { Lifecycle, EventReceiver } from '@blog/service-kit';
 import { createApp } from '../src/app';
-import { queryEventHandlers } from '../src/domain/applyEvent';
+import { queryEventHandlers } from '../src/store/queryStore';
 import { LiveReaders } from '../src/routes/liveReaders';
 import { QueryStore } from '../src/store/queryStore';
 import { anOrangeComment, commentCreated, commentVerdict, delivered, postCreated } from '../../test/support/factories';

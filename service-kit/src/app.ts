@@ -2,10 +2,10 @@ import express, { type Router } from 'express';
 import type { RequestListener } from 'node:http';
 import { errorHandler, notFoundHandler } from './errors';
 import { withEventEndpoint, type EventEndpoint } from './eventEndpoint';
-import { healthRoutes, type Lifecycle } from './health';
+import { healthRoutes, type Lifecycle } from './operations';
 import type { Logger } from './logger';
-import { ServiceMetrics } from './metrics';
-import { requestLogging } from './requestLog';
+import { ServiceMetrics } from './operations';
+import { requestLogging } from './operations';
 import { browserHeaders, callerCheck, corsFor, requireCaller, type SecurityOptions } from './security';
 
 export interface ServiceAppOptions {

@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders, IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { jsonBodyReader } from './body';
+import { jsonBodyReader } from './errors';
 import { knownErrorAnswer } from './errors';
 import type { Logger } from './logger';
-import type { ServiceMetrics } from './metrics';
+import type { ServiceMetrics } from './operations';
 import { AppError } from './errors';
 import { callerCheck, type Caller, type SecurityOptions } from './security';
 

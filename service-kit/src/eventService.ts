@@ -3,10 +3,10 @@ import type { RequestListener } from 'node:http';
 import type { BusServiceConfig } from './config';
 import { securityFrom } from './config';
 import { engineFor } from './engines/engineFor';
-import { Lifecycle } from './health';
+import { Lifecycle } from './operations';
 import { createLogger, type Logger } from './logger';
 import { EventReceiver } from './receiver';
-import { idSealer } from './sealedIds';
+import { idSealer } from './idempotency';
 import type { SecurityOptions } from './security';
 import { runService } from './server';
 

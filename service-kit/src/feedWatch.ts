@@ -1,6 +1,6 @@
 import { READY_GRACE_MS, ServerNotAnsweringError, type EventEngine, type Subscription } from '@blog/contracts';
 import { describeEngineFailure } from './engines/httpEngine';
-import type { ReadinessProblem } from './health';
+import type { ReadinessProblem } from './operations';
 import type { Logger } from './logger';
 import type { EventReceiver } from './receiver';
 

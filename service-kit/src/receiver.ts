@@ -10,7 +10,7 @@ import {
   type EventType,
   type OutgoingEvent,
 } from '@blog/contracts';
-import type { Lifecycle } from './health';
+import type { Lifecycle } from './operations';
 import type { Logger } from './logger';
 import { ReactionHold } from './reactionHold';
 

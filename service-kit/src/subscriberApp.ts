@@ -3,7 +3,7 @@ import { Router } from 'express';
 import type { RequestListener } from 'node:http';
 import { createServiceApp } from './app';
 import { deliveryEndpoint, interestRoute } from './deliveryEndpoint';
-import { readsAfterCatchUp, type Lifecycle } from './health';
+import { readsAfterCatchUp, type Lifecycle } from './operations';
 import type { Logger } from './logger';
 import type { EventReceiver } from './receiver';
 import type { SecurityOptions } from './security';

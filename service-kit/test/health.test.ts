@@ -1,6 +1,6 @@
 import express from 'express';
 import request from 'supertest';
-import { Lifecycle, healthRoutes, type ReadinessProblem } from '../src/health';
+import { Lifecycle, healthRoutes, type ReadinessProblem } from '../src/operations';
 
 const damaged: ReadinessProblem = { status: 'damaged', problems: ['the stream ends at seq 150, but a consumer was handed seq 300'], action: 'run the repair' };
 

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { ENTITY_ID_PATTERN, MemoryEngine, handledTypes, MAX_COMMENT_LENGTH, MAX_ID_LENGTH } from '@blog/contracts';
 import { Lifecycle, EventReceiver } from '@blog/service-kit';
 import { createApp } from '../../comments/src/app';
-import { commentsEventHandlers } from '../../comments/src/domain/handleEvent';
+import { commentsEventHandlers } from '../../comments/src/store/commentStore';
 import { CommentStore } from '../../comments/src/store/commentStore';
 import { aComment, postCreated } from '../support/factories';
 import { badJsonBodies, send } from '../support/badInput';

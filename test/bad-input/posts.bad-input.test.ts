@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { MemoryEngine, MAX_TITLE_LENGTH } from '@blog/contracts';
 import { Lifecycle, EventReceiver } from '@blog/service-kit';
 import { createApp } from '../../posts/src/app';
-import { postsEventHandlers } from '../../posts/src/domain/applyEvent';
+import { postsEventHandlers } from '../../posts/src/store/postStore';
 import { PostStore } from '../../posts/src/store/postStore';
 import { aTitle } from '../support/factories';
 import { badJsonBodies, send } from '../support/badInput';

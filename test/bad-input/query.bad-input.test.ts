@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { MemoryEngine, handledTypes, MAX_ID_LENGTH, MAX_TITLE_LENGTH } from '@blog/contracts';
 import { EventReceiver, Lifecycle } from '@blog/service-kit';
 import { createApp } from '../../query/src/app';
-import { queryEventHandlers } from '../../query/src/domain/applyEvent';
+import { queryEventHandlers } from '../../query/src/store/queryStore';
 import { QueryStore } from '../../query/src/store/queryStore';
 import { commentCreated, commentVerdict, postCreated } from '../support/factories';
 import { silentLogger } from '../support/silentLogger';

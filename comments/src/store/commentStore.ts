@@ -1,4 +1,4 @@
-import type { CommentStatus, FinalCommentStatus } from '@blog/contracts';
+import { type CommentStatus, type FinalCommentStatus, EVENTS_HANDLED, assertNever, derivedEventId, type EventHandlers, type FollowUp, type KnownEvent } from '@blog/contracts';
 
 export interface Comment {
   id: string;
@@ -53,4 +53,51 @@ export class CommentStore {
   commentsOf(postId: string): Comment[] | undefined {
     return this.byPost.get(postId)?.map((comment) => ({ ...comment }));
   }
+}
+
+/** Applies an event to the comments' state; safe to call any number of times for the same event. */
+export function applyEvent(store: CommentStore, event: KnownEvent): void {
+  switch (event.type) {
+    case 'PostCreated':
+      store.addPost(event.data.id);
+      return;
+    case 'CommentCreated':
+      // Only on a post that exists: a comment for any other would make its post look real here.
+      if (store.hasPost(event.data.postId)) store.addComment(event.data.postId, event.data);
+      return;
+    case 'CommentModerated':
+      if (event.data.status !== 'pending') store.settle(event.data.id, event.data.status);
+      return;
+    case 'CommentUpdated':
+      return;
+    default:
+      assertNever(event);
+  }
+}
+
+/**
+ * A verdict is announced as CommentUpdated. The announcement is made on every delivery, not only the
+ * first: if we crashed after applying but before it was stored, the redelivery makes it again, and its
+ * derived id keeps it from being stored twice.
+ */
+export function announceVerdict(store: CommentStore, event: KnownEvent): FollowUp[] {
+  if (event.type !== 'CommentModerated' || event.data.status === 'pending') return [];
+  // Only a verdict on a comment this service holds, and the one it settled on: a stray or contrary
+  // CommentModerated changes nothing and announces nothing.
+  const comment = store.comment(event.data.id);
+  if (!comment || comment.status !== event.data.status) return [];
+  return [{ event: { type: 'CommentUpdated', data: { ...event.data, content: comment.content } }, id: derivedEventId('CommentUpdated', event.data.id) }];
+}
+
+/**
+ * What comments does with events: keeps the posts that exist and their comments (PostCreated so it can
+ * answer 404 for an unknown post; its own CommentCreated, which also repairs its state after a publish
+ * whose outcome was unknown), and answers each verdict with CommentUpdated.
+ */
+export function commentsEventHandlers(store: CommentStore): EventHandlers {
+  return {
+    ...EVENTS_HANDLED.comments,
+    apply: (event) => applyEvent(store, event),
+    react: (event) => announceVerdict(store, event),
+  };
 }

@@ -1,5 +1,11 @@
-import { EVENTS_HANDLED, assertNever, derivedEventId, type EventHandlers, type FollowUp, type KnownEvent } from '@blog/contracts';
-import { moderate } from './moderate';
+import { type FinalCommentStatus, EVENTS_HANDLED, assertNever, derivedEventId, type EventHandlers, type FollowUp, type KnownEvent } from '@blog/contracts';
+
+const FORBIDDEN_WORD = /orange/i;
+
+/** The moderation rule, kept pure and in one place so it can be replaced. */
+export function moderate(content: string): FinalCommentStatus {
+  return FORBIDDEN_WORD.test(content) ? 'rejected' : 'approved';
+}
 
 /**
  * Each CommentCreated gets a verdict. The verdict's id is derived from the comment, so a redelivered

@@ -1,3 +1,5 @@
+import { EVENTS_HANDLED, assertNever, type EventHandlers, type KnownEvent } from '@blog/contracts';
+
 export interface Post {
   id: string;
   title: string;
@@ -28,4 +30,24 @@ export class PostStore {
   toRecord(): Record<string, Post> {
     return Object.fromEntries(this.posts);
   }
+}
+
+/** posts keeps its own list; replaying its PostCreated events rebuilds it. */
+export function applyEvent(store: PostStore, event: KnownEvent): void {
+  switch (event.type) {
+    case 'PostCreated':
+      store.add(event.data);
+      return;
+    case 'CommentCreated':
+    case 'CommentModerated':
+    case 'CommentUpdated':
+      return;
+    default:
+      assertNever(event);
+  }
+}
+
+/** What posts does with events: keeps its list of posts, reacts to nothing. */
+export function postsEventHandlers(store: PostStore): EventHandlers {
+  return { ...EVENTS_HANDLED.posts, apply: (event) => applyEvent(store, event) };
 }

@@ -1,4 +1,5 @@
-import type { CommentStatus } from '@blog/contracts';
+import { type CommentStatus, EVENTS_HANDLED, assertNever, type EventHandlers, type KnownEvent } from '@blog/contracts';
+import type { Logger } from '@blog/service-kit';
 
 export interface QueryComment {
   id: string;
@@ -101,4 +102,37 @@ export class QueryStore {
     }
     return { posts: Object.fromEntries(picked.reverse().map((post) => [post.id, post])), olderPosts: index + 1 };
   }
+}
+
+/** Projects an event into the read model; applying the same event again changes nothing. */
+export function applyEvent(store: QueryStore, event: KnownEvent, logger?: Logger): void {
+  switch (event.type) {
+    case 'PostCreated':
+      store.addPost(event.data.id, event.data.title);
+      return;
+    case 'CommentCreated': {
+      const { postId, ...comment } = event.data;
+      if (!store.addComment(postId, comment)) {
+        logger?.debug({ commentId: comment.id, postId }, 'comment already known or for an unknown post');
+      }
+      return;
+    }
+    case 'CommentUpdated': {
+      const { postId: _postId, ...update } = event.data;
+      store.updateComment(update);
+      return;
+    }
+    case 'CommentModerated':
+      return;
+    default:
+      assertNever(event);
+  }
+}
+
+/** What query does with events: projects posts and their comments' final status into its view. */
+export function queryEventHandlers(store: QueryStore, logger?: Logger): EventHandlers {
+  return {
+    ...EVENTS_HANDLED.query,
+    apply: (event) => applyEvent(store, event, logger),
+  };
 }

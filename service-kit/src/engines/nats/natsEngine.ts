@@ -7,7 +7,7 @@ import { LiveApply } from './liveApply';
 import { NatsPublisher, describeNatsFailure } from './publisher';
 import { readAfter } from './reader';
 import { EVENTS_STREAM, durableNameOf } from './names';
-import { DurableHealth } from './durableHealth';
+import { DurableHealth } from './durables';
 import { liveFeed, retryFeed, type ReactionOptions } from './durables';
 import { SharedReactions } from './sharedReactions';
 import { StreamWatch } from './streamCheck';
