@@ -1,8 +1,7 @@
 import { eventService } from '@blog/service-kit';
 import { createApp } from './app';
 import { loadConfig } from './config';
-import { commentsEventHandlers } from './store/commentStore';
-import { CommentStore } from './store/commentStore';
+import { commentsEventHandlers, CommentStore } from './store/commentStore';
 
 const store = new CommentStore();
 const service = eventService('comments', loadConfig(), () => commentsEventHandlers(store));

@@ -1,5 +1,4 @@
-import type { LogEntry } from './events';
-import { isKnownEventType, knownEventSchema, type EventType, type KnownEvent } from './events';
+import { isKnownEventType, knownEventSchema, type LogEntry, type EventType, type KnownEvent } from './events';
 
 /**
  * The event engine as a service sees it: the one seam between the blog's services and whatever carries

@@ -1,3 +1,7 @@
+/**
+ * The events' contract: what counts as visible text, each event type's schema, and the CloudEvents
+ * envelope every event travels in.
+ */
 import { z } from 'zod';
 import { ENTITY_ID_PATTERN, MAX_COMMENT_LENGTH, MAX_ID_LENGTH, MAX_TITLE_LENGTH, EVENT_ID_PATTERN, EVENT_TYPE_PATTERN, MAX_EVENT_TYPE_LENGTH } from './limits';
 import { v5 as uuidv5 } from 'uuid';

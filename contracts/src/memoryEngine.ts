@@ -1,4 +1,4 @@
-import { buildEnvelope, type StoredEvent } from './events';
+import { buildEnvelope, type StoredEvent, type EventType, type KnownEvent } from './events';
 import {
   EngineUnavailableError,
   type EventConsumer,
@@ -8,7 +8,6 @@ import {
   type PublishReceipt,
   type Subscription,
 } from './engine';
-import type { EventType, KnownEvent } from './events';
 
 /**
  * A log in memory with the embedded bus's contract: `source` + `id` is stored once, positions count from

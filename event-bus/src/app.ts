@@ -1,9 +1,8 @@
 import { createServiceApp, type Lifecycle, type Logger, type SecurityOptions, type ServiceMetrics } from '@blog/service-kit';
-import type { BusMetrics } from './busMetrics';
+import type { BusMetrics } from './bus';
 import type { RequestListener } from 'node:http';
-import { publishEndpoint } from './routes/publishEndpoint';
+import { publishEndpoint, readRoutes } from './routes/eventRoutes';
 import { deadLetterRoutes } from './routes/deadLetterRoutes';
-import { readRoutes } from './routes/readRoutes';
 import type { BusBackend } from './views';
 
 export interface BusDeps {

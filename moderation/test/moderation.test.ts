@@ -2,8 +2,7 @@ import request from 'supertest';
 import { MemoryEngine, derivedEventId } from '@blog/contracts';
 import { EventReceiver, Lifecycle } from '@blog/service-kit';
 import { createApp } from '../src/app';
-import { moderationEventHandlers } from '../src/domain/handleEvent';
-import { moderate } from '../src/domain/handleEvent';
+import { moderationEventHandlers, moderate } from '../src/domain/handleEvent';
 import { anOrangeComment, commentCreated, delivered, postCreated } from '../../test/support/factories';
 import { silentLogger } from '../../test/support/silentLogger';
 

@@ -1,8 +1,7 @@
 import { eventService } from '@blog/service-kit';
 import { createApp } from './app';
 import { loadConfig } from './config';
-import { postsEventHandlers } from './store/postStore';
-import { PostStore } from './store/postStore';
+import { postsEventHandlers, PostStore } from './store/postStore';
 
 const store = new PostStore();
 const service = eventService('posts', loadConfig(), () => postsEventHandlers(store));

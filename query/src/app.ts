@@ -2,8 +2,7 @@ import type { EventEngine } from '@blog/contracts';
 import { createSubscriberApp, type EventReceiver, type Lifecycle, type Logger, type SecurityOptions } from '@blog/service-kit';
 import type { RequestListener } from 'node:http';
 import { LiveReaders } from './routes/liveReaders';
-import { queryRoutes } from './routes/queryRoutes';
-import type { QueryStore } from './store/queryStore';
+import { queryRoutes, type QueryStore } from './view';
 
 export interface QueryDeps {
   engine: EventEngine;

@@ -1,8 +1,7 @@
 import { eventService } from '@blog/service-kit';
 import { createApp } from './app';
 import { loadConfig } from './config';
-import { queryEventHandlers } from './store/queryStore';
-import { QueryStore } from './store/queryStore';
+import { queryEventHandlers, QueryStore } from './view';
 
 // query never publishes; it only reads the log to rebuild its view and receives what comes after.
 const store = new QueryStore();

@@ -3,9 +3,8 @@ import request from 'supertest';
 import { MemoryEngine } from '@blog/contracts';
 import { Lifecycle, EventReceiver } from '@blog/service-kit';
 import { createApp } from '../src/app';
-import { queryEventHandlers } from '../src/store/queryStore';
+import { queryEventHandlers, QueryStore } from '../src/view';
 import { LiveReaders } from '../src/routes/liveReaders';
-import { QueryStore } from '../src/store/queryStore';
 import { anOrangeComment, commentCreated, commentVerdict, delivered, postCreated } from '../../test/support/factories';
 import { silentLogger } from '../../test/support/silentLogger';
 

@@ -2,11 +2,9 @@ import express, { type Router } from 'express';
 import type { RequestListener } from 'node:http';
 import { errorHandler, notFoundHandler } from './errors';
 import { withEventEndpoint, type EventEndpoint } from './eventEndpoint';
-import { healthRoutes, type Lifecycle } from './operations';
+import { healthRoutes, ServiceMetrics, requestLogging, type Lifecycle } from './operations';
 import type { Logger } from './logger';
-import { ServiceMetrics } from './operations';
-import { requestLogging } from './operations';
-import { browserHeaders, callerCheck, corsFor, requireCaller, type SecurityOptions } from './security';
+import { browserHeaders, callerCheck, corsFor, requireCaller, type SecurityOptions } from './guards';
 
 export interface ServiceAppOptions {
   lifecycle: Lifecycle;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SecurityOptions } from './security';
+import type { SecurityOptions } from './guards';
 
 /** A TCP port from the environment; 0 lets the OS choose (tests use it). */
 export function portVar(defaultPort: number) {

@@ -1,3 +1,6 @@
+/**
+ * Bad input gets a clear 4xx: the one JSON body reader, schema checks, and the error answers.
+ */
 import { EngineOutcomeUnknownError, EngineUnavailableError, MAX_ERROR_DETAILS, MAX_JSON_DEPTH } from '@blog/contracts';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';

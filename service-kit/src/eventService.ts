@@ -1,13 +1,11 @@
 import type { EventEngine, EventHandlers } from '@blog/contracts';
 import type { RequestListener } from 'node:http';
-import type { BusServiceConfig } from './config';
-import { securityFrom } from './config';
+import { securityFrom, type BusServiceConfig } from './config';
 import { engineFor } from './engines/engineFor';
 import { Lifecycle } from './operations';
 import { createLogger, type Logger } from './logger';
 import { EventReceiver } from './receiver';
-import { idSealer } from './idempotency';
-import type { SecurityOptions } from './security';
+import { idSealer, type SecurityOptions } from './guards';
 import { runService } from './server';
 
 /** What a service's app is built from: the same five parts for posts, comments, moderation and query. */

@@ -1,3 +1,7 @@
+/**
+ * What an operator sees of a service: `/healthz` and `/readyz`, Prometheus metrics on `/metrics`, and
+ * one log line per request.
+ */
 import { type EngineProblem, REQUEST_ID_PATTERN } from '@blog/contracts';
 import { Router, type RequestHandler, type Request } from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';

@@ -1,3 +1,6 @@
+/**
+ * The bounded HTTP server every service runs, and the seats its long-lived streams share.
+ */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -2,11 +2,11 @@ import type { EventEngine } from '@blog/contracts';
 import { Router } from 'express';
 import type { RequestListener } from 'node:http';
 import { createServiceApp } from './app';
-import { deliveryEndpoint, interestRoute } from './deliveryEndpoint';
+import { deliveryEndpoint, interestRoute } from './eventEndpoint';
 import { readsAfterCatchUp, type Lifecycle } from './operations';
 import type { Logger } from './logger';
 import type { EventReceiver } from './receiver';
-import type { SecurityOptions } from './security';
+import type { SecurityOptions } from './guards';
 
 export interface SubscriberAppOptions {
   engine: EventEngine;

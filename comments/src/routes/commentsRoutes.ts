@@ -1,3 +1,7 @@
+/**
+ * Comments' HTTP API: creating a comment, kept only once the log has stored its event, and listing a
+ * post's comments.
+ */
 import { randomUUID } from 'node:crypto';
 import { type EventEngine, type PublishOptions, type PublishReceipt, API_BODY_LIMIT_BYTES, MAX_COMMENT_LENGTH, entityIdSchema, visibleTextSchema } from '@blog/contracts';
 import { AppError, type RepeatableWrites, commentsPage, commentsPageQuery, idempotencyKeyOf, jsonBody, parseOrThrow, requestIdOf } from '@blog/service-kit';

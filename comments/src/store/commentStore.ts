@@ -1,3 +1,6 @@
+/**
+ * What comments keeps (the posts that exist and their comments) and how the events it handles change it.
+ */
 import { type CommentStatus, type FinalCommentStatus, EVENTS_HANDLED, assertNever, derivedEventId, type EventHandlers, type FollowUp, type KnownEvent } from '@blog/contracts';
 
 export interface Comment {

@@ -1,8 +1,10 @@
+/**
+ * The deliveries: one loop per subscriber, the wakeup each loop waits on, and the positions saved for them.
+ */
 import { FOLLOW_UPS_HEADER, FOLLOW_UPS_IN_ANSWER, HttpTransport, busAuthHeaders, type Logger } from '@blog/service-kit';
 import type { EventLog } from '../store/eventLog';
 import type { DeadLetter, SubscriberState } from '../store/subscriberState';
 import type { DeliveryObserver, SubscriberStatus } from './deliveryStats';
-import { PositionSaver } from './positionSaver';
 import { SubscriberDelivery, type DeliveryOptions } from './subscriberDelivery';
 import type { SubscriberConfig } from '../config';
 
@@ -93,5 +95,84 @@ export class DeliveryHub {
     await Promise.all(this.deliveries.map((delivery) => delivery.stop()));
     this.positions.flush();
     await Promise.all(this.transports.map((http) => http.close()));
+  }
+}
+
+/** How often delivered positions are written down. Losing the last interval only means redelivery. */
+const POSITION_FLUSH_MS = 200;
+
+/** Collects the subscribers' new positions and saves them together, at most every `flushMs`. */
+export class PositionSaver {
+  private readonly state: SubscriberState;
+  private readonly flushMs: number;
+  private readonly dirty = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor({ state, flushMs = POSITION_FLUSH_MS }: { state: SubscriberState; flushMs?: number }) {
+    this.state = state;
+    this.flushMs = flushMs;
+  }
+
+  remember(subscriber: string, position: number): void {
+    this.dirty.set(subscriber, position);
+    this.timer ??= setTimeout(() => this.flush(), this.flushMs);
+  }
+
+  /** Saves what is not saved yet, now. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.dirty.size === 0) return;
+    const positions = new Map(this.dirty);
+    this.dirty.clear();
+    this.state.savePositions(positions);
+  }
+}
+
+/**
+ * Where a delivery loop waits: for new events, or out a backoff. wake() ends either wait at once; once
+ * closed, nothing waits any more.
+ */
+export class Wakeup {
+  private wake: (() => void) | null = null;
+  private closed = false;
+  /** Counts wake() calls, so a loop can tell it was woken while it was busy and not waiting. */
+  private wakes = 0;
+
+  get generation(): number {
+    return this.wakes;
+  }
+
+  /** Until wake(). */
+  wait(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => (this.wake = resolve));
+  }
+
+  /** Until `ms` have passed or wake(), whichever comes first. */
+  sleep(ms: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = null;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  wakeUp(): void {
+    this.wakes += 1;
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.wakeUp();
   }
 }

@@ -2,14 +2,9 @@ import { describeHttpFailure, type HttpTransport, type Logger } from '@blog/serv
 import type { EventLog, LogRow } from '../store/eventLog';
 import type { DeadLetter, SubscriberState } from '../store/subscriberState';
 import { backoffDelay } from './backoff';
-import { BatchSender } from './batchSender';
-import { DeadLetterShelf } from './deadLetterShelf';
-import { DeliveryStats, type DeliveryObserver, type SubscriberStatus } from './deliveryStats';
-import { FollowUps } from './followUps';
-import { InterestProbe } from './interestProbe';
-import { DELIVERED, type Outcome } from './outcome';
-import { Refusals } from './refusals';
-import { Wakeup } from './wakeup';
+import { BatchSender, FollowUps, InterestProbe, DELIVERED, Refusals, type Outcome } from './batchSender';
+import { DeadLetterShelf, DeliveryStats, type DeliveryObserver, type SubscriberStatus } from './deliveryStats';
+import { Wakeup } from './deliveryHub';
 
 export interface DeliveryOptions {
   batchSize: number;

@@ -1,6 +1,5 @@
 import { HttpTransport } from '@blog/service-kit';
-import { BatchSender } from '../../src/delivery/batchSender';
-import { FollowUps } from '../../src/delivery/followUps';
+import { BatchSender, FollowUps } from '../../src/delivery/batchSender';
 import { MemoryEventLog } from '../../src/store/memoryStore';
 import { deadSubscriberUrl } from '../../../test/support/subscriber';
 import { silentLogger } from '../../../test/support/silentLogger';

@@ -1,4 +1,4 @@
-import { DeadLetterShelf } from '../../src/delivery/deadLetterShelf';
+import { DeadLetterShelf } from '../../src/delivery/deliveryStats';
 import { MemorySubscriberState } from '../../src/store/memoryStore';
 import type { DeadLetter } from '../../src/store/subscriberState';
 import { recordingLogger } from './recordingLogger';

@@ -1,4 +1,4 @@
-import { FollowUps } from '../../src/delivery/followUps';
+import { FollowUps } from '../../src/delivery/batchSender';
 import { MemoryEventLog } from '../../src/store/memoryStore';
 import type { Envelope } from '@blog/contracts';
 import type { AppendResult } from '../../src/store/eventLog';

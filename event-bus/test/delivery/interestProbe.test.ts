@@ -1,5 +1,5 @@
 import { HttpTransport } from '@blog/service-kit';
-import { InterestProbe } from '../../src/delivery/interestProbe';
+import { InterestProbe } from '../../src/delivery/batchSender';
 import { deadSubscriberUrl } from '../../../test/support/subscriber';
 import { startRawSubscriber } from './rawSubscriber';
 

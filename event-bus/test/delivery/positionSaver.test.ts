@@ -1,4 +1,4 @@
-import { PositionSaver } from '../../src/delivery/positionSaver';
+import { PositionSaver } from '../../src/delivery/deliveryHub';
 import { MemorySubscriberState } from '../../src/store/memoryStore';
 
 class CountingState extends MemorySubscriberState {

@@ -1,4 +1,4 @@
-import { Refusals } from '../../src/delivery/refusals';
+import { Refusals } from '../../src/delivery/batchSender';
 
 describe('Refusals', () => {
   it('when a batch of several is refused, then the events after the position go one at a time until past its end', () => {

@@ -4,7 +4,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { LogDamagedError, asDamage } from '../../src/store/sqlite/damage';
 import { failureOf } from '../../src/store/sqlite/protocol';
 import { sqliteCodeName, sqliteCodeOf } from '../../src/store/sqlite/sqliteCodes';
-import { inTransaction } from '../../src/store/sqlite/transaction';
+import { inTransaction } from '../../src/store/sqlite/database';
 import { closeTempStores, newTempDir } from './tempStore';
 
 afterEach(closeTempStores);

@@ -1,3 +1,6 @@
+/**
+ * Posts' HTTP API: creating a post, kept only once the log has stored its event, and listing the posts.
+ */
 import { randomUUID } from 'node:crypto';
 import { type EventEngine, type PublishOptions, type PublishReceipt, API_BODY_LIMIT_BYTES, MAX_TITLE_LENGTH, visibleTextSchema } from '@blog/contracts';
 import { type RepeatableWrites, idempotencyKeyOf, jsonBody, parseOrThrow, requestIdOf } from '@blog/service-kit';

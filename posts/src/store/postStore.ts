@@ -1,3 +1,6 @@
+/**
+ * What posts keeps (the posts) and how the events it handles change it.
+ */
 import { EVENTS_HANDLED, assertNever, type EventHandlers, type KnownEvent } from '@blog/contracts';
 
 export interface Post {

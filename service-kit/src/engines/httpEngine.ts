@@ -17,7 +17,7 @@ import {
   type Subscription,
 } from '@blog/contracts';
 import { z } from 'zod';
-import { busAuthHeaders } from '../security';
+import { busAuthHeaders } from '../guards';
 import { HttpTransport, describeHttpFailure, isRetryableStatus, neverReached } from './httpTransport';
 import { TurnBatch, type Waiting } from './turnBatch';
 

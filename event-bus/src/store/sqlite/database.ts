@@ -1,12 +1,10 @@
-/** The log's SQLite database, used only by its own thread (see thread.ts). */
-import { READ_PAGE_MAX_BYTES } from '@blog/contracts';
+/** The log's SQLite database, used only by its own thread (see thread.ts), and its transactions. */
+import { READ_PAGE_MAX_BYTES, type Envelope } from '@blog/contracts';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import type { Envelope } from '@blog/contracts';
-import type { AppendResult } from '../eventLog';
+import type { AppendResult, RawRow } from '../eventLog';
 import type { DeadLetter } from '../subscriberState';
-import type { RawRow } from './packedRows';
 import type { OpenedState, StateRequest } from './protocol';
 import { openDatabase } from './connection';
 import { DATA_FOLDER_IN_USE, LogDamagedError, asDamage, damaged, isSoundRow } from './damage';
@@ -15,7 +13,6 @@ import { HighWaterMark, readHighWater } from './highWater';
 import { checkLog } from './logCheck';
 import { arrayStatement, statement } from './statements';
 import { LOG_SCHEMA } from './schema';
-import { inTransaction } from './transaction';
 
 /** Rows as stored must be events the bus wrote; one that is not is never served. */
 function soundRows(rows: RawRow[]): RawRow[] {
@@ -189,4 +186,29 @@ export function openLogDatabase(file: string) {
       highWater.close();
     },
   };
+}
+
+/**
+ * Runs `work` in one transaction: all of it is committed (one fsync under synchronous=FULL) or none of
+ * it (node:sqlite has no helper for it). IMMEDIATE takes the
+ * write lock at the start, so a transaction that has begun never fails later for want of it.
+ */
+export function inTransaction<T>(db: DatabaseSync, work: () => T): T {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const result = work();
+    db.exec('COMMIT');
+    return result;
+  } catch (error) {
+    // A failed COMMIT (disk full, I/O error) can leave the transaction open. ROLLBACK itself fails only
+    // while a statement is still stepping, which none is here; the caller hears what failed first.
+    if (db.isTransaction) {
+      try {
+        db.exec('ROLLBACK');
+      } catch {
+        // Nothing better to report than the original error.
+      }
+    }
+    throw error;
+  }
 }

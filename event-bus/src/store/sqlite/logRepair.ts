@@ -10,7 +10,7 @@ import { checkLog } from './logCheck';
 import { arrayStatement, statement } from './statements';
 import { sqliteCodeOf } from './sqliteCodes';
 import { readableCopy, salvageRange, tryAll, type Row } from './salvage';
-import { inTransaction } from './transaction';
+import { inTransaction } from './database';
 
 const DATABASE_FILE = 'events.db';
 const DATABASE_FILES = [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`];

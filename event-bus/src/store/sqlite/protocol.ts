@@ -1,10 +1,9 @@
 /** The messages between the SQLite store (main thread) and its database thread. */
 import type { MessagePort } from 'node:worker_threads';
 import type { Envelope } from '@blog/contracts';
-import type { AppendResult } from '../eventLog';
+import type { AppendResult, PackedRows } from '../eventLog';
 import type { DeadLetter } from '../subscriberState';
 import { LogDamagedError, type LogDamage } from './damage';
-import type { PackedRows } from './packedRows';
 import { sqliteCodeOf } from './sqliteCodes';
 
 /** What the thread is started with: the database file, and the channel it answers its opening on. */

@@ -1,14 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Envelope } from '@blog/contracts';
-import { withinPageBytes, type AppendResult, type EventLog, type LogRow } from '../eventLog';
+import { withinPageBytes, unpackRows, RecentEvents, type AppendResult, type EventLog, type LogRow } from '../eventLog';
 import type { BusStorage, StorageObserver } from '../storage';
 import type { DeadLetter, SubscriberState } from '../subscriberState';
-import { CommitQueue } from './commitQueue';
-import { unpackRows } from './packedRows';
+import { CommitQueue, ThreadLink } from './threadLink';
 import { errorOf, type StateRequest, type ThreadReply } from './protocol';
-import { RecentEvents } from './recentEvents';
-import { ThreadLink } from './threadLink';
 import { tornWalBytes } from './tornTail';
 
 /**

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LogDatabase } from './database';
-import { packRows, transferablesOf } from './packedRows';
+import { packRows, transferablesOf } from '../eventLog';
 import { asDamage } from './damage';
 import { failureOf, type OpenAnswer, type ThreadReply, type ThreadRequest, type ThreadStart } from './protocol';
 

@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { EngineUnavailableError, READY_GRACE_MS, ServerNotAnsweringError, buildEnvelope, logPageSchema } from '@blog/contracts';
-import type { EngineProblem, EventConsumer, EventEngine, FeedPosition, KnownEvent, LogEntry, PublishOptions, PublishReceipt, Subscription } from '@blog/contracts';
+import { EngineUnavailableError, READY_GRACE_MS, ServerNotAnsweringError, buildEnvelope, logPageSchema, type EngineProblem, type EventConsumer, type EventEngine, type FeedPosition, type KnownEvent, type LogEntry, type PublishOptions, type PublishReceipt, type Subscription } from '@blog/contracts';
 import type { Logger } from '../../logger';
 import { NatsConnector, type NatsLink, type NatsOptions } from './connection';
 import { LiveApply } from './liveApply';
 import { NatsPublisher, describeNatsFailure } from './publisher';
 import { readAfter } from './reader';
 import { EVENTS_STREAM, durableNameOf } from './names';
-import { DurableHealth } from './durables';
-import { liveFeed, retryFeed, type ReactionOptions } from './durables';
+import { DurableHealth, liveFeed, retryFeed, type ReactionOptions } from './durables';
 import { SharedReactions } from './sharedReactions';
 import { StreamWatch } from './streamCheck';
 
