@@ -19,7 +19,7 @@ export function part(text: string, heading: string): string {
   return text.slice(start, end === -1 ? undefined : end);
 }
 
-/** Source paths written in backticks, e.g. `comments/src/domain/createComment.ts`. */
+/** Source paths written in backticks, e.g. `comments/src/routes/commentsRoutes.ts`. */
 export function sourcePaths(text: string): string[] {
   return [...text.matchAll(/`([\w.-]+\/[\w./-]+\.tsx?)`/g)].map((match) => match[1]!);
 }
