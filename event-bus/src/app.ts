@@ -1,16 +1,15 @@
 import { createServiceApp, type Lifecycle, type Logger, type SecurityOptions, type ServiceMetrics } from '@blog/service-kit';
-import type { BusMetrics } from './bus';
 import type { RequestListener } from 'node:http';
 import { publishEndpoint, readRoutes } from './routes/eventRoutes';
 import { deadLetterRoutes } from './routes/deadLetterRoutes';
-import type { BusBackend } from './views';
+import type { BusBackend, PublishMeter } from './views';
 
 export interface BusDeps {
   backend: BusBackend;
   lifecycle: Lifecycle;
   logger: Logger;
   security?: SecurityOptions;
-  metrics?: { service: ServiceMetrics; bus?: BusMetrics };
+  metrics?: { service: ServiceMetrics; bus?: PublishMeter };
 }
 
 export function createApp(deps: BusDeps): RequestListener {

@@ -10,7 +10,7 @@ import { openSqliteStorage } from './store/sqlite/sqliteStore';
 import type { OpenStorage, StorageObserver } from './store/storage';
 import { describeOpenFailure, unavailableRoutes } from './routes/unavailableRoutes';
 import { DATA_FOLDER_IN_USE, LogDamagedError } from './store/sqlite/damage';
-import type { BusBackend } from './views';
+import type { BusBackend, PublishMeter } from './views';
 import { Counter, Gauge } from 'prom-client';
 import type { DeliveryObserver, SubscriberStatus } from './delivery/deliveryStats';
 
@@ -95,7 +95,7 @@ export function createBus(config: Config, logger: Logger, lifecycle = new Lifecy
 const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000];
 
 /** The bus's own series, beside the HTTP ones every service has. */
-export class BusMetrics implements DeliveryObserver {
+export class BusMetrics implements DeliveryObserver, PublishMeter {
   private readonly eventsStored: Counter;
   private readonly publishSeconds;
   private readonly commitSeconds;

@@ -17,6 +17,11 @@ export class PartlyStoredError extends Error {
   }
 }
 
+/** What the publish endpoint tells the bus's metrics (BusMetrics, in bus.ts). */
+export interface PublishMeter {
+  published(publishSeconds: number): void;
+}
+
 /**
  * What the bus's HTTP routes need, whichever engine is behind them: the embedded log and delivery hub,
  * or NATS JetStream through the gateway. Each may answer now or later.

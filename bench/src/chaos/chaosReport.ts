@@ -1,5 +1,29 @@
-import type { ChaosSummary } from './chaosRun';
-import type { WriteCounts } from './verify';
+import type { ServiceName } from '@blog/launcher';
+import type { ForgeryCount } from './forger';
+import type { Verdict, WriteCounts } from './verify';
+
+/** What a kill hits: a service (one of its replicas, when it has several), or a NATS server. */
+export type KillTarget = ServiceName | 'nats';
+
+export interface ChaosSummary {
+  seed: number;
+  durationSeconds: number;
+  /** The clients without keys' writes, and the keyed clients' (null when the run had none). */
+  requests: WriteCounts;
+  keyedRequests: WriteCounts | null;
+  kills: Partial<Record<KillTarget, number>>;
+  /** From the last restart to every acknowledged write final in the view; null when it never got there. */
+  convergeSeconds: number | null;
+  logEvents: number;
+  /** With credentials: the forged publishes and what became of them. */
+  forgeries: ForgeryCount | null;
+  verdict: Verdict;
+  /**
+   * Only when the verdict failed: what to look at next. The kills with their times, when the writes
+   * that went wrong were sent, the durable consumers' state and each process's last lines of output.
+   */
+  failureDetail: string[];
+}
 
 /** One line per kind of client: what its writes came to. */
 function countsLine(label: string, counts: WriteCounts): string {

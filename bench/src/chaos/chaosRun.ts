@@ -6,7 +6,8 @@ import { SeededRandom } from './random';
 import { wholeView } from '../wholeView';
 import { converged, countsOf, verify, type StoredEvent, type Verdict, type ViewPost, type WriteCounts } from './verify';
 
-export { formatSummary } from './chaosReport';
+import type { ChaosSummary, KillTarget } from './chaosReport';
+export { formatSummary, type ChaosSummary, type KillTarget } from './chaosReport';
 
 export interface ChaosOptions {
   seed: number;
@@ -33,29 +34,6 @@ export interface ChaosOptions {
    * what they do not own; none of it may be stored.
    */
   credentials?: boolean;
-}
-
-/** What a kill hits: a service (one of its replicas, when it has several), or a NATS server. */
-export type KillTarget = ServiceName | 'nats';
-
-export interface ChaosSummary {
-  seed: number;
-  durationSeconds: number;
-  /** The clients without keys' writes, and the keyed clients' (null when the run had none). */
-  requests: WriteCounts;
-  keyedRequests: WriteCounts | null;
-  kills: Partial<Record<KillTarget, number>>;
-  /** From the last restart to every acknowledged write final in the view; null when it never got there. */
-  convergeSeconds: number | null;
-  logEvents: number;
-  /** With credentials: the forged publishes and what became of them. */
-  forgeries: ForgeryCount | null;
-  verdict: Verdict;
-  /**
-   * Only when the verdict failed: what to look at next. The kills with their times, when the writes
-   * that went wrong were sent, the durable consumers' state and each process's last lines of output.
-   */
-  failureDetail: string[];
 }
 
 /** One kill of the run: which process, when (ms since the load started) and for how long. */

@@ -1,10 +1,9 @@
 import { describeHttpFailure, type HttpTransport, type Logger } from '@blog/service-kit';
-import type { EventLog, LogRow } from '../store/eventLog';
+import { Wakeup, type EventLog, type LogRow } from '../store/eventLog';
 import type { DeadLetter, SubscriberState } from '../store/subscriberState';
 import { backoffDelay } from './backoff';
 import { BatchSender, FollowUps, InterestProbe, DELIVERED, Refusals, type Outcome } from './batchSender';
 import { DeadLetterShelf, DeliveryStats, type DeliveryObserver, type SubscriberStatus } from './deliveryStats';
-import { Wakeup } from './deliveryHub';
 
 export interface DeliveryOptions {
   batchSize: number;

@@ -7,8 +7,7 @@ import { CLOUDEVENTS_VERSION, EVENT_OWNERS, MAX_EVENT_BATCH, MAX_EVENT_BYTES, OP
 import { AppError, detailsFromZod, forbidden, type ErrorDetail, type Logger, type EventEndpoint, type JsonAnswer, type Lifecycle, parseOrThrow } from '@blog/service-kit';
 import { z } from 'zod';
 import type { AppendResult } from '../store/eventLog';
-import type { BusMetrics } from '../bus';
-import { PartlyStoredError, type BusBackend } from '../views';
+import { PartlyStoredError, type BusBackend, type PublishMeter } from '../views';
 import { Router, type Response } from 'express';
 
 /** Who published a bare course-style `{type, data}`: the CloudEvents source the bus fills in. */
@@ -92,7 +91,7 @@ interface PublishDeps {
   log: Pick<BusBackend, 'append'>;
   lifecycle: Lifecycle;
   logger: Logger;
-  metrics?: BusMetrics;
+  metrics?: PublishMeter;
 }
 
 /** `POST /events`: one event or a batch, stored durably before the answer. */

@@ -1,4 +1,4 @@
-import { Wakeup } from '../../src/delivery/deliveryHub';
+import { Wakeup } from '../../src/store/eventLog';
 
 describe('Wakeup', () => {
   it('when woken, then a wait or a sleep ends at once, and the wake is counted', async () => {

@@ -9,18 +9,11 @@ import { HighWaterMark, highWaterPath, readHighWater } from './highWater';
 import { checkLog } from './logCheck';
 import { arrayStatement, statement } from './statements';
 import { sqliteCodeOf } from './sqliteCodes';
-import { readableCopy, salvageRange, tryAll, type Row } from './salvage';
+import { readableCopy, salvageRange, tryAll, type LostEvent, type Row } from './salvage';
 import { inTransaction } from './database';
 
 const DATABASE_FILE = 'events.db';
 const DATABASE_FILES = [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`];
-
-/** A lost event, with what could still be read of it (its type and id live in columns of their own). */
-export interface LostEvent {
-  seq: number;
-  type?: string;
-  id?: string;
-}
 
 export interface RepairReport {
   /** `sound`: nothing was wrong and nothing was changed. */

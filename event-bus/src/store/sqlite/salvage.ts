@@ -2,10 +2,16 @@ import fs from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import type { SeqRange } from '@blog/contracts';
 import { isSoundRow } from './damage';
-import type { LostEvent } from './logRepair';
 import { arrayStatement } from './statements';
 
 /** Reading what a damaged log file still holds, row by row where it must. */
+
+/** A lost event, with what could still be read of it (its type and id live in columns of their own). */
+export interface LostEvent {
+  seq: number;
+  type?: string;
+  id?: string;
+}
 
 export type Row = [seq: number, source: string, id: string, type: string, body: string];
 
