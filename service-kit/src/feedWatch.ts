@@ -26,9 +26,10 @@ export type FeedState = { state: 'following' } | { state: 'behind' | 'unreachabl
  * Keeps a replica's readiness true to its state: every half second it asks the engine where the log ends
  * and compares that with how far the replica has applied it. A replica that keeps state is behind when
  * it lacks what the log held at its first look of the last READY_GRACE_MS (after a gap in its looks,
- * the first look after the gap: the log may have held that all along); the engine may also report a
- * feed of its own stalled (a durable consumer that hands nothing out). One that is behind and not moving
- * heals itself: it reads the log up to its end and asks the engine to make its live feed again.
+ * the first look after the gap: the log may have held that all along; with no look in that time, its
+ * newest look); the engine may also report a feed of its own stalled (a durable consumer that hands
+ * nothing out). One that is behind and not moving heals itself: it reads the log up to its end and asks
+ * the engine to make its live feed again.
  */
 export class FeedWatch {
   private readonly samples: { at: number; logEnd: number }[] = [];
@@ -83,7 +84,9 @@ export class FeedWatch {
     if (Date.now() - this.reachedAt > UNREACHABLE_AFTER_MS) {
       return { state: 'unreachable', detail: `the event log has been out of reach since ${new Date(this.reachedAt).toISOString()} (${this.lastFailure}); serving the view as of seq ${this.position}` };
     }
-    const look = this.receiver.replays ? this.firstLookWithin(this.graceMs) : null;
+    // With no look in the grace (its timer fired late), the newest look still holds: the log held that
+    // much for longer than the grace.
+    const look = this.receiver.replays ? (this.firstLookWithin(this.graceMs) ?? this.samples.at(-1) ?? null) : null;
     if (look !== null && this.position < look.logEnd) {
       return { state: 'behind', detail: `it has applied the log up to seq ${this.position}, but the log already held seq ${look.logEnd} ${((Date.now() - look.at) / 1000).toFixed(1)} s ago` };
     }

@@ -85,6 +85,22 @@ describe('FeedWatch', () => {
     expect(watch.state()).toMatchObject({ detail: expect.stringMatching(/out of reach since .*no server answers.*serving the view as of seq 1/) });
   });
 
+  it('when its looks stop for longer than the grace (its event loop stalled), then a replica that lacks what its last look saw is still not ready', async () => {
+    const engine = new SwitchableLog();
+    await engine.publish(postCreated());
+    const { lifecycle, watch } = await replicaOf(engine);
+    watches.push(watch);
+    engine.readsFail = true;
+    for (let index = 0; index < 3; index += 1) await engine.publish(postCreated());
+    await waitFor('the replica to be behind', () => lifecycle.problem?.status === 'behind', { timeoutMs: 5_000 });
+
+    // No look is taken while the timer does not fire; the last one still says the log held seq 4.
+    watch.stop();
+    await sleep(GRACE_MS + 300);
+    expect(watch.state()).toMatchObject({ state: 'behind', detail: expect.stringMatching(/applied the log up to seq 1, but the log already held seq 4/) });
+    expect(lifecycle.isReady).toBe(false);
+  });
+
   it('when its own server hangs and then its connection drops, then it stays not ready until it reaches the log again, never ready while it lacks what the log holds', async () => {
     const engine = new SwitchableLog();
     await engine.publish(postCreated());
