@@ -25,6 +25,9 @@ class SwitchableLog extends MemoryEngine {
 const applyPosts: EventHandlers = { applies: ['PostCreated'], apply: () => undefined, reactsTo: [] };
 const GRACE_MS = 600;
 
+const watches: FeedWatch[] = [];
+afterEach(() => watches.splice(0).forEach((watch) => watch.stop()));
+
 /** A caught-up replica of a service that keeps state, with no live feed: nothing brings it new events but its own reads. */
 async function replicaOf(engine: SwitchableLog) {
   const lifecycle = new Lifecycle();
@@ -34,22 +37,24 @@ async function replicaOf(engine: SwitchableLog) {
   const watch = new FeedWatch(engine, receiver, null, silentLogger, GRACE_MS);
   lifecycle.watchProblems(() => watch.problem());
   watch.start();
+  watches.push(watch);
   return { lifecycle, receiver, watch };
 }
 
-const watches: FeedWatch[] = [];
-afterEach(() => watches.splice(0).forEach((watch) => watch.stop()));
+/** A replica at seq 1 that cannot read while the log takes three more events, once it says it is behind. */
+async function replicaBehind() {
+  const engine = new SwitchableLog();
+  await engine.publish(postCreated());
+  const replica = await replicaOf(engine);
+  engine.readsFail = true;
+  for (let index = 0; index < 3; index += 1) await engine.publish(postCreated());
+  await waitFor('the replica to be behind', () => replica.lifecycle.problem?.status === 'behind', { timeoutMs: 5_000 });
+  return { engine, ...replica };
+}
 
 describe('FeedWatch', () => {
   it('when the log moves on and the replica cannot follow, then after the grace it is not ready and says what it waits for; once it can read, it catches up by itself and is ready again', async () => {
-    const engine = new SwitchableLog();
-    await engine.publish(postCreated());
-    const { lifecycle, receiver, watch } = await replicaOf(engine);
-    watches.push(watch);
-    engine.readsFail = true;
-    for (let index = 0; index < 3; index += 1) await engine.publish(postCreated());
-
-    await waitFor('the replica to be behind', () => lifecycle.problem?.status === 'behind', { timeoutMs: 5_000 });
+    const { engine, lifecycle, receiver, watch } = await replicaBehind();
     expect(lifecycle.isReady).toBe(false);
     expect(lifecycle.problem!.problems[0]).toMatch(/it has applied the log up to seq 1, but the log already held seq 4 0\.\d s ago/);
 
@@ -61,8 +66,7 @@ describe('FeedWatch', () => {
 
   it('when the replica keeps up, then it stays ready however the log grows', async () => {
     const engine = new SwitchableLog();
-    const { lifecycle, receiver, watch } = await replicaOf(engine);
-    watches.push(watch);
+    const { lifecycle, receiver } = await replicaOf(engine);
 
     const until = Date.now() + 2 * GRACE_MS + 1_000;
     while (Date.now() < until) {
@@ -77,7 +81,6 @@ describe('FeedWatch', () => {
     const engine = new SwitchableLog();
     await engine.publish(postCreated());
     const { lifecycle, watch } = await replicaOf(engine);
-    watches.push(watch);
     engine.unreachable = true;
 
     await waitFor('the log to be reported out of reach', () => watch.state().state === 'unreachable', { timeoutMs: 6_000 });
@@ -86,13 +89,7 @@ describe('FeedWatch', () => {
   });
 
   it('when its looks stop for longer than the grace (its event loop stalled), then a replica that lacks what its last look saw is still not ready', async () => {
-    const engine = new SwitchableLog();
-    await engine.publish(postCreated());
-    const { lifecycle, watch } = await replicaOf(engine);
-    watches.push(watch);
-    engine.readsFail = true;
-    for (let index = 0; index < 3; index += 1) await engine.publish(postCreated());
-    await waitFor('the replica to be behind', () => lifecycle.problem?.status === 'behind', { timeoutMs: 5_000 });
+    const { lifecycle, watch } = await replicaBehind();
 
     // No look is taken while the timer does not fire; the last one still says the log held seq 4.
     watch.stop();
@@ -105,7 +102,6 @@ describe('FeedWatch', () => {
     const engine = new SwitchableLog();
     await engine.publish(postCreated());
     const { lifecycle, watch } = await replicaOf(engine);
-    watches.push(watch);
     engine.hung = true;
     await waitFor('the hung server to be reported', () => watch.state().state === 'behind', { timeoutMs: 6_000 });
 
@@ -125,7 +121,6 @@ describe('FeedWatch', () => {
     const engine = new SwitchableLog();
     await engine.publish(postCreated());
     const { lifecycle, receiver, watch } = await replicaOf(engine);
-    watches.push(watch);
     engine.hung = true;
     engine.readsFail = true;
     for (let index = 0; index < 3; index += 1) await engine.publish(postCreated());
